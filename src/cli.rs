@@ -1,0 +1,153 @@
+//! The command line: `multithreaded-server [--stage NAME|N] [--port P] [--root DIR] ...`.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser};
+
+use crate::config::{Config, RootError};
+use crate::stages::Stage;
+
+/// A web server built in stages, from one client at a time to a thread pool.
+///
+/// With no options it serves the folder `www` on http://127.0.0.1:3000/ with the
+/// most complete stage compiled in.
+#[derive(Debug, Parser)]
+#[command(name = "multithreaded-server", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// How to serve.
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// The stage to run, by name or number [default: the most complete stage compiled in]
+    #[arg(long, short, value_enum, value_name = "NAME|N")]
+    pub stage: Option<Stage>,
+
+    /// The port to listen on; 0 picks a free one
+    #[arg(long, short, default_value_t = 3000)]
+    pub port: u16,
+
+    /// The address to listen on; 0.0.0.0 makes the server reachable from other machines
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub bind: IpAddr,
+
+    /// The folder to serve
+    #[arg(long, short, default_value = "www", value_name = "DIR")]
+    pub root: PathBuf,
+
+    /// How long a client may take to send a whole request head, e.g. 10s or 500ms
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "TIME")]
+    pub read_timeout: Duration,
+
+    /// How long a client may stall while we send it a response
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "TIME")]
+    pub write_timeout: Duration,
+
+    /// On Ctrl-C, how long to wait for responses under way (daemon-join and later)
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "TIME")]
+    pub shutdown_timeout: Duration,
+
+    /// Log only errors and notices, not a line per request
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl ServeArgs {
+    /// The settings these arguments ask for; fails if the root is not a folder.
+    pub fn config(&self) -> Result<Config, RootError> {
+        let mut config = Config::new(&self.root)?;
+        config.read_timeout = self.read_timeout;
+        config.write_timeout = self.write_timeout;
+        config.shutdown_timeout = self.shutdown_timeout;
+        Ok(config)
+    }
+}
+
+/// Parses `10s`, `500ms`, `2m` or a bare number of seconds (`1.5`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 10s or 500ms"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        _ => return Err(format!("unknown unit `{unit}` (use ms, s or m)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
+}
+
+/// Reports a command-line error in one line on stderr and returns exit code 2.
+/// Help and `--version` are printed as clap makes them, with exit code 0.
+pub fn report(error: clap::Error) -> ExitCode {
+    if !error.use_stderr() {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    // clap's message is several lines (the error, tips, usage); one line that
+    // keeps the error and its tips is easier to read in a script's output.
+    let text = error.to_string();
+    let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
+    let mut message = lines.next().unwrap_or("error: invalid arguments").to_owned();
+    for tip in lines.filter(|line| line.starts_with("tip:")) {
+        message.push_str("; ");
+        message.push_str(tip);
+    }
+    eprintln!("{message} (see --help)");
+    ExitCode::from(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn stages_are_chosen_by_name_or_number() {
+        for (args, stage) in [
+            (["x", "--stage", "1"], Stage::SingleThreaded),
+            (["x", "--stage", "thread-per-client"], Stage::ThreadPerClient),
+            (["x", "-s", "3"], Stage::NotFound),
+            (["x", "--stage", "daemon-join"], Stage::DaemonJoin),
+        ] {
+            assert_eq!(Cli::try_parse_from(args).unwrap().serve.stage, Some(stage));
+        }
+        assert!(Cli::try_parse_from(["x", "--stage", "9"]).is_err());
+    }
+
+    #[test]
+    fn defaults_are_the_course_defaults() {
+        let cli = Cli::try_parse_from(["x"]).unwrap();
+        assert_eq!(cli.serve.port, 3000);
+        assert_eq!(cli.serve.bind.to_string(), "127.0.0.1");
+        assert_eq!(cli.serve.root, PathBuf::from("www"));
+        assert_eq!(cli.serve.read_timeout, Duration::from_secs(10));
+        assert_eq!(cli.serve.stage, None);
+    }
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}

@@ -1,0 +1,323 @@
+//! From a request target to a file under the root, safely.
+//!
+//! The report's server did `open(filename[1:])`: it took the path from the request
+//! and opened it relative to wherever the server was started, so
+//! `GET /../../etc/passwd` read `/etc/passwd`. Here a target goes through three
+//! gates before any file is opened:
+//!
+//! 1. **Decode** ([`decode_path`]): percent-escapes are decoded one segment at a time,
+//!    and a segment that decodes to a slash, a backslash, NUL or bytes that are not
+//!    UTF-8 (such as the overlong `%c0%ae` for `.`) is refused, so `..%2f` can't
+//!    smuggle a separator in.
+//! 2. **Normalise**: `.` segments are dropped and `..` removes the segment before
+//!    it; a `..` with nothing left to remove climbs above the root and is refused.
+//! 3. **Confine**: the file system has the last word, so the path is made canonical
+//!    (every symlink followed) and must still lie under the canonical root.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::{Error, Method, Request, Response, date, mime};
+
+/// What a target names, once found.
+#[derive(Debug)]
+pub enum Found {
+    /// A regular file, open and ready to send.
+    File {
+        file: File,
+        path: PathBuf,
+        len: u64,
+        modified: Option<SystemTime>,
+    },
+    /// A folder asked for without its trailing slash: send the client to
+    /// `location`, so that relative links inside its `index.html` work.
+    Redirect { location: String },
+}
+
+/// Answers a parsed request from the files under `root`, which must be canonical.
+///
+/// This is steps (iv) and (v) of the report: find the file, and build the response
+/// that will carry it. Errors are returned, not answered: whether and how to answer
+/// them is what the stages differ in.
+pub fn respond(root: &Path, request: &Request) -> Result<Response, Error> {
+    if !matches!(request.method, Method::Get | Method::Head) {
+        return Err(Error::MethodNotAllowed);
+    }
+    match find(root, &request.target)? {
+        Found::Redirect { location } => Ok(Response::redirect(location)),
+        Found::File {
+            file,
+            path,
+            len,
+            modified,
+        } => {
+            let response = Response::file(file, len, mime::content_type(&path), modified);
+            Ok(if not_modified_since(request, modified) {
+                response.not_modified()
+            } else {
+                response
+            })
+        }
+    }
+}
+
+/// Whether the client's cached copy, dated by `If-Modified-Since`, is still good.
+fn not_modified_since(request: &Request, modified: Option<SystemTime>) -> bool {
+    let (Some(modified), Some(since)) = (
+        modified,
+        request.header("if-modified-since").and_then(date::parse),
+    ) else {
+        return false;
+    };
+    date::whole_seconds(modified) <= since
+}
+
+/// Finds the file a request target names under `root` (see the module docs).
+pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
+    let path = decode_path(target)?;
+    let mut candidate = root.to_path_buf();
+    candidate.extend(&path.segments);
+
+    let canonical = confine(root, &candidate)?;
+    let metadata = fs::metadata(&canonical).map_err(|_| Error::NotFound)?;
+
+    let file_path = if metadata.is_dir() {
+        if !path.trailing_slash {
+            return Ok(Found::Redirect {
+                location: path.location(),
+            });
+        }
+        // A folder is served by its index.html; there are no listings.
+        let index = confine(root, &canonical.join("index.html"))?;
+        if !fs::metadata(&index).is_ok_and(|m| m.is_file()) {
+            return Err(Error::NotFound);
+        }
+        index
+    } else if metadata.is_file() && !path.trailing_slash {
+        canonical
+    } else {
+        // FIFOs, sockets and devices are not pages, and opening a FIFO would block
+        // the thread; `/file.html/` names a folder that does not exist.
+        return Err(Error::NotFound);
+    };
+
+    let file = File::open(&file_path).map_err(|error| match error.kind() {
+        io::ErrorKind::PermissionDenied => Error::Forbidden,
+        io::ErrorKind::NotFound => Error::NotFound,
+        kind => Error::Internal(kind),
+    })?;
+    // Ask the open file, not the path: that is the file we will actually send.
+    let metadata = file
+        .metadata()
+        .map_err(|error| Error::Internal(error.kind()))?;
+    Ok(Found::File {
+        file,
+        path: file_path,
+        len: metadata.len(),
+        modified: metadata.modified().ok(),
+    })
+}
+
+/// Makes `path` canonical and checks that it is still under `root`.
+fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
+    // A path that does not exist, or runs through a file as if it were a folder,
+    // is simply not found; so is one we may not search.
+    let canonical = fs::canonicalize(path).map_err(|_| Error::NotFound)?;
+    if canonical.starts_with(root) {
+        Ok(canonical)
+    } else {
+        Err(Error::OutsideRoot)
+    }
+}
+
+/// A request path, decoded and normalised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedPath {
+    /// The names to follow from the root, none of them empty, `.`, `..` or
+    /// containing a separator.
+    pub segments: Vec<String>,
+    /// Whether the path ended in `/` (it names a folder).
+    pub trailing_slash: bool,
+}
+
+impl DecodedPath {
+    /// The path to redirect a folder to: itself with a slash, re-encoded. Built from
+    /// the decoded segments, never copied from the request, so it can't be made to
+    /// start with `//` (which a browser would read as another host).
+    fn location(&self) -> String {
+        let mut location = String::new();
+        for segment in &self.segments {
+            location.push('/');
+            location.push_str(&percent_encode(segment));
+        }
+        location.push('/');
+        location
+    }
+}
+
+/// Decodes the path of an origin-form (`/a/b?q`) or absolute-form
+/// (`http://host/a/b?q`) request target. The query is not part of the path.
+pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
+    let path = if target.starts_with('/') {
+        target
+    } else if let Some(rest) = strip_scheme(target) {
+        // Absolute form: skip the authority; an empty path means "/".
+        rest.find('/').map_or("/", |slash| &rest[slash..])
+    } else {
+        return Err(Error::Target("it must start with `/` or `http://`"));
+    };
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+
+    let mut segments: Vec<String> = Vec::new();
+    let raw_segments: Vec<&str> = path.split('/').collect();
+    for raw in &raw_segments {
+        if raw.is_empty() {
+            // `//abs/path` and `a//b`: empty segments name nothing; skipping them
+            // keeps `//etc/passwd` under the root like any other path.
+            continue;
+        }
+        let segment = percent_decode(raw)?;
+        if segment.contains(['/', '\\']) {
+            return Err(Error::Target("it contains an encoded slash or a backslash"));
+        }
+        if segment.chars().any(char::is_control) {
+            return Err(Error::Target("it contains a control character"));
+        }
+        match segment.as_str() {
+            "." => {}
+            ".." => {
+                if segments.pop().is_none() {
+                    return Err(Error::Target("it climbs above the root"));
+                }
+            }
+            _ => segments.push(segment),
+        }
+    }
+    // `/a/..` and `/a/.` name a folder just as `/a/` does.
+    let last = raw_segments.last().copied().unwrap_or_default();
+    let trailing_slash =
+        last.is_empty() || matches!(percent_decode(last).as_deref(), Ok("." | ".."));
+    Ok(DecodedPath {
+        segments,
+        trailing_slash,
+    })
+}
+
+/// `http://` or `https://`, in any case, removed; `None` when absent.
+fn strip_scheme(target: &str) -> Option<&str> {
+    ["http://", "https://"].iter().find_map(|scheme| {
+        let prefix = target.get(..scheme.len())?;
+        prefix
+            .eq_ignore_ascii_case(scheme)
+            .then(|| &target[scheme.len()..])
+    })
+}
+
+/// Decodes `%XX` escapes. The result must be UTF-8: overlong forms such as
+/// `%c0%ae` are not, and are refused rather than read as `.` as some old servers
+/// did. Decoding is done once: `%252e` is the three characters `%2e`, not a dot.
+fn percent_decode(raw: &str) -> Result<String, Error> {
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|pair| std::str::from_utf8(pair).ok())
+                .filter(|pair| pair.bytes().all(|b| b.is_ascii_hexdigit()))
+                .ok_or(Error::Target("it has a bad percent-escape"))?;
+            let byte = u8::from_str_radix(hex, 16).expect("two hex digits always fit a byte");
+            if byte == 0 {
+                return Err(Error::Target("it contains an encoded NUL"));
+            }
+            decoded.push(byte);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(decoded).map_err(|_| Error::Target("it is not valid UTF-8"))
+}
+
+/// Percent-encodes everything in a path segment but unreserved characters.
+fn percent_encode(segment: &str) -> String {
+    let mut encoded = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segments(target: &str) -> Vec<String> {
+        decode_path(target).expect(target).segments
+    }
+
+    #[test]
+    fn decodes_origin_and_absolute_form() {
+        assert_eq!(segments("/a/b.html?x=1"), ["a", "b.html"]);
+        assert_eq!(segments("http://example.com/a/b"), ["a", "b"]);
+        assert_eq!(segments("HTTP://example.com:8080/a?q"), ["a"]);
+        assert_eq!(segments("http://example.com"), Vec::<String>::new());
+        assert_eq!(segments("/caf%C3%A9%20menu.html"), ["café menu.html"]);
+    }
+
+    #[test]
+    fn dot_segments_are_normalised_within_the_root() {
+        assert_eq!(segments("/a/./b/../c"), ["a", "c"]);
+        assert_eq!(segments("/a/%2e%2E/b"), ["b"]);
+        assert_eq!(segments("//a///b"), ["a", "b"]);
+        let folder = decode_path("/a/b/..").unwrap();
+        assert_eq!(folder.segments, ["a"]);
+        assert!(folder.trailing_slash);
+    }
+
+    #[test]
+    fn targets_that_could_escape_are_refused() {
+        for target in [
+            "/..",
+            "/../etc/passwd",
+            "/a/../../etc/passwd",
+            "/%2e%2e/etc/passwd",
+            "/..%2fetc%2fpasswd",
+            "/..%5c..%5cetc%5cpasswd",
+            "/..\\..\\etc\\passwd",
+            "/%c0%ae%c0%ae/etc/passwd",
+            "/%c0%af",
+            "/index.html%00.png",
+            "/a%",
+            "/a%zz",
+            "/a%0a",
+            "*",
+            "etc/passwd",
+            "file:///etc/passwd",
+        ] {
+            assert!(
+                matches!(decode_path(target), Err(Error::Target(_))),
+                "{target} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn double_encoding_is_decoded_once() {
+        assert_eq!(segments("/%252e%252e/x"), ["%2e%2e", "x"]);
+    }
+
+    #[test]
+    fn redirect_locations_are_rebuilt_not_copied() {
+        let path = decode_path("//evil.example/a%20b").unwrap();
+        assert_eq!(path.location(), "/evil.example/a%20b/");
+    }
+}

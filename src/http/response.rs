@@ -1,0 +1,363 @@
+//! Status codes, responses, and writing a response to the client.
+//!
+//! This is the one place where an [`Error`] becomes a response ([`Response::error`]),
+//! and the one place where bytes of a response are put together ([`Response::write_to`]),
+//! so every stage sends the same, correct headers.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::time::SystemTime;
+
+use super::{Error, date};
+
+/// The `Server` header: the crate's name and version.
+pub const SERVER: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// Files up to this size are read into memory and sent with their headers in a
+/// single write. Larger ones are streamed, so a file never has to fit in memory.
+const INLINE_LIMIT: u64 = 64 * 1024;
+
+/// An HTTP status code, with the reason phrase RFC 9110 gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StatusCode(u16);
+
+impl StatusCode {
+    pub const OK: StatusCode = StatusCode(200);
+    pub const MOVED_PERMANENTLY: StatusCode = StatusCode(301);
+    pub const NOT_MODIFIED: StatusCode = StatusCode(304);
+    pub const BAD_REQUEST: StatusCode = StatusCode(400);
+    pub const FORBIDDEN: StatusCode = StatusCode(403);
+    pub const NOT_FOUND: StatusCode = StatusCode(404);
+    pub const METHOD_NOT_ALLOWED: StatusCode = StatusCode(405);
+    pub const REQUEST_TIMEOUT: StatusCode = StatusCode(408);
+    pub const CONTENT_TOO_LARGE: StatusCode = StatusCode(413);
+    pub const URI_TOO_LONG: StatusCode = StatusCode(414);
+    pub const REQUEST_HEADER_FIELDS_TOO_LARGE: StatusCode = StatusCode(431);
+    pub const INTERNAL_SERVER_ERROR: StatusCode = StatusCode(500);
+    pub const NOT_IMPLEMENTED: StatusCode = StatusCode(501);
+    pub const SERVICE_UNAVAILABLE: StatusCode = StatusCode(503);
+    pub const HTTP_VERSION_NOT_SUPPORTED: StatusCode = StatusCode(505);
+
+    pub fn as_u16(self) -> u16 {
+        self.0
+    }
+
+    /// The canonical reason phrase: "Not Found", never "NOT FOUND".
+    pub fn reason(self) -> &'static str {
+        match self.0 {
+            200 => "OK",
+            301 => "Moved Permanently",
+            304 => "Not Modified",
+            400 => "Bad Request",
+            403 => "Forbidden",
+            404 => "Not Found",
+            405 => "Method Not Allowed",
+            408 => "Request Timeout",
+            413 => "Content Too Large",
+            414 => "URI Too Long",
+            431 => "Request Header Fields Too Large",
+            500 => "Internal Server Error",
+            501 => "Not Implemented",
+            503 => "Service Unavailable",
+            505 => "HTTP Version Not Supported",
+            _ => "Unknown",
+        }
+    }
+
+    /// 4xx and 5xx.
+    pub fn is_error(self) -> bool {
+        self.0 >= 400
+    }
+}
+
+impl fmt::Display for StatusCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0, self.reason())
+    }
+}
+
+/// What follows the headers.
+#[derive(Debug)]
+pub enum Body {
+    Empty,
+    Bytes(Vec<u8>),
+    /// An open file and how many bytes of it to send.
+    File(File, u64),
+}
+
+impl Body {
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Bytes(bytes) => bytes.len() as u64,
+            Body::File(_, len) => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A response waiting to be written.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub content_type: Option<&'static str>,
+    pub last_modified: Option<SystemTime>,
+    /// Headers only some responses carry: `Location`, `Allow`, `Retry-After`.
+    pub extra_headers: Vec<(&'static str, String)>,
+    pub body: Body,
+}
+
+/// How to write a response on this connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// The request was HEAD: send exactly GET's headers and no body.
+    pub head_only: bool,
+    /// Tell the client the connection stays open (`keep-alive` stage only).
+    pub keep_alive: bool,
+}
+
+impl Response {
+    /// `200 OK` with a file as the body.
+    pub fn file(
+        file: File,
+        len: u64,
+        content_type: &'static str,
+        modified: Option<SystemTime>,
+    ) -> Response {
+        Response {
+            status: StatusCode::OK,
+            content_type: Some(content_type),
+            last_modified: modified,
+            extra_headers: Vec::new(),
+            body: Body::File(file, len),
+        }
+    }
+
+    /// Turns a `200 OK` for a file into `304 Not Modified`. It keeps the headers a
+    /// 200 would have, `Content-Length` included (RFC 9110 §15.4.5), but no body
+    /// will be written.
+    pub fn not_modified(mut self) -> Response {
+        self.status = StatusCode::NOT_MODIFIED;
+        self
+    }
+
+    /// `301 Moved Permanently` to `location`.
+    pub fn redirect(location: String) -> Response {
+        let mut response = Response::page(
+            StatusCode::MOVED_PERMANENTLY,
+            &format!("This folder is at <a href=\"{location}\">{location}</a>."),
+        );
+        response.extra_headers.push(("Location", location));
+        response
+    }
+
+    /// A small HTML page of our own for a status.
+    pub fn page(status: StatusCode, message: &str) -> Response {
+        let body = format!(
+            "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">\
+             <title>{status}</title></head>\n<body>\n<h1>{status}</h1>\n<p>{message}</p>\n\
+             <hr><p><small>{SERVER}</small></p>\n</body>\n</html>\n"
+        );
+        Response {
+            status,
+            content_type: Some("text/html; charset=utf-8"),
+            last_modified: None,
+            extra_headers: Vec::new(),
+            body: Body::Bytes(body.into_bytes()),
+        }
+    }
+
+    /// The response for an error: the root's `error.html` for `404` (a page of our
+    /// own if there is none), a small page saying what went wrong otherwise.
+    ///
+    /// Returns `None` for errors that leave no one to answer.
+    pub fn error(root: &Path, error: &Error) -> Option<Response> {
+        let status = error.status()?;
+        if status == StatusCode::NOT_FOUND
+            && let Some(page) = error_page(root)
+        {
+            return Some(page);
+        }
+        let mut response = Response::page(status, &escape_html(&error.public_message()));
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                response.extra_headers.push(("Allow", "GET, HEAD".into()));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response.extra_headers.push(("Retry-After", "1".into()));
+            }
+            _ => {}
+        }
+        Some(response)
+    }
+
+    /// Writes the status line, the headers and (unless `options.head_only`, or the
+    /// status has no body) the body. Returns the number of bytes written.
+    ///
+    /// The head and a small body go out in one `write`: two small writes in a row
+    /// is the pattern that Nagle's algorithm and delayed ACKs turn into a 40 ms
+    /// stall. Large files are streamed with `io::copy`, which Linux turns into
+    /// `sendfile`, so their bytes never pass through this process.
+    pub fn write_to(self, out: &mut impl Write, options: WriteOptions) -> io::Result<u64> {
+        let len = self.body.len();
+        let mut bytes = Vec::with_capacity(256);
+        self.write_head(&mut bytes, len, options.keep_alive);
+        let head_len = bytes.len() as u64;
+
+        let send_body = !options.head_only && self.status != StatusCode::NOT_MODIFIED;
+        let streamed = match self.body {
+            _ if !send_body => None,
+            Body::Empty => None,
+            Body::Bytes(body) => {
+                bytes.extend_from_slice(&body);
+                None
+            }
+            Body::File(mut file, len) if len <= INLINE_LIMIT => {
+                let start = bytes.len();
+                (&mut file).take(len).read_to_end(&mut bytes)?;
+                check_length(len, (bytes.len() - start) as u64)?;
+                None
+            }
+            Body::File(file, len) => Some((file, len)),
+        };
+        out.write_all(&bytes)?;
+        let mut written = bytes.len() as u64;
+        if let Some((file, len)) = streamed {
+            let sent = io::copy(&mut file.take(len), out)?;
+            written += sent;
+            check_length(len, sent)?;
+        }
+        out.flush()?;
+        debug_assert!(written >= head_len);
+        Ok(written)
+    }
+
+    fn write_head(&self, out: &mut Vec<u8>, len: u64, keep_alive: bool) {
+        // Writing to a Vec cannot fail.
+        let _ = write!(
+            out,
+            "HTTP/1.1 {}\r\nDate: {}\r\nServer: {SERVER}\r\n",
+            self.status,
+            date::format(SystemTime::now())
+        );
+        if let Some(content_type) = self.content_type {
+            let _ = write!(out, "Content-Type: {content_type}\r\n");
+        }
+        let _ = write!(out, "Content-Length: {len}\r\n");
+        if let Some(modified) = self.last_modified {
+            let _ = write!(out, "Last-Modified: {}\r\n", date::format(modified));
+        }
+        for (name, value) in &self.extra_headers {
+            let _ = write!(out, "{name}: {value}\r\n");
+        }
+        let connection = if keep_alive { "keep-alive" } else { "close" };
+        let _ = write!(out, "Connection: {connection}\r\n\r\n");
+    }
+}
+
+/// The root's `error.html` as a 404 page, if there is one.
+fn error_page(root: &Path) -> Option<Response> {
+    let file = File::open(root.join("error.html")).ok()?;
+    let metadata = file.metadata().ok().filter(|m| m.is_file())?;
+    let mut response = Response::file(
+        file,
+        metadata.len(),
+        "text/html; charset=utf-8",
+        metadata.modified().ok(),
+    );
+    response.status = StatusCode::NOT_FOUND;
+    Some(response)
+}
+
+/// A file that shrank while we sent it: we promised `Content-Length` bytes and
+/// cannot keep the promise, so the only honest thing left is to close.
+fn check_length(promised: u64, sent: u64) -> io::Result<()> {
+    if sent == promised {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the file changed while it was sent ({sent} of {promised} bytes)"),
+        ))
+    }
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(response: Response, options: WriteOptions) -> String {
+        let mut out = Vec::new();
+        let n = response.write_to(&mut out, options).unwrap();
+        assert_eq!(n, out.len() as u64, "the count is what was written");
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn reason_phrases_are_canonical() {
+        assert_eq!(StatusCode::NOT_FOUND.to_string(), "404 Not Found");
+        assert_eq!(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.to_string(),
+            "431 Request Header Fields Too Large"
+        );
+    }
+
+    #[test]
+    fn a_page_has_every_required_header_and_a_matching_length() {
+        let text = written(
+            Response::page(StatusCode::BAD_REQUEST, "nope"),
+            WriteOptions::default(),
+        );
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+        for name in ["Date: ", "Server: multithreaded-server/", "Content-Type: text/html; charset=utf-8"] {
+            assert!(head.contains(name), "{name} missing from {head}");
+        }
+        assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())));
+        assert!(head.ends_with("Connection: close"));
+    }
+
+    #[test]
+    fn head_only_keeps_the_length_and_drops_the_body() {
+        let get = written(Response::page(StatusCode::OK, "x"), WriteOptions::default());
+        let head = written(
+            Response::page(StatusCode::OK, "x"),
+            WriteOptions {
+                head_only: true,
+                keep_alive: true,
+            },
+        );
+        assert!(head.ends_with("Connection: keep-alive\r\n\r\n"));
+        let strip = |text: &str| {
+            text.split("\r\n")
+                .filter(|line| !line.starts_with("Date:") && !line.starts_with("Connection:"))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let get_head = get.split_once("\r\n\r\n").unwrap().0;
+        assert_eq!(strip(get_head), strip(head.trim_end()));
+    }
+
+    #[test]
+    fn errors_get_their_status_and_405_says_what_is_allowed() {
+        let root = Path::new("/nonexistent-root");
+        let response = Response::error(root, &Error::MethodNotAllowed).unwrap();
+        let text = written(response, WriteOptions::default());
+        assert!(text.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+        assert!(text.contains("\r\nAllow: GET, HEAD\r\n"));
+        let response = Response::error(root, &Error::NotFound).unwrap();
+        assert!(written(response, WriteOptions::default()).contains("<h1>404 Not Found</h1>"));
+        assert!(Response::error(root, &Error::Closed).is_none());
+    }
+}

@@ -1,0 +1,42 @@
+//! A web server built in stages, to learn how web servers work.
+//!
+//! The course starts from a student report, "Simple Multi-threaded Python Web
+//! Server" (CSE 336, Distributed Computing), and rebuilds its server in Rust one
+//! idea at a time. Each stage is a Cargo feature and a module; each builds on the
+//! one before, and each has a chapter in the book (`chapters/`).
+//!
+//! # Layout
+//!
+//! The stages, in [`stages`]:
+//!
+//! | # | module | the idea | what it leaves out on purpose |
+//! |---|---|---|---|
+//! | 1 | [`stages::single_threaded`] | the report's six steps: accept, read, parse, find, respond, send | concurrency: one idle client blocks everyone; errors get no answer |
+//! | 2 | [`stages::thread_per_client`] | a new thread for every connection | a limit on threads; answers to errors |
+//! | 3 | [`stages::not_found`] | errors become responses: 404 with `error.html`, 400, 405, 408 | a clean shutdown: Ctrl-C cuts downloads off |
+//! | 4 | [`stages::daemon_join`] | join handles kept and pruned; Ctrl-C finishes responses, then exits 0 | a bound on threads |
+//!
+//! What every stage shares, written once:
+//!
+//! - [`http`]: the HTTP core. Reading a request head up to its blank line within
+//!   limits and a deadline, parsing it strictly, mapping its path to a file under
+//!   the root without ever leaving it, content types, and writing responses. It is
+//!   where an error becomes a response, in one place.
+//! - [`config`]: the root folder, timeouts and limits a stage serves with.
+//! - [`shutdown`]: the stop flag that wakes a blocked `accept`, the count of
+//!   clients still being served, and the Ctrl-C handler.
+//! - [`log`]: one coloured line per request, naming the thread that served it.
+//! - [`cli`]: the command line; `main.rs` only parses it and starts a stage.
+//!
+//! Every stage entry point takes a `TcpListener` that is already bound, so tests
+//! can bind `127.0.0.1:0` and learn the port before a single request is sent.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod log;
+pub mod shutdown;
+pub mod stages;
+
+pub use config::Config;
+pub use stages::Stage;

@@ -1,0 +1,72 @@
+//! `multithreaded-server`: parse the command line, start the chosen stage, and
+//! print any error once, in one line.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+
+use multithreaded_server::cli::{self, Cli, ServeArgs};
+use multithreaded_server::log;
+use multithreaded_server::shutdown::Shutdown;
+use multithreaded_server::stages::{self, Stage, StageError};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return cli::report(error),
+    };
+    match serve(&cli.serve) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            // A stage missing from the build is a usage error, like a bad flag.
+            match error.downcast_ref::<StageError>() {
+                Some(StageError::NotCompiled(_)) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let stage = match args.stage.or_else(Stage::highest_compiled) {
+        Some(stage) if stage.is_compiled() => stage,
+        Some(stage) => return Err(StageError::NotCompiled(stage).into()),
+        None => anyhow::bail!("no stage is compiled in; rebuild with `--features single-threaded`"),
+    };
+    let config = args.config()?;
+    let listener = TcpListener::bind((args.bind, args.port))
+        .with_context(|| format!("cannot listen on {}", host_port(args)))?;
+    let address = listener.local_addr()?;
+
+    log::init(args.quiet);
+    // A panic in a client's thread ends that thread only; say so in the log, in
+    // one line, rather than a backtrace in the middle of it.
+    std::panic::set_hook(Box::new(|info| log::error(format_args!("panic: {info}"))));
+
+    let shutdown = Shutdown::new();
+    if stage.handles_signals() {
+        #[cfg(feature = "daemon-join")]
+        multithreaded_server::shutdown::on_signals(shutdown.clone())
+            .context("cannot handle Ctrl-C")?;
+    }
+
+    // The ready line: scripts and tests wait for it, then read the port from it.
+    println!(
+        "Listening on http://{address}/ (stage {}: {stage})",
+        stage.number()
+    );
+    std::io::stdout().flush()?;
+
+    stages::run(stage, listener, Arc::new(config), shutdown)?;
+    Ok(())
+}
+
+/// `127.0.0.1:3000`, or `[::1]:3000` for IPv6.
+fn host_port(args: &ServeArgs) -> String {
+    std::net::SocketAddr::new(args.bind, args.port).to_string()
+}

@@ -1,0 +1,161 @@
+//! The stages, each behind its own Cargo feature, and the one function that runs
+//! whichever was chosen.
+
+use std::fmt;
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::log;
+use crate::shutdown::Shutdown;
+
+#[cfg(feature = "daemon-join")]
+pub mod daemon_join;
+#[cfg(feature = "not-found")]
+pub mod not_found;
+#[cfg(feature = "single-threaded")]
+pub mod single_threaded;
+#[cfg(feature = "thread-per-client")]
+pub mod thread_per_client;
+
+/// The stages of the course, in order. Every stage is listed whether or not its
+/// feature is compiled in, so `--stage` can say how to get a missing one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Stage {
+    /// 1: one client at a time, the report's six steps
+    #[value(alias = "1")]
+    SingleThreaded,
+    /// 2: a new thread for every client
+    #[value(alias = "2")]
+    ThreadPerClient,
+    /// 3: errors answered: 404 Not Found, 400, 405
+    #[value(alias = "3")]
+    NotFound,
+    /// 4: keep the threads' handles; on Ctrl-C finish every response, then exit
+    #[value(alias = "4")]
+    DaemonJoin,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [
+        Stage::SingleThreaded,
+        Stage::ThreadPerClient,
+        Stage::NotFound,
+        Stage::DaemonJoin,
+    ];
+
+    /// Its number in the course, from 1.
+    pub fn number(self) -> u8 {
+        self as u8 + 1
+    }
+
+    /// Its name, which is also its Cargo feature and its `--stage` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::SingleThreaded => "single-threaded",
+            Stage::ThreadPerClient => "thread-per-client",
+            Stage::NotFound => "not-found",
+            Stage::DaemonJoin => "daemon-join",
+        }
+    }
+
+    /// Whether this build has the stage's feature.
+    pub fn is_compiled(self) -> bool {
+        match self {
+            Stage::SingleThreaded => cfg!(feature = "single-threaded"),
+            Stage::ThreadPerClient => cfg!(feature = "thread-per-client"),
+            Stage::NotFound => cfg!(feature = "not-found"),
+            Stage::DaemonJoin => cfg!(feature = "daemon-join"),
+        }
+    }
+
+    /// The most complete stage in this build: what `cargo run` serves with.
+    pub fn highest_compiled() -> Option<Stage> {
+        Stage::ALL.into_iter().rev().find(|stage| stage.is_compiled())
+    }
+
+    /// Whether the stage handles Ctrl-C itself (otherwise the signal kills the process).
+    pub fn handles_signals(self) -> bool {
+        self >= Stage::DaemonJoin
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a stage could not run.
+#[derive(Debug)]
+pub enum StageError {
+    /// The stage's feature was left out of this build.
+    NotCompiled(Stage),
+    /// The server failed (its listener, usually).
+    Io(io::Error),
+}
+
+impl fmt::Display for StageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StageError::NotCompiled(stage) => write!(
+                f,
+                "stage `{stage}` is not compiled in; rebuild with `--features {stage}`"
+            ),
+            StageError::Io(error) => write!(f, "the server stopped: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for StageError {}
+
+/// Runs `stage` on an already-bound listener until it stops.
+///
+/// Stages 1 to 3 run until the process is killed. From `daemon-join` on, a stage
+/// returns when `shutdown` is requested and its clients are done.
+pub fn run(
+    stage: Stage,
+    listener: TcpListener,
+    config: Arc<Config>,
+    shutdown: Shutdown,
+) -> Result<(), StageError> {
+    // Only the stages that use the shutdown flag look at it.
+    let _ = &shutdown;
+    let result = match stage {
+        #[cfg(feature = "single-threaded")]
+        Stage::SingleThreaded => single_threaded::run(listener, &config),
+        #[cfg(feature = "thread-per-client")]
+        Stage::ThreadPerClient => thread_per_client::run(listener, config),
+        #[cfg(feature = "not-found")]
+        Stage::NotFound => not_found::run(listener, config),
+        #[cfg(feature = "daemon-join")]
+        Stage::DaemonJoin => daemon_join::run(listener, config, shutdown),
+        #[allow(unreachable_patterns)]
+        stage => return Err(StageError::NotCompiled(stage)),
+    };
+    result.map_err(StageError::Io)
+}
+
+/// The stream from one `accept`, or `None` (logged) if it failed.
+///
+/// Most accept errors concern one connection that is already gone, and the loop
+/// should simply go on. Running out of file descriptors is different: the pending
+/// connection stays queued, `accept` fails again at once, and a loop that retried
+/// immediately would spin at 100% CPU. So on that error we pause briefly, and
+/// clients that finish meanwhile give descriptors back.
+pub fn accepted(result: io::Result<TcpStream>) -> Option<TcpStream> {
+    match result {
+        Ok(stream) => Some(stream),
+        Err(error) => {
+            log::error(format_args!("accept failed: {error}"));
+            const EMFILE: i32 = 24;
+            const ENFILE: i32 = 23;
+            if matches!(error.raw_os_error(), Some(EMFILE | ENFILE)) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            None
+        }
+    }
+}

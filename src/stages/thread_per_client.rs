@@ -1,0 +1,55 @@
+//! # Stage 2: `thread-per-client`
+//!
+//! Every accepted connection is served on a new thread, as the report's
+//! `ClientThread` did, so the accept loop never waits on a client: an idle
+//! connection now holds only its own thread.
+//!
+//! **What it still gets wrong.** Errors still get no answer (`not-found` fixes
+//! that). Each client costs a whole thread, with its own stack, created and
+//! destroyed per connection; a thousand idle clients are a thousand threads, and
+//! nothing puts a limit on them (the `thread-pool` stage does). Ctrl-C kills the
+//! process in the middle of whatever the threads are sending (`daemon-join`).
+//!
+//! Chapter: "Stage 2: a thread per client".
+
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+
+use super::single_threaded;
+use crate::config::Config;
+use crate::log;
+
+/// How a stage serves one connection; stages 2 and 3 differ only in this.
+pub type Handler = fn(TcpStream, &Config);
+
+/// Serves each client on its own thread, with stage 1's way of answering.
+pub fn run(listener: TcpListener, config: Arc<Config>) -> io::Result<()> {
+    serve(listener, config, single_threaded::handle_connection)
+}
+
+// ANCHOR: serve
+/// Accepts forever, handing every connection to a new thread running `handler`.
+pub fn serve(listener: TcpListener, config: Arc<Config>, handler: Handler) -> io::Result<()> {
+    for (number, stream) in listener.incoming().enumerate() {
+        let Some(stream) = super::accepted(stream) else {
+            continue;
+        };
+        // Each thread gets its own handle on the shared, read-only config. An
+        // `Arc` is a reference count, so this copies a pointer, not the config.
+        let config = Arc::clone(&config);
+        // `move` gives the stream to the new thread: from here on only that
+        // thread can use it, and it is closed when the thread is done with it.
+        let spawned = thread::Builder::new()
+            .name(format!("client-{number}"))
+            .spawn(move || handler(stream, &config));
+        // `thread::spawn` would panic if the system refused another thread;
+        // `Builder::spawn` returns the error, and we drop just this client.
+        if let Err(error) = spawned {
+            log::error(format_args!("no thread for a new client: {error}"));
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: serve
