@@ -98,10 +98,13 @@ pub fn report(error: clap::Error) -> ExitCode {
     // keeps the error and its tips is easier to read in a script's output.
     let text = error.to_string();
     let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
-    let mut message = lines.next().unwrap_or("error: invalid arguments").to_owned();
-    for tip in lines.filter(|line| line.starts_with("tip:")) {
+    let mut message = lines
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .to_owned();
+    for extra in lines.filter(|line| line.starts_with("tip:") || line.starts_with("[possible")) {
         message.push_str("; ");
-        message.push_str(tip);
+        message.push_str(extra.trim_matches(['[', ']']));
     }
     eprintln!("{message} (see --help)");
     ExitCode::from(2)
@@ -121,7 +124,10 @@ mod tests {
     fn stages_are_chosen_by_name_or_number() {
         for (args, stage) in [
             (["x", "--stage", "1"], Stage::SingleThreaded),
-            (["x", "--stage", "thread-per-client"], Stage::ThreadPerClient),
+            (
+                ["x", "--stage", "thread-per-client"],
+                Stage::ThreadPerClient,
+            ),
             (["x", "-s", "3"], Stage::NotFound),
             (["x", "--stage", "daemon-join"], Stage::DaemonJoin),
         ] {

@@ -62,10 +62,16 @@ pub enum RootError {
 impl fmt::Display for RootError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RootError::Missing(path) => write!(f, "root folder `{}` does not exist", path.display()),
+            RootError::Missing(path) => {
+                write!(f, "root folder `{}` does not exist", path.display())
+            }
             RootError::NotAFolder(path) => write!(f, "root `{}` is not a folder", path.display()),
             RootError::Unreadable(path, error) => {
-                write!(f, "root folder `{}` cannot be read: {error}", path.display())
+                write!(
+                    f,
+                    "root folder `{}` cannot be read: {error}",
+                    path.display()
+                )
             }
         }
     }

@@ -165,7 +165,10 @@ mod tests {
             })
         };
         shutdown.request();
-        assert!(waiter.join().unwrap(), "accept returned and the flag was set");
+        assert!(
+            waiter.join().unwrap(),
+            "accept returned and the flag was set"
+        );
     }
 
     #[test]

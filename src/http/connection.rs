@@ -183,7 +183,10 @@ impl Connection {
     fn skip_body(&mut self, len: u64, deadline: Instant) -> Result<(), Error> {
         let mut left = len;
         loop {
-            let buffered = self.buffer.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            let buffered = self
+                .buffer
+                .len()
+                .min(usize::try_from(left).unwrap_or(usize::MAX));
             self.buffer.drain(..buffered);
             left -= buffered as u64;
             if left == 0 {

@@ -80,7 +80,11 @@ pub fn parse(text: &str) -> Option<SystemTime> {
             // Two-digit years: RFC 9110 says to read one that looks more than 50 years
             // ahead as the past; with a 1970 epoch, 70-99 is the 1900s.
             let short: i64 = year.parse().ok()?;
-            let year = if short >= 70 { 1900 + short } else { 2000 + short };
+            let year = if short >= 70 {
+                1900 + short
+            } else {
+                2000 + short
+            };
             (day, month, year, *time)
         }
         // asctime: Sun Nov  6 08:49:37 1994

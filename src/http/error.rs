@@ -103,12 +103,8 @@ impl fmt::Display for Error {
             Error::HeadersTooLarge => f.write_str("the request headers are too large"),
             Error::BareLf => f.write_str("lines must end in CRLF, not a bare LF"),
             Error::Nul => f.write_str("the request contains a NUL byte"),
-            Error::RequestLine => {
-                f.write_str("the request line is not `METHOD /path HTTP/1.1`")
-            }
-            Error::VersionNotSupported => {
-                f.write_str("only HTTP/1.0 and HTTP/1.1 are supported")
-            }
+            Error::RequestLine => f.write_str("the request line is not `METHOD /path HTTP/1.1`"),
+            Error::VersionNotSupported => f.write_str("only HTTP/1.0 and HTTP/1.1 are supported"),
             Error::HeaderLine => f.write_str("a header line is not `Name: value`"),
             Error::Host => f.write_str("HTTP/1.1 requests need exactly one valid Host header"),
             Error::ContentLength => f.write_str("the Content-Length header is invalid"),

@@ -338,8 +338,14 @@ fn parse_header(line: &[u8]) -> Result<Header, Error> {
         return Err(Error::HeaderLine);
     }
     let is_space = |b: &u8| *b == b' ' || *b == b'\t';
-    let first = value.iter().position(|b| !is_space(b)).unwrap_or(value.len());
-    let last = value.iter().rposition(|b| !is_space(b)).map_or(first, |i| i + 1);
+    let first = value
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(value.len());
+    let last = value
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(first, |i| i + 1);
     let value = &value[first..last];
     if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
         return Err(Error::HeaderLine);
@@ -398,9 +404,8 @@ fn check_framing_and_host(request: &mut Request, limits: &Limits) -> Result<(), 
 /// A `Host` value: a name or address and an optional port. Empty is allowed (for a
 /// target without an authority). Anything that could not be part of a URI is not.
 fn is_valid_host(host: &str) -> bool {
-    host.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:[]%".contains(&b)
-    })
+    host.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:[]%".contains(&b))
 }
 
 /// RFC 9110 §5.6.2: a token is one or more of these characters.
@@ -455,7 +460,11 @@ mod tests {
     fn a_head_in_pieces_is_partial_until_the_blank_line() {
         let whole = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
         for cut in 0..whole.len() {
-            assert_eq!(parse_all(&whole[..cut]), Ok(Status::Partial), "cut at {cut}");
+            assert_eq!(
+                parse_all(&whole[..cut]),
+                Ok(Status::Partial),
+                "cut at {cut}"
+            );
         }
         let mut scanner = HeadScanner::new();
         let limits = Limits::default();
@@ -488,7 +497,9 @@ mod tests {
         assert_eq!(request.version, HttpVersion::Http10);
         assert!(!request.wants_keep_alive());
         assert!(parsed(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").wants_keep_alive());
-        assert!(!parsed(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").wants_keep_alive());
+        assert!(
+            !parsed(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").wants_keep_alive()
+        );
     }
 
     #[test]
@@ -511,7 +522,12 @@ mod tests {
             b"GET /\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n",
             b"GET /a\tb HTTP/1.1\r\nHost: x\r\n\r\n",
         ] {
-            assert_eq!(error(bytes), Error::RequestLine, "{:?}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                error(bytes),
+                Error::RequestLine,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 
@@ -519,7 +535,11 @@ mod tests {
     fn other_http_versions_are_505() {
         for version in ["HTTP/2.0", "HTTP/0.9", "HTTP/1.2", "HTTP/3.0"] {
             let bytes = format!("GET / {version}\r\nHost: x\r\n\r\n");
-            assert_eq!(error(bytes.as_bytes()), Error::VersionNotSupported, "{version}");
+            assert_eq!(
+                error(bytes.as_bytes()),
+                Error::VersionNotSupported,
+                "{version}"
+            );
         }
     }
 
@@ -533,7 +553,12 @@ mod tests {
             b"GET / HTTP/1.1\r\nHost: x\r\nX-A: bell\x07\r\n\r\n",
             b"GET / HTTP/1.1\r\nHost: x\r\nX(A): 1\r\n\r\n",
         ] {
-            assert_eq!(error(bytes), Error::HeaderLine, "{:?}", String::from_utf8_lossy(bytes));
+            assert_eq!(
+                error(bytes),
+                Error::HeaderLine,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
         }
     }
 
@@ -548,16 +573,21 @@ mod tests {
     #[test]
     fn host_is_required_once_in_http_11() {
         assert_eq!(error(b"GET / HTTP/1.1\r\n\r\n"), Error::Host);
-        assert_eq!(error(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), Error::Host);
+        assert_eq!(
+            error(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+            Error::Host
+        );
         assert_eq!(error(b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), Error::Host);
-        assert_eq!(parsed(b"GET / HTTP/1.1\r\nHost:\r\n\r\n").header("host"), Some(""));
+        assert_eq!(
+            parsed(b"GET / HTTP/1.1\r\nHost:\r\n\r\n").header("host"),
+            Some("")
+        );
     }
 
     #[test]
     fn content_length_must_be_one_number() {
-        let with = |value: &str| {
-            format!("GET / HTTP/1.1\r\nHost: x\r\n{value}\r\n\r\n").into_bytes()
-        };
+        let with =
+            |value: &str| format!("GET / HTTP/1.1\r\nHost: x\r\n{value}\r\n\r\n").into_bytes();
         assert_eq!(parsed(&with("Content-Length: 5")).content_length, 5);
         assert_eq!(parsed(&with("Content-Length: 5, 5")).content_length, 5);
         assert_eq!(

@@ -321,7 +321,11 @@ mod tests {
         );
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"));
-        for name in ["Date: ", "Server: multithreaded-server/", "Content-Type: text/html; charset=utf-8"] {
+        for name in [
+            "Date: ",
+            "Server: multithreaded-server/",
+            "Content-Type: text/html; charset=utf-8",
+        ] {
             assert!(head.contains(name), "{name} missing from {head}");
         }
         assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())));

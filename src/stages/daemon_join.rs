@@ -68,7 +68,10 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
     // Closing the listener makes new clients' connections fail at once, instead
     // of waiting in the backlog for an accept that will never come.
     drop(listener);
-    let busy = clients.iter().filter(|client| !client.is_finished()).count();
+    let busy = clients
+        .iter()
+        .filter(|client| !client.is_finished())
+        .count();
     log::info(format_args!("waiting for {busy} client(s) to finish"));
     let stalled = in_flight.wait_until_idle(config.shutdown_timeout);
 

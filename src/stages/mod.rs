@@ -73,7 +73,10 @@ impl Stage {
 
     /// The most complete stage in this build: what `cargo run` serves with.
     pub fn highest_compiled() -> Option<Stage> {
-        Stage::ALL.into_iter().rev().find(|stage| stage.is_compiled())
+        Stage::ALL
+            .into_iter()
+            .rev()
+            .find(|stage| stage.is_compiled())
     }
 
     /// Whether the stage handles Ctrl-C itself (otherwise the signal kills the process).

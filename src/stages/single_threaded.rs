@@ -48,7 +48,9 @@ pub fn run(listener: TcpListener, config: &Config) -> io::Result<()> {
 fn serve_contained(stream: TcpStream, config: &Config) {
     let peer = stream.peer_addr().ok();
     if panic::catch_unwind(AssertUnwindSafe(|| handle_connection(stream, config))).is_err() {
-        log::error(format_args!("a panic while serving {peer:?}; the server goes on"));
+        log::error(format_args!(
+            "a panic while serving {peer:?}; the server goes on"
+        ));
     }
 }
 

@@ -1,0 +1,169 @@
+//! Stage 4, `daemon-join`: Ctrl-C finishes what is under way, joins the client
+//! threads, and exits 0; the list of threads never grows without limit.
+
+#![cfg(feature = "daemon-join")]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::*;
+
+const STAGE: &str = "daemon-join";
+
+/// Text and binary files come back byte-exact, with the right type and length.
+#[test]
+fn serves_files_byte_exact_with_their_headers() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    assert_serves_site(server.addr, &site);
+    assert_eq!(get(server.addr, "/missing").status, 404);
+}
+
+/// Ctrl-C during a download lets it finish, byte-exact, and the server then
+/// exits with status 0. Compare `not_found::ctrl_c_cuts_a_download_short`.
+#[test]
+fn ctrl_c_lets_a_download_finish_then_exits_0() {
+    let site = Site::new();
+    let expected = site.add_big_file("big.bin", 32 * 1024 * 1024);
+    let mut server = Server::start(STAGE, &site.root, &["--shutdown-timeout", "60s"]);
+    let (promised, body) = download_across_signal(&server, "/big.bin", "INT");
+    assert_eq!(promised, expected.len());
+    assert!(
+        body == expected,
+        "the whole file arrived ({} of {promised} bytes)",
+        body.len()
+    );
+    let status = server.wait_exit(PATIENCE).expect("the server exited");
+    assert_eq!(status.code(), Some(0), "log:\n{}", server.log());
+    assert!(server.log().contains("all clients done"));
+}
+
+/// SIGTERM, what `kill` and service managers send, is a graceful stop too.
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let site = Site::new();
+    let mut server = Server::start(STAGE, &site.root, &[]);
+    assert_eq!(get(server.addr, "/").status, 200);
+    server.signal("TERM");
+    let status = server.wait_exit(PATIENCE).expect("the server exited");
+    assert_eq!(status.code(), Some(0));
+}
+
+/// A client that connected and sent nothing cannot hold shutdown open past
+/// `--shutdown-timeout`, even though its read timeout is far longer.
+#[test]
+fn an_idle_client_cannot_hold_shutdown() {
+    let site = Site::new();
+    let mut server = Server::start(
+        STAGE,
+        &site.root,
+        &["--shutdown-timeout", "1s", "--read-timeout", "120s"],
+    );
+    let _idle = connect(server.addr);
+    // The idle client's thread is running once the server has accepted it; a
+    // request on another connection proves the accept loop has moved past it.
+    assert_eq!(get(server.addr, "/").status, 200);
+    let started = Instant::now();
+    server.signal("INT");
+    let status = server
+        .wait_exit(PATIENCE)
+        .expect("the server exited despite the idle client");
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "it did wait for the client"
+    );
+    assert!(
+        server.log_contains("gave up on 1 client"),
+        "{}",
+        server.log()
+    );
+}
+
+/// Once shutdown starts, new clients are refused at once rather than left
+/// waiting in the backlog.
+#[test]
+fn new_clients_are_refused_during_shutdown() {
+    use std::io::{Read, Write};
+    let site = Site::new();
+    site.add_big_file("big.bin", 32 * 1024 * 1024);
+    let server = Server::start(STAGE, &site.root, &["--shutdown-timeout", "60s"]);
+    // Keep a download in flight, unread, so the server stays in its shutdown wait.
+    let mut download = connect(server.addr);
+    download
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    let mut first = [0; 1];
+    download.read_exact(&mut first).unwrap();
+    server.signal("INT");
+    assert!(server.log_contains("not accepting new clients"));
+    assert!(
+        server.log_contains("waiting for 1 client"),
+        "{}",
+        server.log()
+    );
+    let refused = std::net::TcpStream::connect_timeout(&server.addr, PATIENCE);
+    assert!(refused.is_err(), "a new client was let in after Ctrl-C");
+}
+
+/// A second Ctrl-C exits at once, without waiting for clients.
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    use std::io::{Read, Write};
+    let site = Site::new();
+    site.add_big_file("big.bin", 32 * 1024 * 1024);
+    let mut server = Server::start(STAGE, &site.root, &["--shutdown-timeout", "120s"]);
+    let mut download = connect(server.addr);
+    download
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    let mut first = [0; 1];
+    download.read_exact(&mut first).unwrap();
+    server.signal("INT");
+    assert!(
+        server.log_contains("waiting for 1 client"),
+        "{}",
+        server.log()
+    );
+    server.signal("INT");
+    let status = server
+        .wait_exit(PATIENCE)
+        .expect("the second Ctrl-C ended it");
+    assert_eq!(status.code(), Some(130));
+}
+
+/// Finished threads do not pile up: after 1,000 requests the server is back to
+/// a handful of threads (main and the signal handler).
+#[test]
+fn threads_are_not_left_behind_after_1000_requests() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    let before = server.open_fds();
+    for _ in 0..1000 {
+        assert_eq!(get(server.addr, "/style.css").status, 200);
+    }
+    let threads = server.settle(3, Server::threads);
+    assert!(
+        threads <= 3,
+        "{threads} threads after the requests were done"
+    );
+    let fds = server.settle(before, Server::open_fds);
+    assert!(fds <= before, "{fds} descriptors open, {before} before");
+}
+
+/// Fifty clients at once all get the whole file, byte-exact.
+#[test]
+fn fifty_concurrent_clients_are_all_served() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    assert_concurrent_clients(server.addr, &site, 50);
+}
+
+/// Nothing outside the root can be read.
+#[test]
+fn no_path_leaves_the_root() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    assert_no_traversal(server.addr, &site);
+}

@@ -1,0 +1,586 @@
+//! Helpers shared by the stage tests: a fixture site on disk, the real binary
+//! started on `127.0.0.1:0`, and raw-socket clients.
+//!
+//! Tests talk to the server the way a browser or `curl` would: bytes over a real
+//! TCP connection, bytes back. They start the real binary (not a function in the
+//! test process) so that signals, exit codes, thread and descriptor counts are
+//! those of a server a student would run.
+
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::fs;
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Long enough for a loaded CI machine; a test that waits this long has failed.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+// ---------------------------------------------------------------------------
+// The fixture site
+
+/// A fresh folder to serve, with random contents, and a secret file beside it
+/// that no request may ever reach.
+pub struct Site {
+    /// Holds the root and the secret; removed on drop.
+    pub dir: PathBuf,
+    pub root: PathBuf,
+    /// The sentinel beside the root, and its contents.
+    pub secret: PathBuf,
+    pub secret_text: String,
+}
+
+static SITE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Site {
+    pub fn new() -> Site {
+        let n = SITE_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "multithreaded-server-test-{}-{n}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        let root = dir.join("root");
+        fs::create_dir_all(root.join("sub")).unwrap();
+        fs::create_dir_all(root.join("empty-folder")).unwrap();
+        let mut rng = Rng::seeded(n);
+        let token = rng.token();
+        let site = Site {
+            secret: dir.join("secret.txt"),
+            secret_text: format!("SECRET-{token}"),
+            dir,
+            root,
+        };
+        fs::write(&site.secret, &site.secret_text).unwrap();
+        site.write(
+            "index.html",
+            format!("<!doctype html><title>home {token}</title><h1>home</h1>"),
+        );
+        site.write(
+            "style.css",
+            format!("body {{ color: #{:06x}; }}\n", rng.next() % 0xffffff),
+        );
+        site.write(
+            "error.html",
+            format!("<!doctype html><title>404</title><p>not here {token}</p>"),
+        );
+        site.write("sub/page.html", format!("<p>sub page {token}</p>"));
+        site.write("sub/index.html", format!("<p>sub index {token}</p>"));
+        site.write("café menu.txt", format!("menu {token}"));
+        // Every byte value, more than once, and big enough to be streamed.
+        site.write("data.bin", rng.bytes(300 * 1024));
+        site.write(
+            "image.png",
+            [b"\x89PNG\r\n\x1a\n".to_vec(), rng.bytes(2000)].concat(),
+        );
+        // Ways out of the root that must stay shut.
+        std::os::unix::fs::symlink(&site.secret, site.root.join("leak.txt")).unwrap();
+        std::os::unix::fs::symlink(&site.dir, site.root.join("up")).unwrap();
+        site
+    }
+
+    pub fn write(&self, path: &str, contents: impl AsRef<[u8]>) {
+        fs::write(self.root.join(path), contents).unwrap();
+    }
+
+    pub fn read(&self, path: &str) -> Vec<u8> {
+        fs::read(self.root.join(path)).unwrap()
+    }
+
+    /// Adds a file of `len` random bytes, for downloads that take a while.
+    pub fn add_big_file(&self, name: &str, len: usize) -> Vec<u8> {
+        let bytes = Rng::seeded(len as u64).bytes(len);
+        self.write(name, &bytes);
+        bytes
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// xorshift64*: random enough for test data, and no dependency.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn seeded(seed: u64) -> Rng {
+        let time = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        Rng((time ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        let mut bytes: Vec<u8> = (0..=255).collect();
+        while bytes.len() < len {
+            bytes.extend(self.next().to_le_bytes());
+        }
+        bytes.truncate(len);
+        bytes
+    }
+
+    pub fn token(&mut self) -> String {
+        format!("{:016x}", self.next())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The server under test
+
+/// The real binary, running one stage on a free port. Killed on drop.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `stage` serving `root`, with extra command-line arguments.
+    pub fn start(stage: &str, root: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_multithreaded-server"))
+            .args(["--stage", stage, "--port", "0", "--root"])
+            .arg(root)
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server binary starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        // Keep reading the log, or the server would block once the pipe is full.
+        let stdout = child.stdout.take().unwrap();
+        let sink = Arc::clone(&log);
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = ready_address(&line) {
+                    let _ = ready_tx.send(addr);
+                }
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let stderr = child.stderr.take().unwrap();
+        let sink = Arc::clone(&log);
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&format!("stderr: {line}\n"));
+            }
+        });
+        let addr = match ready_rx.recv_timeout(PATIENCE) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no ready line; log:\n{}", log.lock().unwrap());
+            }
+        };
+        Server { child, addr, log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything the server printed so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the log contains `needle` (log lines may trail the response
+    /// they describe by a moment); `false` if it never does.
+    pub fn log_contains(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + PATIENCE;
+        while !self.log().contains(needle) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+
+    /// Sends a signal by name (`INT`, `TERM`), as Ctrl-C or `kill` would.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the process to exit, up to `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The number of threads the server has now.
+    pub fn threads(&self) -> usize {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("Threads:"))
+            .and_then(|count| count.trim().parse().ok())
+            .expect("Threads: line in /proc")
+    }
+
+    /// The number of open file descriptors the server has now.
+    pub fn open_fds(&self) -> usize {
+        fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .unwrap()
+            .count()
+    }
+
+    /// Waits until `measure` is at most `limit`, returning the last measurement.
+    pub fn settle(&self, limit: usize, measure: impl Fn(&Server) -> usize) -> usize {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let value = measure(self);
+            if value <= limit || Instant::now() >= deadline {
+                return value;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The address in `Listening on http://127.0.0.1:40123/ (stage ...)`.
+pub fn ready_address(line: &str) -> Option<SocketAddr> {
+    let rest = line.strip_prefix("Listening on http://")?;
+    rest.split('/').next()?.parse().ok()
+}
+
+// ---------------------------------------------------------------------------
+// Clients
+
+/// A response as it came off the wire.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub status_line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Connects with a timeout suited to a busy machine.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, PATIENCE).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream.set_write_timeout(Some(PATIENCE)).unwrap();
+    stream
+}
+
+/// Sends `request` as is and reads until the server closes. Errors in writing are
+/// ignored (a server may rightly close before reading everything); what matters
+/// is what comes back.
+pub fn send_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    let mut stream = connect(addr);
+    let _ = stream.write_all(request);
+    read_to_close(&mut stream)
+}
+
+/// Reads until the server closes the connection (or resets it, or times out).
+pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut chunk = [0; 65536];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    bytes
+}
+
+/// Reads until the server closes the connection, and returns what came; `None`
+/// if it was still open after [`PATIENCE`] (the server never let go).
+pub fn wait_for_close(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut chunk = [0; 65536];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => return Some(bytes),
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return None;
+            }
+            Err(_) => return Some(bytes),
+        }
+    }
+}
+
+/// `GET path` with `Connection: close`, parsed.
+pub fn get(addr: SocketAddr, path: &str) -> Reply {
+    request(addr, "GET", path, &[])
+}
+
+/// One request with extra header lines, parsed; panics if no response came.
+pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[&str]) -> Reply {
+    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    for header in headers {
+        text.push_str(header);
+        text.push_str("\r\n");
+    }
+    text.push_str("\r\n");
+    let bytes = send_raw(addr, text.as_bytes());
+    parse_reply(&bytes).unwrap_or_else(|| {
+        panic!(
+            "no response to {method} {path}; got {:?}",
+            String::from_utf8_lossy(&bytes)
+        )
+    })
+}
+
+/// Parses one response; `None` if the bytes are not one (nothing at all, say).
+/// The body is everything after the head; [`Reply::body`] is checked against
+/// `Content-Length` by the tests, not trusted.
+pub fn parse_reply(bytes: &[u8]) -> Option<Reply> {
+    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&bytes[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?.to_owned();
+    let status = status_line.split(' ').nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.to_owned(), value.trim().to_owned()))
+        .collect();
+    Some(Reply {
+        status,
+        status_line,
+        headers,
+        body: bytes[end + 4..].to_vec(),
+    })
+}
+
+/// Checks a 200 response carrying exactly `expected`, with a true length and type.
+pub fn assert_file(reply: &Reply, expected: &[u8], content_type: &str) {
+    assert_eq!(reply.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(reply.header("Content-Type"), Some(content_type));
+    assert_eq!(
+        reply.header("Content-Length"),
+        Some(expected.len().to_string().as_str()),
+        "Content-Length counts bytes"
+    );
+    assert_eq!(reply.header("Connection"), Some("close"));
+    assert!(
+        reply.body == expected,
+        "the body is the file, byte for byte"
+    );
+}
+
+/// What every stage must serve: text and binary files byte-exact with their
+/// types, `/` as `/index.html`, a file in a sub-folder and a UTF-8 name.
+pub fn assert_serves_site(addr: SocketAddr, site: &Site) {
+    let html = "text/html; charset=utf-8";
+    assert_file(&get(addr, "/index.html"), &site.read("index.html"), html);
+    assert_file(&get(addr, "/"), &site.read("index.html"), html);
+    assert_file(
+        &get(addr, "/style.css"),
+        &site.read("style.css"),
+        "text/css; charset=utf-8",
+    );
+    assert_file(
+        &get(addr, "/image.png"),
+        &site.read("image.png"),
+        "image/png",
+    );
+    assert_file(
+        &get(addr, "/data.bin"),
+        &site.read("data.bin"),
+        "application/octet-stream",
+    );
+    assert_file(
+        &get(addr, "/sub/page.html"),
+        &site.read("sub/page.html"),
+        html,
+    );
+    assert_file(&get(addr, "/sub/"), &site.read("sub/index.html"), html);
+    assert_file(
+        &get(addr, "/caf%C3%A9%20menu.txt"),
+        &site.read("café menu.txt"),
+        "text/plain; charset=utf-8",
+    );
+}
+
+/// `count` clients at once, each on its own connection, all of which must get
+/// `data.bin` byte-exact.
+pub fn assert_concurrent_clients(addr: SocketAddr, site: &Site, count: usize) {
+    let expected = Arc::new(site.read("data.bin"));
+    let clients: Vec<_> = (0..count)
+        .map(|_| {
+            let expected = Arc::clone(&expected);
+            thread::spawn(move || {
+                let reply = get(addr, "/data.bin");
+                reply.status == 200 && reply.body == *expected
+            })
+        })
+        .collect();
+    let served = clients
+        .into_iter()
+        .map(|client| client.join().unwrap_or(false))
+        .filter(|served| *served)
+        .count();
+    assert_eq!(served, count, "every client got the whole file");
+}
+
+/// Request targets that try to leave the root, from the well-known families.
+pub const TRAVERSALS: &[&str] = &[
+    "/../secret.txt",
+    "/../../secret.txt",
+    "/sub/../../secret.txt",
+    "/./../secret.txt",
+    "/%2e%2e/secret.txt",
+    "/%2E%2E/secret.txt",
+    "/.%2e/secret.txt",
+    "/%2e%2e%2fsecret.txt",
+    "/..%2fsecret.txt",
+    "/..%2Fsecret.txt",
+    "/sub%2f..%2f..%2fsecret.txt",
+    "/%252e%252e/secret.txt",
+    "/%252e%252e%252fsecret.txt",
+    "/..%5csecret.txt",
+    "/..%5c..%5csecret.txt",
+    "/..\\secret.txt",
+    "/%c0%ae%c0%ae/secret.txt",
+    "/%c0%ae%c0%ae%c0%afsecret.txt",
+    "/%e0%80%ae%e0%80%ae/secret.txt",
+    "/..%c0%afsecret.txt",
+    "/secret.txt%00.html",
+    "/../secret.txt%00",
+    "//../secret.txt",
+    "/leak.txt",
+    "/up/secret.txt",
+    "/up/root/../secret.txt",
+    "http://test/../secret.txt",
+    "http://test/%2e%2e/secret.txt",
+    "/sub/../sub/../../secret.txt",
+    "/../../../../../../../../../../../../secret.txt",
+    "/..;/secret.txt",
+    "/.../secret.txt",
+];
+
+/// Sends every traversal payload and checks that the secret never comes back,
+/// whatever the status. Also tries the absolute path of the secret itself.
+pub fn assert_no_traversal(addr: SocketAddr, site: &Site) {
+    let absolute = site.secret.to_string_lossy().into_owned();
+    let targets = TRAVERSALS.iter().map(|t| t.to_string()).chain([
+        absolute.clone(),
+        format!("/{absolute}"),
+        format!("//{absolute}"),
+    ]);
+    for target in targets {
+        let request = format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        let bytes = send_raw(addr, request.as_bytes());
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(&site.secret_text),
+            "{target} leaked the secret: {text}"
+        );
+        if let Some(reply) = parse_reply(&bytes) {
+            assert_ne!(reply.status, 200, "{target} got 200: {text}");
+        }
+    }
+}
+
+/// With one client connected and silent, asks for a page on a second connection
+/// and returns the response if it came within `window`, keeping the idle client
+/// open all the while.
+pub fn request_while_idle_client_waits(addr: SocketAddr, window: Duration) -> Option<Reply> {
+    let idle = connect(addr);
+    let mut other = connect(addr);
+    other
+        .write_all(b"GET /index.html HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    other.set_read_timeout(Some(window)).unwrap();
+    let started = Instant::now();
+    let mut bytes = Vec::new();
+    let mut chunk = [0; 8192];
+    while started.elapsed() < window {
+        match other.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(_) => break,
+        }
+    }
+    drop(idle);
+    parse_reply(&bytes)
+}
+
+/// Downloads `path` while sending `signal` to the server half-way through, and
+/// returns the promised length and the bytes that arrived.
+pub fn download_across_signal(server: &Server, path: &str, signal: &str) -> (usize, Vec<u8>) {
+    let mut stream = connect(server.addr);
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes())
+        .unwrap();
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut bytes = Vec::new();
+    let mut chunk = [0; 65536];
+    let mut signalled = false;
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+        // Half-way: far more is left than the socket buffers hold, so the
+        // server is certainly still sending when the signal lands.
+        if !signalled && bytes.len() > 8 * 1024 * 1024 {
+            server.signal(signal);
+            signalled = true;
+        }
+    }
+    assert!(signalled, "the download was long enough to interrupt");
+    let reply = parse_reply(&bytes).expect("a response head");
+    let promised = reply.header("Content-Length").unwrap().parse().unwrap();
+    (promised, reply.body)
+}
