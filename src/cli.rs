@@ -52,6 +52,18 @@ pub struct ServeArgs {
     #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "TIME")]
     pub shutdown_timeout: Duration,
 
+    /// How many worker threads serve clients (thread-pool and later)
+    #[arg(long, default_value_t = Config::DEFAULT_THREADS, value_parser = parse_threads, value_name = "N")]
+    pub threads: usize,
+
+    /// How many connections may wait for a worker before new ones get 503 (thread-pool and later)
+    #[arg(long, default_value_t = Config::DEFAULT_QUEUE, value_name = "N")]
+    pub queue: usize,
+
+    /// How long a kept-alive connection may sit idle between requests (keep-alive)
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "TIME")]
+    pub keep_alive_timeout: Duration,
+
     /// Log only errors and notices, not a line per request
     #[arg(long, short)]
     pub quiet: bool,
@@ -64,7 +76,18 @@ impl ServeArgs {
         config.read_timeout = self.read_timeout;
         config.write_timeout = self.write_timeout;
         config.shutdown_timeout = self.shutdown_timeout;
+        config.threads = self.threads;
+        config.queue = self.queue;
+        config.keep_alive_timeout = self.keep_alive_timeout;
         Ok(config)
+    }
+}
+
+/// A number of worker threads: at least one, and not absurdly many.
+fn parse_threads(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n @ 1..=4096) => Ok(n),
+        _ => Err(format!("`{text}` is not a number of threads from 1 to 4096")),
     }
 }
 

@@ -20,6 +20,13 @@ pub struct Config {
     pub write_timeout: Duration,
     /// On Ctrl-C, how long to wait for responses still being sent (from `daemon-join`).
     pub shutdown_timeout: Duration,
+    /// How many worker threads serve clients (from `thread-pool`).
+    pub threads: usize,
+    /// How many accepted connections may wait for a free worker before new ones
+    /// are turned away with `503` (from `thread-pool`).
+    pub queue: usize,
+    /// How long an open connection may sit idle between requests (`keep-alive`).
+    pub keep_alive_timeout: Duration,
     pub limits: Limits,
 }
 
@@ -27,6 +34,9 @@ impl Config {
     pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
     pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
     pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+    pub const DEFAULT_THREADS: usize = 16;
+    pub const DEFAULT_QUEUE: usize = 256;
+    pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
     /// Default settings for serving `root`, which must be an existing folder.
     pub fn new(root: impl AsRef<Path>) -> Result<Config, RootError> {
@@ -43,6 +53,9 @@ impl Config {
             read_timeout: Config::DEFAULT_READ_TIMEOUT,
             write_timeout: Config::DEFAULT_WRITE_TIMEOUT,
             shutdown_timeout: Config::DEFAULT_SHUTDOWN_TIMEOUT,
+            threads: Config::DEFAULT_THREADS,
+            queue: Config::DEFAULT_QUEUE,
+            keep_alive_timeout: Config::DEFAULT_KEEP_ALIVE_TIMEOUT,
             limits: Limits::default(),
         })
     }

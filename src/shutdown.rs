@@ -101,6 +101,11 @@ impl InFlight {
         }
     }
 
+    /// How many are in flight now.
+    pub fn count(&self) -> usize {
+        *self.inner.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Waits until no client is left or `timeout` has passed, and returns how many
     /// are still in flight.
     pub fn wait_until_idle(&self, timeout: Duration) -> usize {

@@ -24,7 +24,8 @@ const LINGER_BYTES: usize = 1024 * 1024;
 /// request can arrive in any number of pieces, and the bytes after one request
 /// (a pipelined second one) belong to the next.
 pub struct Connection {
-    stream: TcpStream,
+    /// `None` only once [`Connection::into_parts`] has taken it.
+    stream: Option<TcpStream>,
     peer: SocketAddr,
     buffer: Vec<u8>,
     scanner: HeadScanner,
@@ -43,16 +44,16 @@ pub struct Connection {
 impl Connection {
     /// Wraps an accepted stream, with the timeouts and limits of `config`.
     pub fn new(stream: TcpStream, config: &Config) -> Connection {
+        prepare(&stream, config);
+        Connection::new_quietly(stream, config)
+    }
+
+    fn new_quietly(stream: TcpStream, config: &Config) -> Connection {
         let peer = stream
             .peer_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-        // Responses are written whole; there is nothing for Nagle's algorithm to
-        // gather, only a delayed ACK to wait for.
-        let _ = stream.set_nodelay(true);
-        // A client that stops reading must not hold this thread forever.
-        let _ = stream.set_write_timeout(Some(config.write_timeout));
         Connection {
-            stream,
+            stream: Some(stream),
             peer,
             buffer: Vec::new(),
             scanner: HeadScanner::new(),
@@ -66,8 +67,31 @@ impl Connection {
         }
     }
 
+    /// Takes over a connection that a readiness loop has been watching, with the
+    /// bytes it has already read (`keep-alive` stage). The stream was set up by
+    /// [`Connection::new`] once; only blocking mode must be restored.
+    pub fn resume(stream: TcpStream, buffer: Vec<u8>, config: &Config) -> Connection {
+        let _ = stream.set_nonblocking(false);
+        let mut connection = Connection::new_quietly(stream, config);
+        connection.buffer = buffer;
+        connection
+    }
+
+    /// Gives the stream and any bytes read past the last request back, to be
+    /// watched for the next request (`keep-alive` stage). Nothing is closed.
+    pub fn into_parts(mut self) -> (TcpStream, Vec<u8>) {
+        let stream = self.stream.take().expect("the stream is only taken here");
+        (stream, std::mem::take(&mut self.buffer))
+    }
+
     pub fn peer(&self) -> SocketAddr {
         self.peer
+    }
+
+    fn stream(&mut self) -> &mut TcpStream {
+        self.stream
+            .as_mut()
+            .expect("the stream is only taken by into_parts, which consumes the connection")
     }
 
     /// Reads and parses the next request head (steps ii and iii of the report).
@@ -96,6 +120,28 @@ impl Connection {
                 Err(error) => return Err(self.refuse(error)),
             }
         };
+        self.take_head(head_len, deadline).map(Some)
+    }
+
+    /// The next request if its whole head has already been read, without
+    /// touching the socket; `None` if it has not (pipelining, `keep-alive`).
+    pub fn buffered_request(&mut self) -> Option<Result<Request, Error>> {
+        self.started = Instant::now();
+        self.line.clear();
+        self.head_only = false;
+        match self.scanner.scan(&self.buffer, &self.limits) {
+            Ok(None) => None,
+            Ok(Some(head_len)) => {
+                let deadline = self.started + self.read_timeout;
+                Some(self.take_head(head_len, deadline))
+            }
+            Err(error) => Some(Err(self.refuse(error))),
+        }
+    }
+
+    /// Parses the head that makes up the first `head_len` buffered bytes, and
+    /// reads past its body.
+    fn take_head(&mut self, head_len: usize, deadline: Instant) -> Result<Request, Error> {
         self.scanner = HeadScanner::new();
         let parsed = request::parse(&self.buffer[..head_len], &self.limits);
         self.line = first_line(&self.buffer[..head_len]);
@@ -104,7 +150,7 @@ impl Connection {
         self.head_only = request.method == Method::Head;
         self.skip_body(request.content_length, deadline)
             .map_err(|error| self.refuse(error))?;
-        Ok(Some(request))
+        Ok(request)
     }
 
     /// Sends a response (step vi) and logs the exchange.
@@ -117,7 +163,7 @@ impl Connection {
             head_only: self.head_only,
             keep_alive: self.keep_alive && !status.is_error(),
         };
-        let written = response.write_to(&mut self.stream, options);
+        let written = response.write_to(self.stream(), options);
         let elapsed = self.started.elapsed();
         match written {
             Ok(bytes) => log::exchange(self.peer, &self.line, status, bytes, elapsed),
@@ -148,8 +194,9 @@ impl Connection {
     }
 
     /// Records a refused request: for the log, its first line as far as we have it;
-    /// for the close, that the client may still be sending.
-    fn refuse(&mut self, error: Error) -> Error {
+    /// for the close, that the client may still be sending. Returns the error, to
+    /// be answered or dropped.
+    pub fn refuse(&mut self, error: Error) -> Error {
         if self.line.is_empty() {
             self.line = first_line(&self.buffer);
         }
@@ -164,10 +211,11 @@ impl Connection {
             .checked_duration_since(Instant::now())
             .filter(|left| !left.is_zero())
             .ok_or(Error::Timeout)?;
-        self.stream.set_read_timeout(Some(remaining))?;
+        let stream = self.stream();
+        stream.set_read_timeout(Some(remaining))?;
         let mut chunk = [0; 8192];
         loop {
-            match self.stream.read(&mut chunk) {
+            match stream.read(&mut chunk) {
                 Ok(n) => {
                     self.buffer.extend_from_slice(&chunk[..n]);
                     return Ok(n);
@@ -209,25 +257,75 @@ impl Drop for Connection {
     /// mid-way through sending a huge header) we half-close and keep reading for
     /// up to [`LINGER`], as Apache's "lingering close" does.
     fn drop(&mut self) {
-        let mut scratch = [0; 8192];
-        let mut drained = 0;
+        let Some(stream) = self.stream.take() else {
+            return; // handed back by `into_parts`, still open
+        };
         if self.linger {
-            let _ = self.stream.shutdown(Shutdown::Write);
-            let _ = self.stream.set_read_timeout(Some(LINGER));
-            let until = Instant::now() + LINGER;
-            while drained < LINGER_BYTES && Instant::now() < until {
-                match self.stream.read(&mut scratch) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => drained += n,
-                }
-            }
-        } else if self.stream.set_nonblocking(true).is_ok() {
-            while drained < LINGER_BYTES {
-                match self.stream.read(&mut scratch) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => drained += n,
-                }
-            }
+            linger(&stream);
+        } else {
+            drain(&stream);
+        }
+    }
+}
+
+/// Socket options every connection gets once, when it is accepted.
+pub fn prepare(stream: &TcpStream, config: &Config) {
+    // Responses are written whole; there is nothing for Nagle's algorithm to
+    // gather, only a delayed ACK to wait for.
+    let _ = stream.set_nodelay(true);
+    // A client that stops reading must not hold a thread forever.
+    let _ = stream.set_write_timeout(Some(config.write_timeout));
+}
+
+/// Answers a connection we will not serve, without reading its request, from a
+/// thread that must not wait: the accept loop of a full `thread-pool` (503) or
+/// the readiness loop of `keep-alive` (503, 408). The response is small enough
+/// to fit the socket's send buffer, so writing it does not block.
+pub fn turn_away(stream: TcpStream, response: Response) {
+    let peer = stream
+        .peer_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let status = response.status;
+    let started = Instant::now();
+    // Read whatever has arrived first, so closing does not reset the connection.
+    drain(&stream);
+    let mut writer = &stream;
+    match response.write_to(&mut writer, WriteOptions::default()) {
+        Ok(bytes) => log::exchange(peer, "(request not read)", status, bytes, started.elapsed()),
+        Err(error) => log::send_failed(peer, "(request not read)", status, &error, started.elapsed()),
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// Reads and discards what the client has already sent, without waiting.
+fn drain(stream: &TcpStream) {
+    if stream.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut scratch = [0; 8192];
+    let mut drained = 0;
+    let mut reader = stream;
+    while drained < LINGER_BYTES {
+        match reader.read(&mut scratch) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
+}
+
+/// Half-closes, then reads and discards for up to [`LINGER`], so a client still
+/// sending sees our response before the connection goes.
+fn linger(stream: &TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(LINGER));
+    let until = Instant::now() + LINGER;
+    let mut scratch = [0; 8192];
+    let mut drained = 0;
+    let mut reader = stream;
+    while drained < LINGER_BYTES && Instant::now() < until {
+        match reader.read(&mut scratch) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
         }
     }
 }

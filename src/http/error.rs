@@ -54,6 +54,8 @@ pub enum Error {
     Forbidden,
     /// Something went wrong on our side while opening or reading a file.
     Internal(io::ErrorKind),
+    /// Every worker is busy and no more clients can wait (`thread-pool` on).
+    Overloaded,
 }
 
 impl Error {
@@ -79,6 +81,7 @@ impl Error {
             Error::NotFound | Error::OutsideRoot => StatusCode::NOT_FOUND,
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         })
     }
 
@@ -118,6 +121,7 @@ impl fmt::Display for Error {
             Error::OutsideRoot => f.write_str("the path leads outside the root"),
             Error::Forbidden => f.write_str("the file may not be read"),
             Error::Internal(kind) => write!(f, "could not read the file: {kind}"),
+            Error::Overloaded => f.write_str("the server is busy; try again in a moment"),
         }
     }
 }

@@ -13,12 +13,16 @@ use crate::shutdown::Shutdown;
 
 #[cfg(feature = "daemon-join")]
 pub mod daemon_join;
+#[cfg(feature = "keep-alive")]
+pub mod keep_alive;
 #[cfg(feature = "not-found")]
 pub mod not_found;
 #[cfg(feature = "single-threaded")]
 pub mod single_threaded;
 #[cfg(feature = "thread-per-client")]
 pub mod thread_per_client;
+#[cfg(feature = "thread-pool")]
+pub mod thread_pool;
 
 /// The stages of the course, in order. Every stage is listed whether or not its
 /// feature is compiled in, so `--stage` can say how to get a missing one.
@@ -36,14 +40,22 @@ pub enum Stage {
     /// 4: keep the threads' handles; on Ctrl-C finish every response, then exit
     #[value(alias = "4")]
     DaemonJoin,
+    /// 5: a fixed set of worker threads and a bounded queue; 503 when full
+    #[value(alias = "5")]
+    ThreadPool,
+    /// 6: many requests per connection; idle connections wait in epoll, not in threads
+    #[value(alias = "6")]
+    KeepAlive,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 4] = [
+    pub const ALL: [Stage; 6] = [
         Stage::SingleThreaded,
         Stage::ThreadPerClient,
         Stage::NotFound,
         Stage::DaemonJoin,
+        Stage::ThreadPool,
+        Stage::KeepAlive,
     ];
 
     /// Its number in the course, from 1.
@@ -58,6 +70,8 @@ impl Stage {
             Stage::ThreadPerClient => "thread-per-client",
             Stage::NotFound => "not-found",
             Stage::DaemonJoin => "daemon-join",
+            Stage::ThreadPool => "thread-pool",
+            Stage::KeepAlive => "keep-alive",
         }
     }
 
@@ -68,6 +82,8 @@ impl Stage {
             Stage::ThreadPerClient => cfg!(feature = "thread-per-client"),
             Stage::NotFound => cfg!(feature = "not-found"),
             Stage::DaemonJoin => cfg!(feature = "daemon-join"),
+            Stage::ThreadPool => cfg!(feature = "thread-pool"),
+            Stage::KeepAlive => cfg!(feature = "keep-alive"),
         }
     }
 
@@ -135,6 +151,10 @@ pub fn run(
         Stage::NotFound => not_found::run(listener, config),
         #[cfg(feature = "daemon-join")]
         Stage::DaemonJoin => daemon_join::run(listener, config, shutdown),
+        #[cfg(feature = "thread-pool")]
+        Stage::ThreadPool => thread_pool::run(listener, config, shutdown),
+        #[cfg(feature = "keep-alive")]
+        Stage::KeepAlive => keep_alive::run(listener, config, shutdown),
         #[allow(unreachable_patterns)]
         stage => return Err(StageError::NotCompiled(stage)),
     };

@@ -1,0 +1,180 @@
+//! # Stage 5: `thread-pool`
+//!
+//! Stages 2 to 4 start a thread for every connection: a thousand clients are a
+//! thousand threads, and every connection pays for creating one. This stage
+//! starts a fixed number of workers once (`--threads`) and hands them
+//! connections through a bounded queue (`--queue`):
+//!
+//! 1. the accept loop puts each connection in the queue, without waiting;
+//! 2. a worker takes the next connection, serves it, and goes back for another;
+//! 3. when every worker is busy and the queue is full, the accept loop answers
+//!    `503 Service Unavailable` with `Retry-After` itself and closes: neither
+//!    threads nor memory grow with the crowd;
+//! 4. a worker whose job panics logs it and carries on, so the pool never
+//!    shrinks (the Rust Book's pool loses a worker for each panic);
+//! 5. Ctrl-C shuts down as in `daemon-join`: stop accepting, finish what is
+//!    queued and under way, join every worker.
+//!
+//! **What it still gets wrong.** A worker is held for the whole life of a
+//! connection, including the time the client spends sending nothing. With as
+//! many idle clients as workers, everyone else waits in the queue until the read
+//! timeout frees a worker. The `keep-alive` stage keeps idle connections in a
+//! readiness loop instead, where they cost no thread.
+//!
+//! Chapter: "Stage 5: a pool of threads".
+
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use super::not_found;
+use crate::config::Config;
+use crate::http::connection::turn_away;
+use crate::http::{Error, Response};
+use crate::log;
+use crate::shutdown::{InFlight, Shutdown};
+
+// ANCHOR: run
+/// Serves clients with a fixed pool of workers until `shutdown` is requested.
+pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io::Result<()> {
+    shutdown.watch(&listener)?;
+    let handler_config = Arc::clone(&config);
+    let pool = ThreadPool::new(config.threads, config.queue, move |stream: TcpStream| {
+        not_found::handle_connection(stream, &handler_config);
+    })?;
+
+    for stream in listener.incoming() {
+        if shutdown.is_requested() {
+            break;
+        }
+        let Some(stream) = super::accepted(stream) else {
+            continue;
+        };
+        // `try_execute` never waits: if the queue is full it hands the
+        // connection back, and we answer it ourselves, at once.
+        if let Err(stream) = pool.try_execute(stream) {
+            turn_away(stream, overloaded(&config));
+        }
+    }
+    // ANCHOR_END: run
+
+    drop(listener);
+    log::info("waiting for the workers to finish");
+    let stalled = pool.shutdown(config.shutdown_timeout);
+    if stalled > 0 {
+        log::error(format_args!(
+            "gave up on {stalled} worker(s) after {:?}",
+            config.shutdown_timeout
+        ));
+    }
+    log::info("all workers done; bye");
+    Ok(())
+}
+
+/// The answer for a client that arrives when every worker is busy and the queue
+/// is full: `503 Service Unavailable`, with `Retry-After`.
+pub fn overloaded(config: &Config) -> Response {
+    Response::error(&config.root, &Error::Overloaded).expect("503 is a response")
+}
+
+// ANCHOR: pool
+/// A fixed set of worker threads that run `handler` on each task they are given.
+///
+/// Generic over the task so that `keep-alive` can reuse it with a different job.
+pub struct ThreadPool<T> {
+    /// The sending end of the queue. `None` once shutdown has begun: dropping it
+    /// is how the workers learn there will be no more tasks.
+    queue: Option<SyncSender<T>>,
+    workers: Vec<JoinHandle<()>>,
+    /// How many workers have not returned yet.
+    running: InFlight,
+}
+
+impl<T: Send + 'static> ThreadPool<T> {
+    /// Starts `size` workers sharing one queue of at most `queue` waiting tasks.
+    pub fn new<F>(size: usize, queue: usize, handler: F) -> io::Result<ThreadPool<T>>
+    where
+        F: Fn(T) + Send + Sync + 'static,
+    {
+        let (sender, receiver) = mpsc::sync_channel(queue);
+        // One receiver, shared: a worker locks it only long enough to take a task.
+        let receiver = Arc::new(Mutex::new(receiver));
+        let handler = Arc::new(handler);
+        let running = InFlight::new();
+        let mut workers = Vec::with_capacity(size);
+        for id in 0..size {
+            let receiver = Arc::clone(&receiver);
+            let handler = Arc::clone(&handler);
+            let alive = running.enter();
+            let worker = thread::Builder::new()
+                .name(format!("worker-{id}"))
+                .spawn(move || {
+                    work(&receiver, &*handler);
+                    drop(alive);
+                })?;
+            workers.push(worker);
+        }
+        Ok(ThreadPool {
+            queue: Some(sender),
+            workers,
+            running,
+        })
+    }
+
+    /// Queues `task` for the next free worker, or gives it back at once if the
+    /// queue is full. It never waits.
+    pub fn try_execute(&self, task: T) -> Result<(), T> {
+        let Some(queue) = &self.queue else {
+            return Err(task);
+        };
+        queue.try_send(task).map_err(|error| match error {
+            TrySendError::Full(task) | TrySendError::Disconnected(task) => task,
+        })
+    }
+
+    /// Closes the queue, lets the workers finish every task already in it, and
+    /// joins them. Waits no longer than `timeout`, and returns how many workers
+    /// were still busy then (those are left to end with the process).
+    pub fn shutdown(mut self, timeout: Duration) -> usize {
+        drop(self.queue.take());
+        let stalled = self.running.wait_until_idle(timeout);
+        for worker in self.workers.drain(..) {
+            if stalled == 0 || worker.is_finished() {
+                // A worker never panics (see `work`), so join cannot fail.
+                let _ = worker.join();
+            }
+        }
+        stalled
+    }
+
+    /// How many workers have not returned. Only a closed queue makes one return.
+    pub fn running(&self) -> usize {
+        self.running.count()
+    }
+}
+
+/// A worker's life: take a task, run it, repeat until the queue is closed.
+fn work<T>(receiver: &Mutex<Receiver<T>>, handler: &(dyn Fn(T) + Send + Sync)) {
+    loop {
+        // The lock guard is a temporary, dropped at the end of this statement:
+        // the lock is held while waiting for a task, never while running one.
+        let task = match receiver
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv()
+        {
+            Ok(task) => task,
+            Err(_) => return, // the queue is closed and empty: shutdown
+        };
+        // A panic in the handler unwinds to here, dropping the task (and so
+        // closing the client's connection), and the worker carries on.
+        if panic::catch_unwind(AssertUnwindSafe(|| handler(task))).is_err() {
+            log::error("a job panicked; its connection was closed and the worker carries on");
+        }
+    }
+}
+// ANCHOR_END: pool
