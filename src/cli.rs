@@ -87,7 +87,9 @@ impl ServeArgs {
 fn parse_threads(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n @ 1..=4096) => Ok(n),
-        _ => Err(format!("`{text}` is not a number of threads from 1 to 4096")),
+        _ => Err(format!(
+            "`{text}` is not a number of threads from 1 to 4096"
+        )),
     }
 }
 

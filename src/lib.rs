@@ -15,6 +15,8 @@
 //! | 2 | [`stages::thread_per_client`] | a new thread for every connection | a limit on threads; answers to errors |
 //! | 3 | [`stages::not_found`] | errors become responses: 404 with `error.html`, 400, 405, 408 | a clean shutdown: Ctrl-C cuts downloads off |
 //! | 4 | [`stages::daemon_join`] | join handles kept and pruned; Ctrl-C finishes responses, then exits 0 | a bound on threads |
+//! | 5 | [`stages::thread_pool`] | a fixed set of workers, a bounded queue, 503 when full; panics do not shrink the pool | idle clients still hold workers |
+//! | 6 | [`stages::keep_alive`] | persistent connections and pipelining; idle connections wait in a readiness loop (mio), not in threads | non-blocking writes, TLS, HTTP/2 |
 //!
 //! What every stage shares, written once:
 //!

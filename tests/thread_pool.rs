@@ -31,7 +31,10 @@ fn fifty_concurrent_clients_are_all_served_by_four_workers() {
     for worker in ["worker-0 ", "worker-3 "] {
         assert!(server.log_contains(worker), "{worker} served nobody");
     }
-    assert!(!server.log().contains("worker-4 "), "there are only four workers");
+    assert!(
+        !server.log().contains("worker-4 "),
+        "there are only four workers"
+    );
 }
 
 /// 500 slow clients at once do not make 500 threads: the workers, the main
@@ -60,11 +63,19 @@ fn threads_stay_bounded_under_500_slow_clients() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let refused = server.log().matches(" 503 ").count();
-    assert!(refused >= turned_away, "{refused} turned away:\n{}", server.log());
+    assert!(
+        refused >= turned_away,
+        "{refused} turned away:\n{}",
+        server.log()
+    );
     let threads = server.threads();
     assert!(threads <= 8 + 3, "{threads} threads for 500 clients");
     drop(clients);
-    assert_eq!(get(server.addr, "/").status, 200, "still serving afterwards");
+    assert_eq!(
+        get(server.addr, "/").status,
+        200,
+        "still serving afterwards"
+    );
 }
 
 /// When every worker is busy and the queue is full, a new client gets
@@ -92,7 +103,10 @@ fn a_full_queue_answers_503_with_retry_after() {
     let held = statuses.iter().filter(|&&s| s == 408).count();
     let refused = statuses.iter().filter(|&&s| s == 503).count();
     assert_eq!(held + refused, 20, "{statuses:?}");
-    assert!(held <= 4, "at most 2 workers + 2 queued were held: {statuses:?}");
+    assert!(
+        held <= 4,
+        "at most 2 workers + 2 queued were held: {statuses:?}"
+    );
 }
 
 /// The pool's weakness, measured: with as many idle clients as workers, a
@@ -125,7 +139,7 @@ fn idle_clients_can_hold_every_worker() {
 fn the_pool_survives_panicking_jobs() {
     let (done, finished) = mpsc::channel();
     let pool = ThreadPool::new(2, 64, move |job: u32| {
-        if job % 2 == 0 {
+        if job.is_multiple_of(2) {
             panic!("job {job} fails");
         }
         done.send(job).unwrap();
@@ -139,9 +153,16 @@ fn the_pool_survives_panicking_jobs() {
             std::thread::yield_now();
         }
     }
-    let mut odd: Vec<u32> = (0..20).map(|_| finished.recv_timeout(PATIENCE).unwrap()).collect();
+    let mut odd: Vec<u32> = (0..20)
+        .map(|_| finished.recv_timeout(PATIENCE).unwrap())
+        .collect();
     odd.sort();
-    assert_eq!(odd, (0..40).filter(|j| j % 2 == 1).collect::<Vec<_>>());
+    assert_eq!(
+        odd,
+        (0..40u32)
+            .filter(|j| !j.is_multiple_of(2))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(pool.running(), 2, "both workers are still there");
     assert_eq!(pool.shutdown(PATIENCE), 0, "and both are joined");
 }
@@ -160,7 +181,10 @@ fn try_execute_gives_the_task_back_when_full() {
     // Job 1 may still be in the queue or already with the worker; either way,
     // at most one more fits.
     let results: Vec<_> = (2..5).map(|job| pool.try_execute(job)).collect();
-    assert!(results.iter().filter(|r| r.is_ok()).count() <= 1, "{results:?}");
+    assert!(
+        results.iter().filter(|r| r.is_ok()).count() <= 1,
+        "{results:?}"
+    );
     assert!(results.contains(&Err(4)), "{results:?}");
     drop(release);
     assert_eq!(pool.shutdown(PATIENCE), 0);
@@ -192,9 +216,15 @@ fn an_idle_client_cannot_hold_shutdown() {
     let _idle = connect(server.addr);
     assert_eq!(get(server.addr, "/").status, 200);
     server.signal("TERM");
-    let status = server.wait_exit(PATIENCE).expect("exited despite the idle client");
+    let status = server
+        .wait_exit(PATIENCE)
+        .expect("exited despite the idle client");
     assert_eq!(status.code(), Some(0));
-    assert!(server.log_contains("gave up on 1 worker"), "{}", server.log());
+    assert!(
+        server.log_contains("gave up on 1 worker"),
+        "{}",
+        server.log()
+    );
 }
 
 /// Nothing outside the root can be read.

@@ -14,6 +14,9 @@ use crate::log;
 /// How long to keep reading after an error response, so the client sees it (see
 /// [`Connection`]'s `Drop`). Apache waits up to 2 s; we wait up to 1 s.
 const LINGER: Duration = Duration::from_secs(1);
+/// ...but stop as soon as the client has been quiet this long: a client that
+/// sends nothing more has nothing left for the kernel to reset over.
+const LINGER_QUIET: Duration = Duration::from_millis(100);
 /// How much to read and throw away while lingering, at most.
 const LINGER_BYTES: usize = 1024 * 1024;
 
@@ -255,7 +258,8 @@ impl Drop for Connection {
     /// receives a reset may throw away our response before it has read it. So we
     /// first read what is already waiting; after an error (when the client may be
     /// mid-way through sending a huge header) we half-close and keep reading for
-    /// up to [`LINGER`], as Apache's "lingering close" does.
+    /// up to [`LINGER`], or until it has been quiet for [`LINGER_QUIET`], as
+    /// Apache's "lingering close" does.
     fn drop(&mut self) {
         let Some(stream) = self.stream.take() else {
             return; // handed back by `into_parts`, still open
@@ -292,7 +296,13 @@ pub fn turn_away(stream: TcpStream, response: Response) {
     let mut writer = &stream;
     match response.write_to(&mut writer, WriteOptions::default()) {
         Ok(bytes) => log::exchange(peer, "(request not read)", status, bytes, started.elapsed()),
-        Err(error) => log::send_failed(peer, "(request not read)", status, &error, started.elapsed()),
+        Err(error) => log::send_failed(
+            peer,
+            "(request not read)",
+            status,
+            &error,
+            started.elapsed(),
+        ),
     }
     let _ = stream.shutdown(Shutdown::Write);
 }
@@ -317,7 +327,7 @@ fn drain(stream: &TcpStream) {
 /// sending sees our response before the connection goes.
 fn linger(stream: &TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(LINGER));
+    let _ = stream.set_read_timeout(Some(LINGER_QUIET));
     let until = Instant::now() + LINGER;
     let mut scratch = [0; 8192];
     let mut drained = 0;

@@ -37,8 +37,8 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::sync::mpsc;
 use std::sync::Arc;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
@@ -309,8 +309,7 @@ impl Loop {
                 self.deregister(&idle, token);
                 let job = Job::Serve(idle.stream, idle.buffer);
                 // Every worker busy and the queue full: say so rather than wait.
-                if let Err(Job::Serve(stream, _) | Job::TimedOut(stream, _)) =
-                    pool.try_execute(job)
+                if let Err(Job::Serve(stream, _) | Job::TimedOut(stream, _)) = pool.try_execute(job)
                 {
                     turn_away(stream, overloaded(&self.config));
                 }
@@ -360,8 +359,7 @@ impl Loop {
                 // The 408 goes through a worker, which can linger after it
                 // while a slow client is still sending; the loop must not wait.
                 let job = Job::TimedOut(idle.stream, idle.buffer);
-                if let Err(Job::Serve(stream, _) | Job::TimedOut(stream, _)) =
-                    pool.try_execute(job)
+                if let Err(Job::Serve(stream, _) | Job::TimedOut(stream, _)) = pool.try_execute(job)
                 {
                     let timeout = Response::error(&self.config.root, &Error::Timeout);
                     turn_away(stream, timeout.expect("408 is a response"));

@@ -1,0 +1,311 @@
+//! Stage 6, `keep-alive`: many requests per connection, and idle connections
+//! that wait in a readiness loop instead of holding threads.
+
+#![cfg(feature = "keep-alive")]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+const STAGE: &str = "keep-alive";
+
+/// A client that keeps its connection and reads responses one at a time, by
+/// their `Content-Length`, the way a browser does.
+struct Client {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Client {
+    fn connect(server: &Server) -> Client {
+        Client {
+            stream: connect(server.addr),
+            buffer: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, request: &str) {
+        self.stream.write_all(request.as_bytes()).unwrap();
+    }
+
+    /// `GET path` with the given extra header lines.
+    fn get(&mut self, path: &str, headers: &str) -> Reply {
+        self.send(&format!(
+            "GET {path} HTTP/1.1\r\nHost: test\r\n{headers}\r\n"
+        ));
+        self.response()
+    }
+
+    /// Reads exactly one response.
+    fn response(&mut self) -> Reply {
+        let head_end = loop {
+            if let Some(end) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            assert!(self.fill() > 0, "closed before a whole response head");
+        };
+        let mut reply = parse_reply(&self.buffer[..head_end]).expect("a response head");
+        let len: usize = reply.header("Content-Length").unwrap().parse().unwrap();
+        while self.buffer.len() < head_end + len {
+            assert!(self.fill() > 0, "closed before the whole body");
+        }
+        reply.body = self.buffer[head_end..head_end + len].to_vec();
+        self.buffer.drain(..head_end + len);
+        reply
+    }
+
+    fn fill(&mut self) -> usize {
+        let mut chunk = [0; 65536];
+        let n = self
+            .stream
+            .read(&mut chunk)
+            .expect("the server answers in time");
+        self.buffer.extend_from_slice(&chunk[..n]);
+        n
+    }
+
+    /// Whether the server closes the connection (within the test's patience).
+    fn closed_by_server(&mut self) -> bool {
+        self.buffer.is_empty()
+            && wait_for_close(&mut self.stream).is_some_and(|rest| rest.is_empty())
+    }
+}
+
+/// Text and binary files come back byte-exact, with the right type and length.
+#[test]
+fn serves_files_byte_exact_with_their_headers() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    assert_serves_site(server.addr, &site);
+}
+
+/// Two, then ten requests on one connection, each answered in full, and the
+/// server says each time that it keeps the connection open.
+#[test]
+fn many_requests_share_one_connection() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    let mut client = Client::connect(&server);
+    for (round, path) in ["/index.html", "/data.bin"]
+        .iter()
+        .cycle()
+        .take(12)
+        .enumerate()
+    {
+        let reply = client.get(path, "");
+        assert_eq!(reply.status, 200, "request {round}");
+        assert_eq!(reply.header("Connection"), Some("keep-alive"));
+        assert_eq!(
+            reply.body,
+            site.read(path.trim_start_matches('/')),
+            "request {round}"
+        );
+    }
+    let last = client.get("/style.css", "Connection: close\r\n");
+    assert_eq!(last.header("Connection"), Some("close"));
+    assert!(client.closed_by_server());
+}
+
+/// Requests sent back to back, without waiting, are answered in order.
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    let mut client = Client::connect(&server);
+    let paths = [
+        "/style.css",
+        "/image.png",
+        "/sub/page.html",
+        "/index.html",
+        "/data.bin",
+    ];
+    let all: String = paths
+        .iter()
+        .map(|path| format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n"))
+        .collect();
+    client.send(&all);
+    for path in paths {
+        let reply = client.response();
+        assert_eq!(
+            reply.body,
+            site.read(path.trim_start_matches('/')),
+            "{path}"
+        );
+    }
+}
+
+/// `Connection: close` is honoured: the response says so and the server closes.
+#[test]
+fn connection_close_closes() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    let mut client = Client::connect(&server);
+    let reply = client.get("/", "Connection: close\r\n");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("Connection"), Some("close"));
+    assert!(client.closed_by_server());
+}
+
+/// HTTP/1.0 closes after each response unless the client asks to keep alive.
+#[test]
+fn http_10_keeps_alive_only_when_asked() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    let mut plain = Client::connect(&server);
+    plain.send("GET / HTTP/1.0\r\n\r\n");
+    assert_eq!(plain.response().header("Connection"), Some("close"));
+    assert!(plain.closed_by_server());
+
+    let mut asking = Client::connect(&server);
+    for _ in 0..3 {
+        asking.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        let reply = asking.response();
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("Connection"), Some("keep-alive"));
+    }
+}
+
+/// An error response closes the connection, even a kept-alive one.
+#[test]
+fn an_error_closes_the_connection() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.get("/", "").status, 200);
+    let reply = client.get("/missing", "");
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.body, site.read("error.html"));
+    assert_eq!(reply.header("Connection"), Some("close"));
+    assert!(client.closed_by_server());
+}
+
+/// An idle connection is closed after `--keep-alive-timeout`, quietly.
+#[test]
+fn an_idle_connection_is_closed_after_the_timeout() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &["--keep-alive-timeout", "300ms"]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.get("/", "").status, 200);
+    let started = Instant::now();
+    assert!(client.closed_by_server(), "closed, with no bytes");
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "not before the timeout"
+    );
+}
+
+/// A request started but not finished in time gets `408`, as in the other
+/// stages, even on a connection that was kept alive.
+#[test]
+fn a_slow_request_gets_408() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &["--read-timeout", "500ms"]);
+    let mut client = Client::connect(&server);
+    assert_eq!(client.get("/", "").status, 200);
+    client.send("GET /index.html HTTP/1.1\r\nHost: te");
+    let reply = client.response();
+    assert_eq!(reply.status, 408);
+    assert!(client.closed_by_server());
+}
+
+/// 1,000 idle connections, half of them kept alive after a request and half
+/// never saying a word, cost no threads: a normal client is served while they
+/// are all open, and the server has its workers and a few more threads.
+#[test]
+fn a_thousand_idle_connections_cost_no_threads() {
+    let site = Site::new();
+    let server = Server::start(
+        STAGE,
+        &site.root,
+        &[
+            "--threads",
+            "4",
+            "--read-timeout",
+            "60s",
+            "--keep-alive-timeout",
+            "60s",
+            "--quiet",
+        ],
+    );
+    let mut kept = Vec::new();
+    for _ in 0..500 {
+        let mut client = Client::connect(&server);
+        assert_eq!(client.get("/style.css", "").status, 200);
+        kept.push(client);
+    }
+    let silent: Vec<_> = (0..500).map(|_| connect(server.addr)).collect();
+    let started = Instant::now();
+    let reply = get(server.addr, "/index.html");
+    println!(
+        "with 1,000 idle connections a request took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(reply.status, 200);
+    let threads = server.threads();
+    assert!(
+        threads <= 4 + 4,
+        "{threads} threads with 1,000 idle connections"
+    );
+    // And the kept connections still work.
+    assert_eq!(kept[0].get("/", "").status, 200);
+    assert_eq!(kept[499].get("/", "").status, 200);
+    drop(silent);
+}
+
+/// 5,000 requests on 100 kept-alive connections leave no descriptor behind.
+#[test]
+fn descriptors_are_flat_after_5000_requests_on_100_connections() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &["--quiet"]);
+    let before = server.open_fds();
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    let mut client = Client {
+                        stream: connect(addr),
+                        buffer: Vec::new(),
+                    };
+                    for _ in 0..50 {
+                        assert_eq!(client.get("/style.css", "").status, 200);
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let after = server.settle(before, Server::open_fds);
+    assert!(after <= before, "{after} descriptors open, {before} before");
+}
+
+/// Ctrl-C lets a download finish, closes the idle connections at once, and
+/// exits 0.
+#[test]
+fn ctrl_c_finishes_the_download_and_closes_idle_connections() {
+    let site = Site::new();
+    let expected = site.add_big_file("big.bin", 32 * 1024 * 1024);
+    let mut server = Server::start(STAGE, &site.root, &["--shutdown-timeout", "60s"]);
+    let mut idle = Client::connect(&server);
+    assert_eq!(idle.get("/", "").status, 200);
+    let (promised, body) = download_across_signal(&server, "/big.bin", "INT");
+    assert_eq!(promised, expected.len());
+    assert!(body == expected, "the whole file arrived");
+    assert!(idle.closed_by_server(), "the idle connection was closed");
+    let status = server.wait_exit(PATIENCE).expect("the server exited");
+    assert_eq!(status.code(), Some(0), "{}", server.log());
+}
+
+/// Nothing outside the root can be read.
+#[test]
+fn no_path_leaves_the_root() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    assert_no_traversal(server.addr, &site);
+}
