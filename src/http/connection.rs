@@ -258,7 +258,7 @@ impl Drop for Connection {
     /// receives a reset may throw away our response before it has read it. So we
     /// first read what is already waiting; after an error (when the client may be
     /// mid-way through sending a huge header) we half-close and keep reading for
-    /// up to [`LINGER`], or until it has been quiet for [`LINGER_QUIET`], as
+    /// up to `LINGER`, or until it has been quiet for `LINGER_QUIET`, as
     /// Apache's "lingering close" does.
     fn drop(&mut self) {
         let Some(stream) = self.stream.take() else {
