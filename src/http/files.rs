@@ -11,8 +11,9 @@
 //!    smuggle a separator in.
 //! 2. **Normalise**: `.` segments are dropped and `..` removes the segment before
 //!    it; a `..` with nothing left to remove climbs above the root and is refused.
-//! 3. **Confine**: the file system has the last word, so the path is made canonical
-//!    (every symlink followed) and must still lie under the canonical root.
+//! 3. **Confine**: the file system has the last word. The path is followed one
+//!    name at a time from the canonical root, and any name that is a symlink is
+//!    made canonical (every link followed) and must still lie under the root.
 
 use std::fs::{self, File};
 use std::io;
@@ -77,31 +78,28 @@ fn not_modified_since(request: &Request, modified: Option<SystemTime>) -> bool {
 /// Finds the file a request target names under `root` (see the module docs).
 pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     let path = decode_path(target)?;
-    let mut candidate = root.to_path_buf();
-    candidate.extend(&path.segments);
+    let (mut file_path, mut metadata) = (root.to_path_buf(), root_metadata(root)?);
+    for segment in &path.segments {
+        (file_path, metadata) = step(root, file_path, segment)?;
+    }
 
-    let canonical = confine(root, &candidate)?;
-    let metadata = fs::metadata(&canonical).map_err(|_| Error::NotFound)?;
-
-    let file_path = if metadata.is_dir() {
+    if metadata.is_dir() {
         if !path.trailing_slash {
             return Ok(Found::Redirect {
                 location: path.location(),
             });
         }
         // A folder is served by its index.html; there are no listings.
-        let index = confine(root, &canonical.join("index.html"))?;
-        if !fs::metadata(&index).is_ok_and(|m| m.is_file()) {
-            return Err(Error::NotFound);
-        }
-        index
-    } else if metadata.is_file() && !path.trailing_slash {
-        canonical
-    } else {
-        // FIFOs, sockets and devices are not pages, and opening a FIFO would block
-        // the thread; `/file.html/` names a folder that does not exist.
+        (file_path, metadata) = step(root, file_path, "index.html")?;
+    } else if path.trailing_slash {
+        // `/file.html/` names a folder that does not exist.
         return Err(Error::NotFound);
-    };
+    }
+    if !metadata.is_file() {
+        // FIFOs, sockets and devices are not pages, and opening a FIFO would
+        // block the thread.
+        return Err(Error::NotFound);
+    }
 
     let file = File::open(&file_path).map_err(|error| match error.kind() {
         io::ErrorKind::PermissionDenied => Error::Forbidden,
@@ -120,10 +118,33 @@ pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     })
 }
 
+fn root_metadata(root: &Path) -> Result<fs::Metadata, Error> {
+    fs::metadata(root).map_err(|error| Error::Internal(error.kind()))
+}
+
+/// Goes one name further down from `path`, which is inside `root`.
+///
+/// A name is a plain entry of the folder we are in (decoding made sure it has no
+/// separator and is not `.` or `..`), so it can only lead out of the root if it
+/// is a symlink. Only then do we ask the file system where it really leads
+/// (`canonicalize` follows every link on the way) and check that it is still
+/// under the root. Checking each step is cheaper than canonicalising the whole
+/// path on every request, which costs a system call per folder from `/` down.
+fn step(root: &Path, mut path: PathBuf, name: &str) -> Result<(PathBuf, fs::Metadata), Error> {
+    path.push(name);
+    // A name that does not exist, or a path through a file as if it were a
+    // folder, is simply not found; so is one we may not look at.
+    let metadata = fs::symlink_metadata(&path).map_err(|_| Error::NotFound)?;
+    if !metadata.file_type().is_symlink() {
+        return Ok((path, metadata));
+    }
+    let target = confine(root, &path)?;
+    let metadata = fs::metadata(&target).map_err(|_| Error::NotFound)?;
+    Ok((target, metadata))
+}
+
 /// Makes `path` canonical and checks that it is still under `root`.
 fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
-    // A path that does not exist, or runs through a file as if it were a folder,
-    // is simply not found; so is one we may not search.
     let canonical = fs::canonicalize(path).map_err(|_| Error::NotFound)?;
     if canonical.starts_with(root) {
         Ok(canonical)

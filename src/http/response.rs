@@ -218,9 +218,16 @@ impl Response {
                 None
             }
             Body::File(mut file, len) if len <= INLINE_LIMIT => {
+                // One read of exactly the promised length; a file that shrank
+                // since its length was taken fails here rather than lie.
                 let start = bytes.len();
-                (&mut file).take(len).read_to_end(&mut bytes)?;
-                check_length(len, (bytes.len() - start) as u64)?;
+                bytes.resize(start + len as usize, 0);
+                file.read_exact(&mut bytes[start..]).map_err(|error| {
+                    io::Error::new(
+                        error.kind(),
+                        format!("the file changed while it was sent: {error}"),
+                    )
+                })?;
                 None
             }
             Body::File(file, len) => Some((file, len)),

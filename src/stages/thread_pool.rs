@@ -23,11 +23,11 @@
 //!
 //! Chapter: "Stage 5: a pool of threads".
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -86,61 +86,52 @@ pub fn overloaded(config: &Config) -> Response {
 ///
 /// Generic over the task so that `keep-alive` can reuse it with a different job.
 pub struct ThreadPool<T> {
-    /// The sending end of the queue. `None` once shutdown has begun: dropping it
-    /// is how the workers learn there will be no more tasks.
-    queue: Option<SyncSender<T>>,
+    queue: Arc<Queue<T>>,
     workers: Vec<JoinHandle<()>>,
     /// How many workers have not returned yet.
     running: InFlight,
 }
 
 impl<T: Send + 'static> ThreadPool<T> {
-    /// Starts `size` workers sharing one queue of at most `queue` waiting tasks.
-    pub fn new<F>(size: usize, queue: usize, handler: F) -> io::Result<ThreadPool<T>>
+    /// Starts `size` workers sharing one queue of at most `capacity` waiting tasks.
+    pub fn new<F>(size: usize, capacity: usize, handler: F) -> io::Result<ThreadPool<T>>
     where
         F: Fn(T) + Send + Sync + 'static,
     {
-        let (sender, receiver) = mpsc::sync_channel(queue);
-        // One receiver, shared: a worker locks it only long enough to take a task.
-        let receiver = Arc::new(Mutex::new(receiver));
+        let queue = Arc::new(Queue::new(capacity));
         let handler = Arc::new(handler);
         let running = InFlight::new();
         let mut workers = Vec::with_capacity(size);
         for id in 0..size {
-            let receiver = Arc::clone(&receiver);
+            let queue = Arc::clone(&queue);
             let handler = Arc::clone(&handler);
             let alive = running.enter();
             let worker = thread::Builder::new()
                 .name(format!("worker-{id}"))
                 .spawn(move || {
-                    work(&receiver, &*handler);
+                    work(&queue, &*handler);
                     drop(alive);
                 })?;
             workers.push(worker);
         }
         Ok(ThreadPool {
-            queue: Some(sender),
+            queue,
             workers,
             running,
         })
     }
 
-    /// Queues `task` for the next free worker, or gives it back at once if the
-    /// queue is full. It never waits.
+    /// Hands `task` to the next free worker, or gives it back at once if every
+    /// worker is busy and the queue is full. It never waits.
     pub fn try_execute(&self, task: T) -> Result<(), T> {
-        let Some(queue) = &self.queue else {
-            return Err(task);
-        };
-        queue.try_send(task).map_err(|error| match error {
-            TrySendError::Full(task) | TrySendError::Disconnected(task) => task,
-        })
+        self.queue.try_push(task)
     }
 
     /// Closes the queue, lets the workers finish every task already in it, and
     /// joins them. Waits no longer than `timeout`, and returns how many workers
     /// were still busy then (those are left to end with the process).
     pub fn shutdown(mut self, timeout: Duration) -> usize {
-        drop(self.queue.take());
+        self.queue.close();
         let stalled = self.running.wait_until_idle(timeout);
         for worker in self.workers.drain(..) {
             if stalled == 0 || worker.is_finished() {
@@ -157,24 +148,101 @@ impl<T: Send + 'static> ThreadPool<T> {
     }
 }
 
+impl<T> Drop for ThreadPool<T> {
+    /// A pool dropped without `shutdown` (on an error) still lets its workers go.
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
 /// A worker's life: take a task, run it, repeat until the queue is closed.
-fn work<T>(receiver: &Mutex<Receiver<T>>, handler: &(dyn Fn(T) + Send + Sync)) {
-    loop {
-        // The lock guard is a temporary, dropped at the end of this statement:
-        // the lock is held while waiting for a task, never while running one.
-        let task = match receiver
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .recv()
-        {
-            Ok(task) => task,
-            Err(_) => return, // the queue is closed and empty: shutdown
-        };
+fn work<T>(queue: &Queue<T>, handler: &(dyn Fn(T) + Send + Sync)) {
+    while let Some(task) = queue.pop() {
         // A panic in the handler unwinds to here, dropping the task (and so
         // closing the client's connection), and the worker carries on.
         if panic::catch_unwind(AssertUnwindSafe(|| handler(task))).is_err() {
             log::error("a job panicked; its connection was closed and the worker carries on");
         }
+    }
+}
+
+/// The tasks waiting for a worker: a list behind a lock, and a condition
+/// variable the workers sleep on until there is something to take.
+///
+/// The Rust Book's pool shares an `mpsc::Receiver` behind a `Mutex` instead.
+/// That works, but each task then wakes one worker for the task and another
+/// for the lock, and it cannot say how many workers are free, which is what
+/// deciding between "queue it" and "503" needs.
+struct Queue<T> {
+    state: Mutex<QueueState<T>>,
+    /// Signalled when a task arrives or the queue closes.
+    ready: Condvar,
+    /// How many tasks may wait when no worker is free.
+    capacity: usize,
+}
+
+struct QueueState<T> {
+    tasks: VecDeque<T>,
+    /// Workers asleep in `pop`, each about to take a task.
+    waiting: usize,
+    open: bool,
+}
+
+impl<T> Queue<T> {
+    fn new(capacity: usize) -> Queue<T> {
+        Queue {
+            state: Mutex::new(QueueState {
+                tasks: VecDeque::new(),
+                waiting: 0,
+                open: true,
+            }),
+            ready: Condvar::new(),
+            capacity,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState<T>> {
+        // A worker never panics while holding the lock, but if one did, the
+        // list itself would still be sound.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a task if a worker is waiting for one or the queue has room.
+    fn try_push(&self, task: T) -> Result<(), T> {
+        let mut state = self.lock();
+        if !state.open || state.tasks.len() >= state.waiting + self.capacity {
+            return Err(task);
+        }
+        state.tasks.push_back(task);
+        drop(state);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// The next task, waiting for one if need be; `None` once the queue is
+    /// closed and empty.
+    fn pop(&self) -> Option<T> {
+        let mut state = self.lock();
+        loop {
+            if let Some(task) = state.tasks.pop_front() {
+                return Some(task);
+            }
+            if !state.open {
+                return None;
+            }
+            state.waiting += 1;
+            state = self
+                .ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+            state.waiting -= 1;
+        }
+    }
+
+    /// No more tasks: workers finish what is queued, then `pop` returns `None`.
+    fn close(&self) {
+        self.lock().open = false;
+        self.ready.notify_all();
     }
 }
 // ANCHOR_END: pool
