@@ -34,6 +34,10 @@ pub struct Connection {
     scanner: HeadScanner,
     limits: Limits,
     read_timeout: Duration,
+    /// Whether the socket is in non-blocking mode (handed over by a readiness
+    /// loop). Small responses are written as they are; anything that would have
+    /// to wait switches the socket to blocking mode first.
+    nonblocking: bool,
     /// Whether to tell the client the connection stays open. Only `keep-alive` sets it.
     pub keep_alive: bool,
     /// The exchange under way, for the log and for HEAD.
@@ -48,20 +52,39 @@ impl Connection {
     /// Wraps an accepted stream, with the timeouts and limits of `config`.
     pub fn new(stream: TcpStream, config: &Config) -> Connection {
         prepare(&stream, config);
-        Connection::new_quietly(stream, config)
-    }
-
-    fn new_quietly(stream: TcpStream, config: &Config) -> Connection {
         let peer = stream
             .peer_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        Connection::with_parts(stream, peer, Vec::new(), false, config)
+    }
+
+    /// Takes over a connection that a readiness loop has been watching, still in
+    /// non-blocking mode, with the bytes it has already read (`keep-alive`).
+    /// The stream was set up by [`prepare`] when it was accepted.
+    pub fn resume(
+        stream: TcpStream,
+        peer: SocketAddr,
+        buffer: Vec<u8>,
+        config: &Config,
+    ) -> Connection {
+        Connection::with_parts(stream, peer, buffer, true, config)
+    }
+
+    fn with_parts(
+        stream: TcpStream,
+        peer: SocketAddr,
+        buffer: Vec<u8>,
+        nonblocking: bool,
+        config: &Config,
+    ) -> Connection {
         Connection {
             stream: Some(stream),
             peer,
-            buffer: Vec::new(),
+            buffer,
             scanner: HeadScanner::new(),
             limits: config.limits,
             read_timeout: config.read_timeout,
+            nonblocking,
             keep_alive: false,
             started: Instant::now(),
             line: String::new(),
@@ -70,20 +93,14 @@ impl Connection {
         }
     }
 
-    /// Takes over a connection that a readiness loop has been watching, with the
-    /// bytes it has already read (`keep-alive` stage). The stream was set up by
-    /// [`Connection::new`] once; only blocking mode must be restored.
-    pub fn resume(stream: TcpStream, buffer: Vec<u8>, config: &Config) -> Connection {
-        let _ = stream.set_nonblocking(false);
-        let mut connection = Connection::new_quietly(stream, config);
-        connection.buffer = buffer;
-        connection
-    }
-
-    /// Gives the stream and any bytes read past the last request back, to be
-    /// watched for the next request (`keep-alive` stage). Nothing is closed.
+    /// Gives the stream, in non-blocking mode again, and any bytes read past the
+    /// last request back, to be watched for the next request (`keep-alive`).
+    /// Nothing is closed.
     pub fn into_parts(mut self) -> (TcpStream, Vec<u8>) {
         let stream = self.stream.take().expect("the stream is only taken here");
+        if !self.nonblocking {
+            let _ = stream.set_nonblocking(true);
+        }
         (stream, std::mem::take(&mut self.buffer))
     }
 
@@ -166,7 +183,24 @@ impl Connection {
             head_only: self.head_only,
             keep_alive: self.keep_alive && !status.is_error(),
         };
-        let written = response.write_to(self.stream(), options);
+        if self.nonblocking && response.is_streamed(options) {
+            // `sendfile` streams a large file; in blocking mode it waits for
+            // the client instead of failing with `WouldBlock`.
+            self.blocking();
+        }
+        let nonblocking = self.nonblocking;
+        let written = if nonblocking {
+            let mut patient = Patient {
+                stream: self
+                    .stream
+                    .as_ref()
+                    .expect("the stream is only taken by into_parts"),
+                nonblocking: &mut self.nonblocking,
+            };
+            response.write_to(&mut patient, options)
+        } else {
+            response.write_to(self.stream(), options)
+        };
         let elapsed = self.started.elapsed();
         match written {
             Ok(bytes) => log::exchange(self.peer, &self.line, status, bytes, elapsed),
@@ -208,8 +242,17 @@ impl Connection {
         error
     }
 
+    /// Puts the socket in blocking mode, where reads and writes wait (up to
+    /// their timeouts) instead of failing with `WouldBlock`.
+    fn blocking(&mut self) {
+        if self.nonblocking && self.stream().set_nonblocking(false).is_ok() {
+            self.nonblocking = false;
+        }
+    }
+
     /// Reads once more into the buffer, waiting no later than `deadline`.
     fn fill(&mut self, deadline: Instant) -> Result<usize, Error> {
+        self.blocking();
         let remaining = deadline
             .checked_duration_since(Instant::now())
             .filter(|left| !left.is_zero())
@@ -272,6 +315,33 @@ impl Drop for Connection {
     }
 }
 
+/// A writer for a non-blocking socket that never gives up with `WouldBlock`:
+/// when the socket's buffer is full it switches the socket to blocking mode
+/// (where the write timeout applies) and carries on. A small response fits in
+/// the buffer and goes out without that extra system call.
+struct Patient<'a> {
+    stream: &'a TcpStream,
+    nonblocking: &'a mut bool,
+}
+
+impl io::Write for Patient<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        loop {
+            match (&mut &*self.stream).write(bytes) {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock && *self.nonblocking => {
+                    self.stream.set_nonblocking(false)?;
+                    *self.nonblocking = false;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Socket options every connection gets once, when it is accepted.
 pub fn prepare(stream: &TcpStream, config: &Config) {
     // Responses are written whole; there is nothing for Nagle's algorithm to
@@ -327,6 +397,7 @@ fn drain(stream: &TcpStream) {
 /// sending sees our response before the connection goes.
 fn linger(stream: &TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(LINGER_QUIET));
     let until = Instant::now() + LINGER;
     let mut scratch = [0; 8192];

@@ -196,6 +196,13 @@ impl Response {
         Some(response)
     }
 
+    /// Whether writing this response streams a file (rather than one write of
+    /// its head and body together).
+    pub fn is_streamed(&self, options: WriteOptions) -> bool {
+        let sends_body = !options.head_only && self.status != StatusCode::NOT_MODIFIED;
+        sends_body && matches!(self.body, Body::File(_, len) if len > INLINE_LIMIT)
+    }
+
     /// Writes the status line, the headers and (unless `options.head_only`, or the
     /// status has no body) the body. Returns the number of bytes written.
     ///

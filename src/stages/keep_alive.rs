@@ -17,8 +17,9 @@
 //! on macOS) and one thread, the loop, sleeps until some of them have bytes to
 //! read. It reads them without blocking, and only a connection whose request
 //! head is complete goes to a worker of the pool from `thread-pool`. When the
-//! response is sent, the worker hands the connection back to the loop. Idle
-//! connections cost a socket and a small buffer, never a thread.
+//! response is sent, the worker puts the connection back in the table of idle
+//! connections and registers it with the poller again. Idle connections cost a
+//! socket and a small buffer, never a thread.
 //!
 //! The loop uses [mio](https://docs.rs/mio), the library tokio is built on. It
 //! is small and well kept, registers a standard `TcpStream` with no `unsafe`
@@ -35,14 +36,14 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Interest, Poll, Registry, Token};
 
 use super::thread_pool::{ThreadPool, overloaded};
 use crate::config::Config;
@@ -52,18 +53,17 @@ use crate::http::{Connection, Error, Response, files};
 use crate::log;
 use crate::shutdown::Shutdown;
 
-/// The listening socket's token. Connections get tokens from 2 up.
+/// The listening socket's token. Connections get tokens from 1 up.
 const LISTENER: Token = Token(0);
-/// The token of the waker workers use to tell the loop a connection is back.
-const WAKER: Token = Token(1);
 /// How often deadlines are checked; they are kept to within this much.
 const TICK: Duration = Duration::from_millis(100);
 
 // ANCHOR: idle
-/// A connection waiting in the loop for its next request, with whatever part of
-/// that request has arrived so far.
+/// A connection waiting for its next request, with whatever part of that
+/// request has arrived so far.
 struct Idle {
     stream: TcpStream,
+    peer: SocketAddr,
     buffer: Vec<u8>,
     scanner: HeadScanner,
     deadline: Instant,
@@ -93,50 +93,88 @@ enum Readiness {
 
 /// The work a worker is given.
 enum Job {
-    /// Answer the request at the start of `buffer`, and any after it.
-    Serve(TcpStream, Vec<u8>),
+    /// Answer the request at the start of the buffer, and any after it.
+    Serve(Idle),
     /// The client took too long: send `408` and close.
-    TimedOut(TcpStream, Vec<u8>),
+    TimedOut(Idle),
 }
+
+// ANCHOR: shared
+/// What the loop and the workers share: the poller's registry and the table of
+/// idle connections it watches. The loop takes a connection out of the table
+/// when its request is complete; a worker puts it back when the response is sent.
+struct Watched {
+    registry: Registry,
+    idle: Mutex<HashMap<Token, Idle>>,
+    next_token: AtomicUsize,
+}
+
+impl Watched {
+    fn table(&self) -> MutexGuard<'_, HashMap<Token, Idle>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Puts a connection in the table and has the poller watch it.
+    fn watch(&self, idle: Idle) {
+        let token = Token(self.next_token.fetch_add(1, Ordering::Relaxed));
+        let fd = idle.stream.as_raw_fd();
+        // Into the table first: the poller reports a socket with bytes waiting
+        // the moment it is registered, and the loop must find it there.
+        self.table().insert(token, idle);
+        let registered = self
+            .registry
+            .register(&mut SourceFd(&fd), token, Interest::READABLE);
+        if let Err(error) = registered {
+            log::error(format_args!("cannot watch a connection: {error}"));
+            self.table().remove(&token); // dropped, so closed
+        }
+    }
+
+    /// Stops watching a connection the loop has taken out of the table.
+    fn unwatch(&self, idle: &Idle) {
+        let _ = self
+            .registry
+            .deregister(&mut SourceFd(&idle.stream.as_raw_fd()));
+    }
+}
+// ANCHOR_END: shared
 
 // ANCHOR: run
 /// Serves clients until `shutdown` is requested: idle connections wait in the
-/// loop on this thread, requests are answered by the pool's workers.
+/// poller, watched by the loop on this thread; requests are answered by the
+/// pool's workers.
 pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io::Result<()> {
     shutdown.watch(&listener)?;
     listener.set_nonblocking(true)?;
-    let poll = Poll::new()?;
+    let mut poll = Poll::new()?;
     poll.registry().register(
         &mut SourceFd(&listener.as_raw_fd()),
         LISTENER,
         Interest::READABLE,
     )?;
-    let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+    let watched = Arc::new(Watched {
+        registry: poll.registry().try_clone()?,
+        idle: Mutex::new(HashMap::new()),
+        next_token: AtomicUsize::new(1),
+    });
 
-    // Workers give kept-alive connections back through this channel, and ring
-    // the waker so the loop notices even while it sleeps in `poll`.
-    let (give_back, given_back) = mpsc::channel::<Idle>();
     let pool = {
-        let (config, shutdown) = (Arc::clone(&config), shutdown.clone());
+        let (config, shutdown, watched) =
+            (Arc::clone(&config), shutdown.clone(), Arc::clone(&watched));
         ThreadPool::new(config.threads, config.queue, move |job: Job| {
-            if let Some((stream, buffer)) = serve(job, &config, &shutdown) {
-                let idle = Idle::between_requests(stream, buffer, &config);
-                if give_back.send(idle).is_ok() {
-                    let _ = waker.wake();
-                }
+            if let Some(idle) = serve(job, &config, &shutdown) {
+                watched.watch(idle);
             }
         })?
     };
 
-    let mut state = Loop::new(poll, Arc::clone(&config));
     let mut events = Events::with_capacity(1024);
     let mut next_sweep = Instant::now() + TICK;
+    let mut retry_accept = false;
     while !shutdown.is_requested() {
-        // Sleep until a socket is ready, a worker gives a connection back, or
-        // it is time to check deadlines.
-        let timeout = (!state.idle.is_empty() || state.retry_accept)
-            .then(|| next_sweep.saturating_duration_since(Instant::now()));
-        if let Err(error) = state.poll.poll(&mut events, timeout) {
+        // Sleep until a socket is ready or it is time to check deadlines.
+        let timeout = next_sweep.saturating_duration_since(Instant::now());
+        if let Err(error) = poll.poll(&mut events, Some(timeout)) {
             if error.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
@@ -144,20 +182,22 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
         }
         for event in events.iter() {
             match event.token() {
-                LISTENER => state.accept_all(&listener, &pool),
-                WAKER => {}
-                token => state.readable(token, &pool),
+                LISTENER => retry_accept = accept_all(&listener, &watched, &config, &pool),
+                token => {
+                    // `None`: closed earlier in this batch of events.
+                    let taken = watched.table().remove(&token);
+                    if let Some(idle) = taken {
+                        advance(idle, Some(token), &watched, &config, &pool);
+                    }
+                }
             }
-        }
-        for idle in given_back.try_iter() {
-            state.watch(idle);
         }
         let now = Instant::now();
         if now >= next_sweep {
-            if state.retry_accept {
-                state.accept_all(&listener, &pool);
+            if retry_accept {
+                retry_accept = accept_all(&listener, &watched, &config, &pool);
             }
-            state.expire(now, &pool);
+            expire(now, &watched, &config, &pool);
             next_sweep = now + TICK;
         }
     }
@@ -166,17 +206,18 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
     // ANCHOR: shutdown
     // Stop accepting, and close the idle connections: they have no response
     // under way, and a client reconnects if it wants more.
-    let _ = state
-        .poll
+    let _ = poll
         .registry()
         .deregister(&mut SourceFd(&listener.as_raw_fd()));
     drop(listener);
-    let idle = state.idle.len();
-    state.close_all();
+    let idle = close_all(&watched);
     log::info(format_args!(
         "closed {idle} idle connection(s); waiting for the workers to finish"
     ));
     let stalled = pool.shutdown(config.shutdown_timeout);
+    // Workers that finished a response just before the shutdown may have put
+    // their connection back in the table.
+    close_all(&watched);
     if stalled > 0 {
         log::error(format_args!(
             "gave up on {stalled} worker(s) after {:?}",
@@ -191,12 +232,13 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
 // ANCHOR: serve
 /// A worker's job: answer every request whose head is already buffered, then
 /// give the connection back (`Some`) if it stays open.
-fn serve(job: Job, config: &Config, shutdown: &Shutdown) -> Option<(TcpStream, Vec<u8>)> {
-    let (stream, buffer, timed_out) = match job {
-        Job::Serve(stream, buffer) => (stream, buffer, false),
-        Job::TimedOut(stream, buffer) => (stream, buffer, true),
+fn serve(job: Job, config: &Config, shutdown: &Shutdown) -> Option<Idle> {
+    let (idle, timed_out) = match job {
+        Job::Serve(idle) => (idle, false),
+        Job::TimedOut(idle) => (idle, true),
     };
-    let mut connection = Connection::resume(stream, buffer, config);
+    let peer = idle.peer;
+    let mut connection = Connection::resume(idle.stream, peer, idle.buffer, config);
     if timed_out {
         let error = connection.refuse(Error::Timeout);
         connection.send_error(&config.root, &error);
@@ -219,170 +261,132 @@ fn serve(job: Job, config: &Config, shutdown: &Shutdown) -> Option<(TcpStream, V
             return None; // dropping the connection closes it
         }
     }
-    Some(connection.into_parts())
+    let (stream, buffer) = connection.into_parts();
+    Some(Idle::between_requests(stream, peer, buffer, config))
 }
 // ANCHOR_END: serve
 
-/// The loop's state: the poller and every idle connection, by token.
-struct Loop {
-    poll: Poll,
-    idle: HashMap<Token, Idle>,
-    next_token: usize,
-    config: Arc<Config>,
-    /// `accept` failed for lack of descriptors: try again at the next tick.
-    retry_accept: bool,
+/// Accepts every connection waiting. mio reports readiness once per change
+/// (edge-triggered), so we must go on until `accept` would block. Returns
+/// whether to try again later (`accept` failed for lack of descriptors).
+fn accept_all(
+    listener: &TcpListener,
+    watched: &Watched,
+    config: &Config,
+    pool: &ThreadPool<Job>,
+) -> bool {
+    loop {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                if stream.set_nonblocking(true).is_err() {
+                    continue;
+                }
+                prepare(&stream, config);
+                let idle = Idle {
+                    stream,
+                    peer,
+                    buffer: Vec::new(),
+                    scanner: HeadScanner::new(),
+                    deadline: Instant::now() + config.read_timeout,
+                    on_expiry: Expiry::RequestTimeout,
+                };
+                // A request usually follows the handshake at once: look for it
+                // before paying for a registration.
+                advance(idle, None, watched, config, pool);
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return false,
+            Err(error) => {
+                let _ = super::accepted(Err(error));
+                return true;
+            }
+        }
+    }
 }
 
-impl Loop {
-    fn new(poll: Poll, config: Arc<Config>) -> Loop {
-        Loop {
-            poll,
-            idle: HashMap::new(),
-            next_token: 2,
-            config,
-            retry_accept: false,
+// ANCHOR: advance
+/// Reads what a connection has sent and decides what happens to it next.
+/// `token` is its registration, if it has one.
+fn advance(
+    mut idle: Idle,
+    token: Option<Token>,
+    watched: &Watched,
+    config: &Config,
+    pool: &ThreadPool<Job>,
+) {
+    match idle.read_available(config) {
+        Readiness::Waiting => match token {
+            Some(token) => {
+                watched.table().insert(token, idle);
+            }
+            None => watched.watch(idle),
+        },
+        Readiness::Request => {
+            if token.is_some() {
+                watched.unwatch(&idle);
+            }
+            // Every worker busy and the queue full: say so rather than wait.
+            if let Err(Job::Serve(idle) | Job::TimedOut(idle)) = pool.try_execute(Job::Serve(idle))
+            {
+                turn_away(idle.stream, overloaded(config));
+            }
         }
-    }
-
-    /// Accepts every connection waiting. mio reports readiness once per change
-    /// (edge-triggered), so we must go on until `accept` would block.
-    fn accept_all(&mut self, listener: &TcpListener, pool: &ThreadPool<Job>) {
-        self.retry_accept = false;
-        loop {
-            match listener.accept() {
-                Ok((stream, _)) => self.admit(stream, pool),
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
-                Err(error) => {
-                    let _ = super::accepted(Err(error));
-                    self.retry_accept = true;
-                    return;
-                }
+        Readiness::Closed => {
+            if token.is_some() {
+                watched.unwatch(&idle);
             }
         }
     }
+}
+// ANCHOR_END: advance
 
-    /// A new connection: its request usually follows the handshake at once, so
-    /// look for it before paying for a registration.
-    fn admit(&mut self, stream: TcpStream, pool: &ThreadPool<Job>) {
-        if stream.set_nonblocking(true).is_err() {
-            return;
-        }
-        prepare(&stream, &self.config);
-        let idle = Idle {
-            stream,
-            buffer: Vec::new(),
-            scanner: HeadScanner::new(),
-            deadline: Instant::now() + self.config.read_timeout,
-            on_expiry: Expiry::RequestTimeout,
-        };
-        self.advance(idle, None, pool);
-    }
-
-    /// A connection given back by a worker, waiting for its next request.
-    fn watch(&mut self, idle: Idle) {
-        if idle.stream.set_nonblocking(true).is_err() {
-            return;
-        }
-        // Registering reports the socket at once if bytes are already waiting.
-        self.register(idle);
-    }
-
-    /// A registered connection has something to read.
-    fn readable(&mut self, token: Token, pool: &ThreadPool<Job>) {
-        // Gone already (closed earlier in this batch of events): nothing to do.
-        if let Some(idle) = self.idle.remove(&token) {
-            self.advance(idle, Some(token), pool);
-        }
-    }
-
-    // ANCHOR: advance
-    /// Reads what a connection has sent and decides what happens to it next.
-    fn advance(&mut self, mut idle: Idle, token: Option<Token>, pool: &ThreadPool<Job>) {
-        match idle.read_available(&self.config) {
-            Readiness::Waiting => match token {
-                Some(token) => {
-                    self.idle.insert(token, idle);
-                }
-                None => self.register(idle),
-            },
-            Readiness::Request => {
-                self.deregister(&idle, token);
-                let job = Job::Serve(idle.stream, idle.buffer);
-                // Every worker busy and the queue full: say so rather than wait.
-                if let Err(Job::Serve(stream, _) | Job::TimedOut(stream, _)) = pool.try_execute(job)
-                {
-                    turn_away(stream, overloaded(&self.config));
-                }
-            }
-            Readiness::Closed => self.deregister(&idle, token),
-        }
-    }
-    // ANCHOR_END: advance
-
-    fn register(&mut self, idle: Idle) {
-        let token = Token(self.next_token);
-        self.next_token += 1;
-        let fd = idle.stream.as_raw_fd();
-        match self
-            .poll
-            .registry()
-            .register(&mut SourceFd(&fd), token, Interest::READABLE)
-        {
-            Ok(()) => {
-                self.idle.insert(token, idle);
-            }
-            Err(error) => log::error(format_args!("cannot watch a connection: {error}")),
-        }
-    }
-
-    fn deregister(&self, idle: &Idle, token: Option<Token>) {
-        if token.is_some() {
-            let fd = idle.stream.as_raw_fd();
-            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
-        }
-    }
-
-    /// Closes the connections whose deadline has passed.
-    fn expire(&mut self, now: Instant, pool: &ThreadPool<Job>) {
-        let expired: Vec<Token> = self
-            .idle
+/// Closes the connections whose deadline has passed.
+fn expire(now: Instant, watched: &Watched, config: &Config, pool: &ThreadPool<Job>) {
+    let expired: Vec<Idle> = {
+        let mut table = watched.table();
+        let tokens: Vec<Token> = table
             .iter()
             .filter(|(_, idle)| idle.deadline <= now)
             .map(|(token, _)| *token)
             .collect();
-        for token in expired {
-            let Some(idle) = self.idle.remove(&token) else {
-                continue;
-            };
-            self.deregister(&idle, Some(token));
-            if idle.on_expiry == Expiry::RequestTimeout {
-                // The 408 goes through a worker, which can linger after it
-                // while a slow client is still sending; the loop must not wait.
-                let job = Job::TimedOut(idle.stream, idle.buffer);
-                if let Err(Job::Serve(stream, _) | Job::TimedOut(stream, _)) = pool.try_execute(job)
-                {
-                    let timeout = Response::error(&self.config.root, &Error::Timeout);
-                    turn_away(stream, timeout.expect("408 is a response"));
-                }
-            }
-        }
-    }
-
-    fn close_all(&mut self) {
-        let tokens: Vec<Token> = self.idle.keys().copied().collect();
-        for token in tokens {
-            if let Some(idle) = self.idle.remove(&token) {
-                self.deregister(&idle, Some(token));
+        tokens
+            .iter()
+            .filter_map(|token| table.remove(token))
+            .collect()
+    };
+    for idle in expired {
+        watched.unwatch(&idle);
+        if idle.on_expiry == Expiry::RequestTimeout {
+            // The 408 goes through a worker, which can linger after it while a
+            // slow client is still sending; the loop must never wait.
+            if let Err(Job::Serve(idle) | Job::TimedOut(idle)) =
+                pool.try_execute(Job::TimedOut(idle))
+            {
+                let timeout = Response::error(&config.root, &Error::Timeout);
+                turn_away(idle.stream, timeout.expect("408 is a response"));
             }
         }
     }
 }
 
+/// Closes every idle connection, and says how many there were.
+fn close_all(watched: &Watched) -> usize {
+    let all: Vec<Idle> = watched.table().drain().map(|(_, idle)| idle).collect();
+    for idle in &all {
+        watched.unwatch(idle);
+    }
+    all.len()
+}
+
 impl Idle {
-    /// A connection back from a worker: with nothing buffered it is idle and
+    /// A connection a worker has answered: with nothing buffered it is idle and
     /// gets `--keep-alive-timeout`; with part of a next request, that request
     /// gets the read timeout.
-    fn between_requests(stream: TcpStream, buffer: Vec<u8>, config: &Config) -> Idle {
+    fn between_requests(
+        stream: TcpStream,
+        peer: SocketAddr,
+        buffer: Vec<u8>,
+        config: &Config,
+    ) -> Idle {
         let (timeout, on_expiry) = if buffer.is_empty() {
             (config.keep_alive_timeout, Expiry::Close)
         } else {
@@ -390,6 +394,7 @@ impl Idle {
         };
         Idle {
             stream,
+            peer,
             buffer,
             scanner: HeadScanner::new(),
             deadline: Instant::now() + timeout,

@@ -214,8 +214,13 @@ impl<T> Queue<T> {
             return Err(task);
         }
         state.tasks.push_back(task);
+        // Waking a worker is a system call; a busy pool has no one asleep, and
+        // its workers take the task when they come back for the next one.
+        let someone_asleep = state.waiting > 0;
         drop(state);
-        self.ready.notify_one();
+        if someone_asleep {
+            self.ready.notify_one();
+        }
         Ok(())
     }
 
