@@ -29,12 +29,15 @@
 //!   clients still being served, and the Ctrl-C handler.
 //! - [`log`]: one coloured line per request, naming the thread that served it.
 //! - [`cli`]: the command line; `main.rs` only parses it and starts a stage.
+//! - [`get`]: `multithreaded-server get URL`, a small HTTP client (the
+//!   report's optional exercise), used beside `curl` in the book.
 //!
 //! Every stage entry point takes a `TcpListener` that is already bound, so tests
 //! can bind `127.0.0.1:0` and learn the port before a single request is sent.
 
 pub mod cli;
 pub mod config;
+pub mod get;
 pub mod http;
 pub mod log;
 pub mod shutdown;
