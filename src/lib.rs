@@ -27,12 +27,17 @@
 //!   clients still being served, and the Ctrl-C handler.
 //! - [`log`]: one coloured line per request, naming the thread that served it.
 //! - [`cli`]: the command line; `main.rs` only parses it and starts a stage.
+//! - [`grade`]: `multithreaded-server grade`, the black-box grader for a server
+//!   in any language, stage by stage; its checks also grade the stages above in
+//!   `tests/grading.rs` and the starter projects in `exercises/` (chapter "For
+//!   instructors: grading").
 //!
 //! Every stage entry point takes a `TcpListener` that is already bound, so tests
 //! can bind `127.0.0.1:0` and learn the port before a single request is sent.
 
 pub mod cli;
 pub mod config;
+pub mod grade;
 pub mod http;
 pub mod log;
 pub mod shutdown;
