@@ -246,7 +246,7 @@ pub static CHECKS: &[Check] = &[
         title: "four open connections are answered in the reverse order of opening",
         limit: Duration::from_secs(15),
         mode: Mode::Alone,
-        hint: "Every open connection needs its own thread: a fixed handful of workers is stuck on the first connections while the last one is asking.",
+        hint: "Each open connection needs a thread of its own, or a free worker: a small, fixed set of workers is held by the first, silent connections while the last one is asking.",
         run: reverse_order,
     },
     // -- Stage 3: errors get answers.
