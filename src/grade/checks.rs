@@ -250,6 +250,7 @@ pub static CHECKS: &[Check] = &[
         run: reverse_order,
     },
     // -- Stage 3: errors get answers.
+    // ANCHOR: not_found_check
     Check {
         id: "not-found-page",
         stage: Stage::NotFound,
@@ -259,6 +260,7 @@ pub static CHECKS: &[Check] = &[
         hint: "When the file does not exist, answer 404 Not Found with the root's error.html as the body.",
         run: not_found_page,
     },
+    // ANCHOR_END: not_found_check
     Check {
         id: "bad-request",
         stage: Stage::NotFound,
@@ -652,6 +654,7 @@ fn reverse_order(probe: &Probe) -> Result<(), Failure> {
 // ---------------------------------------------------------------------------
 // Stage 3
 
+// ANCHOR: not_found_page
 fn not_found_page(probe: &Probe) -> Result<(), Failure> {
     let path = format!("/missing-{}.html", probe.site.token);
     let exchange = probe.get(&path);
@@ -682,6 +685,7 @@ fn not_found_page(probe: &Probe) -> Result<(), Failure> {
     }
     Ok(())
 }
+// ANCHOR_END: not_found_page
 
 fn bad_request(probe: &Probe) -> Result<(), Failure> {
     for request in [
