@@ -161,6 +161,7 @@ impl Grader {
             Target::Running { addr, root } => {
                 let site = Arc::new(Fixture::in_folder(root, false)?);
                 report.results = run_phases(&checks, *addr, &site, None);
+                site.remove();
                 for check in checks.iter().filter(|check| check.mode == Mode::OwnServer) {
                     let reason = format!(
                         "it sends the server Ctrl-C, so it must start the server itself: grade with `grade --stage {} -- COMMAND`",
@@ -183,6 +184,7 @@ impl Grader {
                 let signals = checks.iter().any(|check| check.mode == Mode::OwnServer);
                 let site = Arc::new(Fixture::temporary(signals)?);
                 self.run_command(command, &checks, &site, &mut report);
+                site.remove();
             }
         }
         Ok(report)
@@ -206,7 +208,6 @@ impl Grader {
             Ok(main) => Arc::new(main),
             Err(error) => {
                 report.results = not_started(checks, &error);
-                report.server_output = Some(error.output().to_owned());
                 return;
             }
         };
@@ -314,13 +315,15 @@ pub fn list(stage: Stage) -> String {
 }
 
 /// The servers run in process groups of their own, so a Ctrl-C typed at the
-/// grader does not reach them: stop them before the grader goes. (Only where
-/// the build has the Ctrl-C handler, which comes with the `daemon-join` stage.)
+/// grader does not reach them: stop them, and remove the test sites, before
+/// the grader goes. (Only where the build has the Ctrl-C handler, which comes
+/// with the `daemon-join` stage.)
 fn stop_servers_on_interrupt() {
     #[cfg(feature = "daemon-join")]
     {
         let _ = ctrlc::set_handler(|| {
             server::stop_all();
+            fixture::remove_temporary();
             std::process::exit(130);
         });
     }
@@ -482,18 +485,23 @@ fn not_started(checks: &[&'static Check], error: &StartError) -> Vec<CheckResult
 }
 
 fn start_failure(error: &StartError) -> Failure {
-    let output = error.output();
-    let failure = Failure::new(error.to_string()).received(if output.is_empty() {
-        "no output".to_owned()
-    } else {
-        format!("its last output:\n{output}")
-    });
+    let failure = Failure::new(error.to_string());
     match error {
-        StartError::Timeout { .. } => failure.hint(
-            "Is it listening on 127.0.0.1 at the port given as {port}? If it compiles first, allow more time with --startup-timeout.",
-        ),
-        StartError::Spawn { .. } => failure.hint("Check the command: the program must be on the PATH, or given by its path."),
-        _ => failure,
+        StartError::Spawn { .. } => failure
+            .hint("Check the command: the program must be on the PATH, or given by its path."),
+        StartError::Port(_) => failure,
+        StartError::Exited { .. } | StartError::Timeout { .. } => {
+            let output = match error.output() {
+                "" => "no output".to_owned(),
+                output => format!("its last output:\n{output}"),
+            };
+            let failure = failure.received(output);
+            if matches!(error, StartError::Timeout { .. }) {
+                failure.hint("Is it listening on 127.0.0.1 at the port given as {port}? If it compiles first, allow more time with --startup-timeout.")
+            } else {
+                failure
+            }
+        }
     }
 }
 
@@ -537,6 +545,8 @@ mod tests {
         };
         let started = Instant::now();
         let results = run_batch(vec![job(&HANGS), job(&PANICS)], &site);
+        // The hanging check still holds the site; remove it now, as `run` does.
+        site.remove();
         assert!(started.elapsed() < HANGS.limit + GRACE + Duration::from_secs(5));
         for (check, verdict, _) in results {
             let Verdict::Fail(failure) = verdict else {

@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,14 @@ pub struct Instance {
     pub addr: SocketAddr,
     /// The command line, with `{port}` and `{root}` filled in.
     pub command: Vec<String>,
-    output: Arc<Mutex<Vec<String>>>,
+    output: Arc<(Mutex<Output>, Condvar)>,
+}
+
+/// The end of what the server printed, and how many of its pipes are open.
+#[derive(Debug, Default)]
+struct Output {
+    lines: Vec<String>,
+    open_pipes: usize,
 }
 
 /// Why the server did not start.
@@ -117,7 +124,7 @@ impl Instance {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(pgid);
-        let output = Arc::new(Mutex::new(Vec::new()));
+        let output = Arc::new((Mutex::new(Output::default()), Condvar::new()));
         // Keep reading, or a chatty server would block once the pipe is full.
         keep_tail(child.stdout.take(), Arc::clone(&output));
         keep_tail(child.stderr.take(), Arc::clone(&output));
@@ -187,12 +194,25 @@ impl Instance {
         }
     }
 
-    /// The last lines the server printed, on stdout and stderr.
+    /// The last lines the server printed, on stdout and stderr. Once the
+    /// server has exited, waits (a little) for the last of its output to be
+    /// read: the pipes are read on other threads, which may lag behind.
     pub fn output(&self) -> String {
-        self.output
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .join("\n")
+        let (output, closed) = &*self.output;
+        let mut output = output.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.exit_status().is_some() {
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while output.open_pipes > 0 {
+                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                    break;
+                };
+                output = closed
+                    .wait_timeout(output, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        }
+        output.lines.join("\n")
     }
 
     /// Kills the whole process group and reaps the server. Safe to call twice.
@@ -261,21 +281,31 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-/// Keeps the last [`OUTPUT_LINES`] lines of a pipe.
-fn keep_tail(pipe: Option<impl Read + Send + 'static>, tail: Arc<Mutex<Vec<String>>>) {
+/// Keeps the last [`OUTPUT_LINES`] lines of a pipe, and says when it closes.
+fn keep_tail(pipe: Option<impl Read + Send + 'static>, output: Arc<(Mutex<Output>, Condvar)>) {
     let Some(pipe) = pipe else { return };
+    output
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .open_pipes += 1;
     thread::spawn(move || {
+        let (tail, closed) = &*output;
         let mut reader = BufReader::new(pipe);
         let mut line = Vec::new();
         while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
             let text = String::from_utf8_lossy(&line).trim_end().to_owned();
             let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
-            if tail.len() == OUTPUT_LINES {
-                tail.remove(0);
+            if tail.lines.len() == OUTPUT_LINES {
+                tail.lines.remove(0);
             }
-            tail.push(text);
+            tail.lines.push(text);
             line.clear();
         }
+        tail.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .open_pipes -= 1;
+        closed.notify_all();
     });
 }
 
