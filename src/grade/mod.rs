@@ -204,6 +204,9 @@ impl Grader {
                 self.startup_timeout.as_secs()
             );
         }
+        // Every server started here is stopped when this function is left, by
+        // any path: a check that ran out of time may still hold a clone of it.
+        let mut started = StopOnDrop(Vec::new());
         let main = match Instance::start(command, &site.root, self.startup_timeout) {
             Ok(main) => Arc::new(main),
             Err(error) => {
@@ -211,6 +214,7 @@ impl Grader {
                 return;
             }
         };
+        started.0.push(Arc::clone(&main));
         report.server = main.command.join(" ");
         let mut results = run_phases(checks, main.addr, site, Some(&main));
         if let Some(status) = main.exit_status() {
@@ -222,12 +226,11 @@ impl Grader {
         main.stop();
 
         let mut jobs = Vec::new();
-        let mut instances = Vec::new();
         for check in checks.iter().filter(|check| check.mode == Mode::OwnServer) {
             match Instance::start(command, &site.root, self.startup_timeout) {
                 Ok(instance) => {
                     let instance = Arc::new(instance);
-                    instances.push(Arc::clone(&instance));
+                    started.0.push(Arc::clone(&instance));
                     jobs.push(Job {
                         check,
                         addr: instance.addr,
@@ -245,9 +248,6 @@ impl Grader {
         }
         for (check, verdict, took) in run_batch(jobs, site) {
             set_result(&mut results, check, verdict, took);
-        }
-        for instance in instances {
-            instance.stop();
         }
         report.results = results;
     }
@@ -326,6 +326,17 @@ fn stop_servers_on_interrupt() {
             fixture::remove_temporary();
             std::process::exit(130);
         });
+    }
+}
+
+/// Stops its servers when dropped.
+struct StopOnDrop(Vec<Arc<Instance>>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        for instance in &self.0 {
+            instance.stop();
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -32,6 +33,7 @@ pub struct Instance {
     /// The command line, with `{port}` and `{root}` filled in.
     pub command: Vec<String>,
     output: Arc<(Mutex<Output>, Condvar)>,
+    stopped: AtomicBool,
 }
 
 /// The end of what the server printed, and how many of its pipes are open.
@@ -134,6 +136,7 @@ impl Instance {
             addr,
             command,
             output,
+            stopped: AtomicBool::new(false),
         };
         instance.wait_until_accepting(startup)?;
         Ok(instance)
@@ -215,9 +218,14 @@ impl Instance {
         output.lines.join("\n")
     }
 
-    /// Kills the whole process group and reaps the server. Safe to call twice.
+    /// Kills the whole process group and reaps the server. Only the first call
+    /// does anything: once the server is reaped, its process group id may be
+    /// given to another process.
     pub fn stop(&self) {
         let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.stopped.swap(true, Ordering::SeqCst) {
+            return;
+        }
         // The group may outlive its leader (a student's server may start
         // helpers), so it is killed whether or not the leader has exited.
         let _ = signal_group(self.pgid, "KILL");
