@@ -129,7 +129,7 @@ pub struct GradeArgs {
 
     /// The command that starts the server; {port} and {root} are replaced by a free
     /// port and the folder of the test site
-    #[arg(last = true, value_name = "COMMAND", conflicts_with = "addr")]
+    #[arg(last = true, value_name = "CMD", conflicts_with = "addr")]
     pub command: Vec<String>,
 }
 
