@@ -1,11 +1,12 @@
-//! The command line: `multithreaded-server [--stage NAME|N] [--port P] [--root DIR] ...`.
+//! The command line: `multithreaded-server [--stage NAME|N] [--port P] [--root DIR] ...`
+//! serves; `multithreaded-server grade ...` grades a server.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::config::{Config, RootError};
 use crate::stages::Stage;
@@ -15,10 +16,26 @@ use crate::stages::Stage;
 /// With no options it serves the folder `www` on http://127.0.0.1:3000/ with the
 /// most complete stage compiled in.
 #[derive(Debug, Parser)]
-#[command(name = "multithreaded-server", version)]
+// Serving is the default: `multithreaded-server --stage 2` needs no
+// subcommand, and the serve options are refused after one.
+#[command(
+    name = "multithreaded-server",
+    version,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     #[command(flatten)]
     pub serve: ServeArgs,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Grade a web server, written in any language, with the checks of a stage
+    Grade(GradeArgs),
 }
 
 /// How to serve.
@@ -91,6 +108,62 @@ fn parse_threads(text: &str) -> Result<usize, String> {
             "`{text}` is not a number of threads from 1 to 4096"
         )),
     }
+}
+
+/// How to grade.
+#[derive(Clone, Debug, Args)]
+#[command(
+    group(ArgGroup::new("server").required(true).args(["command", "addr", "list"])),
+    after_help = "Examples:
+  multithreaded-server grade --stage 2 -- python3 server.py {port} {root}
+  multithreaded-server grade --stage 4 -- cargo run -q -p ex04-daemon-join -- --port {port} --root {root}
+  multithreaded-server grade --stage 3 --addr 127.0.0.1:8080 --root /tmp/empty-folder
+
+Exit status: 0 when every check passed, 1 when one did not, 2 when grading could not start."
+)]
+pub struct GradeArgs {
+    /// The stage to grade: its checks and those of every stage before it
+    #[arg(
+        long,
+        short,
+        value_enum,
+        value_name = "NAME|N",
+        required_unless_present = "list"
+    )]
+    pub stage: Option<Stage>,
+
+    /// Grade a server already running at HOST:PORT instead (checks that send Ctrl-C are skipped)
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_address, requires = "root")]
+    pub addr: Option<SocketAddr>,
+
+    /// With --addr: the empty folder that server serves; the grader writes its test site there
+    #[arg(long, value_name = "DIR", requires = "addr")]
+    pub root: Option<PathBuf>,
+
+    /// How long the server may take to accept connections (a first `cargo run` compiles)
+    #[arg(long, default_value = "120s", value_parser = parse_duration, value_name = "TIME")]
+    pub startup_timeout: Duration,
+
+    /// Print the result as one JSON object, for autograding pipelines
+    #[arg(long)]
+    pub json: bool,
+
+    /// List the checks of every stage (up to --stage, if given) and exit
+    #[arg(long, conflicts_with_all = ["addr", "command", "json"])]
+    pub list: bool,
+
+    /// The command that starts the server; {port} and {root} are replaced by a free
+    /// port and the folder of the test site
+    #[arg(last = true, value_name = "CMD", conflicts_with = "addr")]
+    pub command: Vec<String>,
+}
+
+/// Parses `HOST:PORT`, looking the host up (`localhost:8080` is fine).
+pub fn parse_address(text: &str) -> Result<SocketAddr, String> {
+    text.to_socket_addrs()
+        .map_err(|error| format!("`{text}` is not HOST:PORT ({error})"))?
+        .next()
+        .ok_or_else(|| format!("`{text}` has no address"))
 }
 
 /// Parses `10s`, `500ms`, `2m` or a bare number of seconds (`1.5`).
@@ -169,6 +242,63 @@ mod tests {
         assert_eq!(cli.serve.root, PathBuf::from("www"));
         assert_eq!(cli.serve.read_timeout, Duration::from_secs(10));
         assert_eq!(cli.serve.stage, None);
+    }
+
+    #[test]
+    fn grade_takes_a_command_after_the_double_dash() {
+        let cli = Cli::try_parse_from([
+            "x", "grade", "--stage", "4", "--", "cargo", "run", "--", "--port", "{port}",
+        ])
+        .unwrap();
+        let Some(Command::Grade(args)) = cli.command else {
+            panic!("not the grade subcommand")
+        };
+        assert_eq!(args.stage, Some(Stage::DaemonJoin));
+        assert_eq!(args.command, ["cargo", "run", "--", "--port", "{port}"]);
+        assert_eq!(args.startup_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn grade_needs_a_server_and_a_stage() {
+        for args in [
+            &["x", "grade", "--stage", "2"][..],
+            &["x", "grade", "--", "python3", "server.py"],
+            &["x", "grade", "--stage", "2", "--addr", "127.0.0.1:8080"],
+            &[
+                "x",
+                "grade",
+                "--stage",
+                "2",
+                "--addr",
+                "127.0.0.1:8080",
+                "--root",
+                "d",
+                "--",
+                "x",
+            ],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?} was accepted");
+        }
+        let cli = Cli::try_parse_from([
+            "x",
+            "grade",
+            "-s",
+            "3",
+            "--addr",
+            "localhost:8080",
+            "--root",
+            "d",
+        ]);
+        assert!(cli.is_ok(), "{cli:?}");
+        assert!(Cli::try_parse_from(["x", "grade", "--list"]).is_ok());
+    }
+
+    #[test]
+    fn serving_needs_no_subcommand_and_takes_no_grade_options() {
+        let cli = Cli::try_parse_from(["x", "--stage", "2", "--port", "0"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.port, 0);
+        assert!(Cli::try_parse_from(["x", "--port", "0", "grade", "--stage", "2"]).is_err());
     }
 
     #[test]

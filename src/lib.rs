@@ -31,6 +31,10 @@
 //! - [`cli`]: the command line; `main.rs` only parses it and starts a stage.
 //! - [`get`]: `multithreaded-server get URL`, a small HTTP client (the
 //!   report's optional exercise), used beside `curl` in the book.
+//! - [`grade`]: `multithreaded-server grade`, the black-box grader for a server
+//!   in any language, stage by stage; its checks also grade the stages above in
+//!   `tests/grading.rs` and the starter projects in `exercises/` (chapter "For
+//!   instructors: grading").
 //!
 //! Every stage entry point takes a `TcpListener` that is already bound, so tests
 //! can bind `127.0.0.1:0` and learn the port before a single request is sent.
@@ -38,6 +42,7 @@
 pub mod cli;
 pub mod config;
 pub mod get;
+pub mod grade;
 pub mod http;
 pub mod log;
 pub mod shutdown;

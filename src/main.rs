@@ -1,5 +1,5 @@
-//! `multithreaded-server`: parse the command line, start the chosen stage, and
-//! print any error once, in one line.
+//! `multithreaded-server`: parse the command line, start the chosen stage (or
+//! grade a server), and print any error once, in one line.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -9,23 +9,36 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 
-use multithreaded_server::cli::{self, Cli, ServeArgs};
-use multithreaded_server::log;
+use multithreaded_server::cli::{self, Cli, Command, ServeArgs};
 use multithreaded_server::shutdown::Shutdown;
 use multithreaded_server::stages::{self, Stage, StageError};
+use multithreaded_server::{grade, log};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return cli::report(error),
     };
-    match serve(&cli.serve) {
-        Ok(()) => ExitCode::SUCCESS,
+    let result = match &cli.command {
+        None => serve(&cli.serve).map(|()| ExitCode::SUCCESS),
+        Some(Command::Grade(args)) => grade::run_cli(args).map(|passed| {
+            // 1 is "graded, and a check did not pass"; errors below are 2.
+            if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }),
+    };
+    match result {
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            // A stage missing from the build is a usage error, like a bad flag.
+            // A stage missing from the build is a usage error, like a bad flag;
+            // so is anything that keeps grading from starting.
             match error.downcast_ref::<StageError>() {
                 Some(StageError::NotCompiled(_)) => ExitCode::from(2),
+                _ if cli.command.is_some() => ExitCode::from(2),
                 _ => ExitCode::FAILURE,
             }
         }

@@ -1,0 +1,231 @@
+//! Exercise 4: shutting down cleanly on Ctrl-C.
+//!
+//! Run it:    cargo run -p ex04-daemon-join -- --port 8080 --root www
+//! Check it:  cargo test -p ex04-daemon-join
+//!
+//! The task and its steps are in README.md, hints in HINTS.md.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// A client that has not sent its whole request by then is dropped.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest request head we are willing to read.
+const MAX_HEAD: usize = 16 * 1024;
+/// On Ctrl-C, how long to wait for the clients being served.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn main() {
+    let (port, root) = parse_args();
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap_or_else(|error| {
+        eprintln!("error: cannot listen on 127.0.0.1:{port}: {error}");
+        process::exit(1);
+    });
+    println!("Listening on http://127.0.0.1:{port}/");
+
+    // Ctrl-C sets the stop flag. `accept` does not look at flags, so the
+    // handler also connects to the server itself: `accept` returns that
+    // connection, and the loop sees the flag.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let address = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    ctrlc::set_handler(move || {
+        flag.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(address);
+    })
+    .expect("cannot handle Ctrl-C");
+
+    // The handles of the client threads, so they can be joined at the end.
+    let mut clients: Vec<JoinHandle<()>> = Vec::new();
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        match stream {
+            Ok(stream) => {
+                // Forget the threads that are done, so the list does not grow
+                // with every client ever served.
+                clients.retain(|client| !client.is_finished());
+                let root = root.clone();
+                clients.push(thread::spawn(move || handle_connection(stream, &root)));
+            }
+            Err(error) => eprintln!("accept failed: {error}"),
+        }
+    }
+
+    // New clients are refused from here on.
+    drop(listener);
+    // Wait for the clients being served, but not forever: a client that never
+    // sends its request would keep us waiting until its read timeout.
+    let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+    while clients.iter().any(|client| !client.is_finished()) && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(20));
+    }
+    for client in clients {
+        if client.is_finished() && client.join().is_err() {
+            eprintln!("a client thread panicked");
+        }
+    }
+    println!("All clients done; bye.");
+    // Returning from `main` ends the process with status 0, and with it any
+    // thread still waiting for an idle client.
+}
+
+/// Why a request gets no file.
+#[derive(Debug)]
+enum Problem {
+    /// The request is not `GET /path HTTP/1.x`.
+    BadRequest,
+    /// No such file under the root.
+    NotFound,
+}
+
+/// Serves one connection: one request, one response, then close.
+fn handle_connection(mut stream: TcpStream, root: &Path) {
+    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+    // Step 2: receive the request head.
+    let Some(head) = read_head(&mut stream) else {
+        return; // the client left, or was too slow
+    };
+    // Steps 3 and 4: find out which file is asked for, and find it.
+    let sent = match parse_target(&head).and_then(|target| find_file(root, &target)) {
+        // Steps 5 and 6: make the response and send it.
+        Ok(path) => send_file(&mut stream, &path),
+        // Errors get an answer that says what went wrong.
+        Err(Problem::NotFound) => send_not_found(&mut stream, root),
+        Err(Problem::BadRequest) => send(
+            &mut stream,
+            "400 Bad Request",
+            "text/html; charset=utf-8",
+            b"<!doctype html>\n<h1>400 Bad Request</h1>\n",
+        ),
+    };
+    if let Err(error) = sent {
+        eprintln!("could not send the response: {error}");
+    }
+}
+
+/// Reads until the blank line that ends a request head. `None` if the client
+/// closed the connection first, was too slow, or sent too much.
+fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut chunk = [0; 4096];
+    // One read is not enough: TCP delivers a stream of bytes, and a request
+    // can arrive in any number of pieces.
+    while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+        if head.len() > MAX_HEAD {
+            return None;
+        }
+        let read = stream.read(&mut chunk).ok()?;
+        if read == 0 {
+            return None;
+        }
+        head.extend_from_slice(&chunk[..read]);
+    }
+    Some(head)
+}
+
+/// The path in `GET /path HTTP/1.x`, without a query string.
+fn parse_target(head: &[u8]) -> Result<String, Problem> {
+    let head = std::str::from_utf8(head).map_err(|_| Problem::BadRequest)?;
+    let line = head.lines().next().unwrap_or_default();
+    let parts: Vec<&str> = line.split(' ').collect();
+    match parts[..] {
+        ["GET", target, version] if target.starts_with('/') && version.starts_with("HTTP/1.") => {
+            let path = target.split('?').next().unwrap_or(target);
+            Ok(path.to_owned())
+        }
+        _ => Err(Problem::BadRequest),
+    }
+}
+
+/// The file `target` names under `root`, never outside it.
+fn find_file(root: &Path, target: &str) -> Result<PathBuf, Problem> {
+    let mut path = root.to_path_buf();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            // `..` would climb out of the root: refuse it.
+            ".." => return Err(Problem::NotFound),
+            part => path.push(part),
+        }
+    }
+    if path.is_dir() {
+        path.push("index.html");
+    }
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Problem::NotFound)
+    }
+}
+
+/// The `Content-Type` for a file, from its extension.
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|extension| extension.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Sends a file with `200 OK`.
+fn send_file(stream: &mut TcpStream, path: &Path) -> io::Result<()> {
+    let body = fs::read(path)?;
+    send(stream, "200 OK", content_type(path), &body)
+}
+
+/// Sends `404 Not Found` with the site's own `error.html` as the page (or a
+/// page of ours, if the site has none).
+fn send_not_found(stream: &mut TcpStream, root: &Path) -> io::Result<()> {
+    let page = fs::read(root.join("error.html"))
+        .unwrap_or_else(|_| b"<!doctype html>\n<h1>404 Not Found</h1>\n".to_vec());
+    send(stream, "404 Not Found", "text/html; charset=utf-8", &page)
+}
+
+/// Sends a response: the status line, the headers, a blank line, the body.
+fn send(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8]) -> io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)
+}
+
+/// `--port PORT --root DIR`, in either order.
+fn parse_args() -> (u16, PathBuf) {
+    let mut port = None;
+    let mut root = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        match (flag.as_str(), args.next()) {
+            ("--port", Some(value)) => port = value.parse().ok(),
+            ("--root", Some(value)) => root = Some(PathBuf::from(value)),
+            _ => usage(),
+        }
+    }
+    match (port, root) {
+        (Some(port), Some(root)) if root.is_dir() => (port, root),
+        _ => usage(),
+    }
+}
+
+fn usage() -> ! {
+    eprintln!("usage: {} --port PORT --root DIR", env!("CARGO_PKG_NAME"));
+    process::exit(2);
+}

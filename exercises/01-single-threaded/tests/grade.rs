@@ -1,0 +1,19 @@
+//! Grades this exercise with the course's checks for stage 1 (single-threaded) and
+//! every stage before it: `cargo test -p ex01-single-threaded`.
+//!
+//! The grader starts the server below on a free port, serving a fresh test
+//! site, and sends it real requests. When a check fails, the report says what
+//! was sent, what came back (or did not), and a hint.
+
+use multithreaded_server::Stage;
+use multithreaded_server::grade::Grader;
+
+#[test]
+fn passes_the_stage_1_checks() {
+    let server = env!("CARGO_BIN_EXE_ex01-single-threaded");
+    let report = Grader::command([server, "--port", "{port}", "--root", "{root}"])
+        .stage(Stage::SingleThreaded)
+        .run()
+        .expect("the grader starts");
+    assert!(report.passed(), "\n{report}");
+}

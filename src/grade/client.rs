@@ -1,0 +1,379 @@
+//! A small raw HTTP client: bytes out, bytes back, and a deadline on everything.
+//!
+//! The grader does not trust the server to be correct, so it never parses more
+//! than it must, and never waits without a limit. A response is read until the
+//! server closes the connection, which every stage does after answering a
+//! request that says `Connection: close`. A server that keeps the connection
+//! open anyway is read up to its `Content-Length`, plus a short wait for the
+//! close, so that a keep-alive server is graded too rather than timed out.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// After a whole response (by its `Content-Length`) has arrived, how long to
+/// wait for the server to close, or for bytes beyond what it promised.
+const GRACE_AFTER_RESPONSE: Duration = Duration::from_millis(300);
+
+/// How a read of a response ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    /// The server closed the connection.
+    Closed,
+    /// A whole response arrived and the connection stayed open.
+    LeftOpen,
+    /// The deadline passed with the connection still open.
+    TimedOut,
+    /// The server reset the connection.
+    Reset,
+    /// The connection could not be made.
+    NotConnected(String),
+    /// Reading failed in another way.
+    Failed(String),
+}
+
+/// One request sent and what came back.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    pub sent: Vec<u8>,
+    pub received: Vec<u8>,
+    pub end: End,
+    /// How long after the request was sent the reading ended.
+    pub took: Duration,
+}
+
+/// A response as it came off the wire.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub status_line: String,
+    pub headers: Vec<(String, String)>,
+    /// Everything after the blank line, whatever `Content-Length` said.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every header called `name`.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Parses a response head and takes the rest as its body; `None` if `bytes`
+/// do not start with a complete `HTTP/1.x NNN` head.
+pub fn parse_reply(bytes: &[u8]) -> Option<Reply> {
+    let end = find(bytes, b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&bytes[..end]);
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?.to_owned();
+    let mut parts = status_line.splitn(3, ' ');
+    if !parts.next()?.starts_with("HTTP/1.") {
+        return None;
+    }
+    let status = parts.next()?.parse().ok()?;
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    Some(Reply {
+        status,
+        status_line,
+        headers,
+        body: bytes[end + 4..].to_vec(),
+    })
+}
+
+/// The request the grader sends for `path`.
+pub fn get_request(addr: SocketAddr, path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+/// Connects, giving up at `deadline`.
+pub fn connect(addr: SocketAddr, deadline: Instant) -> Result<TcpStream, String> {
+    let left = time_left(deadline).ok_or("no time left to connect")?;
+    let stream = TcpStream::connect_timeout(&addr, left).map_err(|error| error.to_string())?;
+    // Both directions get a limit: a server that stops reading must not block a
+    // write forever either.
+    let _ = stream.set_write_timeout(Some(left));
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// Connects, sends `request` and reads the response, all before `deadline`.
+pub fn exchange(addr: SocketAddr, request: &[u8], deadline: Instant) -> Exchange {
+    match connect(addr, deadline) {
+        Ok(mut stream) => exchange_on(&mut stream, request, deadline),
+        Err(error) => Exchange {
+            sent: request.to_vec(),
+            received: Vec::new(),
+            end: End::NotConnected(error),
+            took: Duration::ZERO,
+        },
+    }
+}
+
+/// Sends `request` on a connection already open and reads the response.
+pub fn exchange_on(stream: &mut TcpStream, request: &[u8], deadline: Instant) -> Exchange {
+    let started = Instant::now();
+    // A server may rightly close before reading all of a bad request; what it
+    // sent back is what counts, so a failed write is not the end.
+    let _ = stream.write_all(request);
+    let (received, end) = read_response(stream, deadline);
+    Exchange {
+        sent: request.to_vec(),
+        received,
+        end,
+        took: started.elapsed(),
+    }
+}
+
+/// Reads a response until the server closes, or until `deadline`; see the
+/// module docs for servers that keep the connection open.
+pub fn read_response(stream: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let complete = is_complete(&bytes);
+        let until = if complete {
+            deadline.min(Instant::now() + GRACE_AFTER_RESPONSE)
+        } else {
+            deadline
+        };
+        let Some(left) = time_left(until) else {
+            let end = if complete {
+                End::LeftOpen
+            } else {
+                End::TimedOut
+            };
+            return (bytes, end);
+        };
+        let _ = stream.set_read_timeout(Some(left));
+        match stream.read(&mut chunk) {
+            Ok(0) => return (bytes, End::Closed),
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(error) => match error.kind() {
+                ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut => {}
+                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+                    return (bytes, End::Reset);
+                }
+                _ => return (bytes, End::Failed(error.to_string())),
+            },
+        }
+    }
+}
+
+/// Whether the connection is still open: nothing to read yet, and no close.
+/// Data waiting to be read counts as open.
+pub fn is_open(stream: &TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0; 1];
+    let open = match stream.peek(&mut byte) {
+        Ok(0) => false,
+        Ok(_) => true,
+        Err(error) => error.kind() == ErrorKind::WouldBlock,
+    };
+    let _ = stream.set_nonblocking(false);
+    open
+}
+
+/// Whether `bytes` hold a head and as many body bytes as its `Content-Length`.
+fn is_complete(bytes: &[u8]) -> bool {
+    let Some(reply) = parse_reply(bytes) else {
+        return false;
+    };
+    reply
+        .header("Content-Length")
+        .and_then(|len| len.parse::<usize>().ok())
+        .is_some_and(|len| reply.body.len() >= len)
+}
+
+/// The time until `deadline`, or `None` once it has passed.
+pub fn time_left(deadline: Instant) -> Option<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|left| !left.is_zero())
+}
+
+/// Where `needle` first occurs in `haystack`.
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+impl Exchange {
+    /// The response, if a complete head came back.
+    pub fn reply(&self) -> Option<Reply> {
+        parse_reply(&self.received)
+    }
+
+    /// What was sent, for a report: the text with `\r\n` shown.
+    pub fn describe_sent(&self) -> String {
+        escape(&self.sent, 400)
+    }
+
+    /// What came back (or did not), for a report.
+    pub fn describe_received(&self) -> String {
+        let seconds = self.took.as_secs_f64();
+        if self.received.is_empty() {
+            return match &self.end {
+                End::Closed => {
+                    "nothing: the server closed the connection without a response".to_owned()
+                }
+                End::LeftOpen | End::TimedOut => {
+                    format!("nothing within {seconds:.1} s; the connection was still open")
+                }
+                End::Reset => "nothing: the server reset the connection".to_owned(),
+                End::NotConnected(error) => format!("no connection: {error}"),
+                End::Failed(error) => format!("nothing: reading failed: {error}"),
+            };
+        }
+        let end = match &self.end {
+            End::Closed => "then the server closed the connection".to_owned(),
+            End::LeftOpen => "and the connection stayed open".to_owned(),
+            End::TimedOut => {
+                format!("then nothing more until {seconds:.1} s; the connection was still open")
+            }
+            End::Reset => "then the server reset the connection".to_owned(),
+            End::NotConnected(error) => format!("then the connection failed: {error}"),
+            End::Failed(error) => format!("then reading failed: {error}"),
+        };
+        format!("{}, {end}", describe_bytes(&self.received))
+    }
+}
+
+/// Bytes from the server as a reader wants to see them: a head as text, a body
+/// by its size, and its start when it is text.
+pub fn describe_bytes(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "nothing".to_owned();
+    }
+    match find(bytes, b"\r\n\r\n") {
+        Some(end) => {
+            let head = escape(&bytes[..end + 4], 600);
+            let body = &bytes[end + 4..];
+            if body.is_empty() {
+                format!("{head} (no body)")
+            } else if body.len() <= 120 && std::str::from_utf8(body).is_ok() {
+                format!("{head}{}", escape(body, 120))
+            } else {
+                format!("{head}[{} bytes of body]", body.len())
+            }
+        }
+        None => format!(
+            "{} ({} bytes, no complete head)",
+            escape(bytes, 300),
+            bytes.len()
+        ),
+    }
+}
+
+/// Bytes as one line of text: `\r` and `\n` shown as escapes, other control
+/// bytes and invalid UTF-8 as `\xNN`, cut after `max` characters.
+pub fn escape(bytes: &[u8], max: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for chunk in bytes.utf8_chunks() {
+        let invalid = chunk.invalid().iter().map(|byte| format!("\\x{byte:02x}"));
+        let valid = chunk.valid().chars().map(|c| match c {
+            '\r' => "\\r".to_owned(),
+            '\n' => "\\n".to_owned(),
+            '\t' => "\\t".to_owned(),
+            c if c.is_control() => format!("\\x{:02x}", c as u32),
+            c => c.to_string(),
+        });
+        for piece in valid.chain(invalid) {
+            if count == max {
+                out.push_str(&format!("... ({} bytes in all)", bytes.len()));
+                return out;
+            }
+            out.push_str(&piece);
+            count += 1;
+        }
+    }
+    out
+}
+
+/// Where two byte strings first differ, in words.
+pub fn first_difference(expected: &[u8], got: &[u8]) -> String {
+    match expected.iter().zip(got).position(|(a, b)| a != b) {
+        Some(at) => format!(
+            "they differ from byte {at} on (expected 0x{:02x}, got 0x{:02x}); {} bytes expected, {} received",
+            expected[at],
+            got[at],
+            expected.len(),
+            got.len()
+        ),
+        None if got.len() < expected.len() => format!(
+            "only the first {} of {} bytes arrived",
+            got.len(),
+            expected.len()
+        ),
+        None => format!(
+            "the file arrived, followed by {} extra bytes",
+            got.len() - expected.len()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_is_parsed_and_its_body_kept_whole() {
+        let reply = parse_reply(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nabc").unwrap();
+        assert_eq!(reply.status, 404);
+        assert_eq!(reply.header("content-length"), Some("2"));
+        assert_eq!(reply.body, b"abc");
+        assert!(parse_reply(b"<html>hello</html>\r\n\r\n").is_none());
+        assert!(parse_reply(b"HTTP/1.1 200 OK\r\n").is_none());
+    }
+
+    #[test]
+    fn completeness_follows_content_length() {
+        assert!(is_complete(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+        ));
+        assert!(!is_complete(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab"
+        ));
+        assert!(!is_complete(b"HTTP/1.1 200 OK\r\n\r\nabc"));
+    }
+
+    #[test]
+    fn descriptions_show_line_ends_and_sizes() {
+        assert_eq!(escape(b"GET / HTTP/1.1\r\n", 100), "GET / HTTP/1.1\\r\\n");
+        assert_eq!(escape(b"\x00a", 100), "\\x00a");
+        let described =
+            describe_bytes(&[b"HTTP/1.1 200 OK\r\n\r\n".as_slice(), &[0xff; 500]].concat());
+        assert_eq!(described, "HTTP/1.1 200 OK\\r\\n\\r\\n[500 bytes of body]");
+        assert_eq!(describe_bytes(b""), "nothing");
+    }
+
+    #[test]
+    fn differences_are_located() {
+        assert!(first_difference(b"abc", b"abd").starts_with("they differ from byte 2"));
+        assert_eq!(
+            first_difference(b"abc", b"ab"),
+            "only the first 2 of 3 bytes arrived"
+        );
+        assert_eq!(
+            first_difference(b"ab", b"abcd"),
+            "the file arrived, followed by 2 extra bytes"
+        );
+    }
+}

@@ -1,0 +1,415 @@
+//! The site a graded server serves, written fresh for every run.
+//!
+//! Every file's contents are random, so a server that hard-codes its answers
+//! fails. The files are chosen to catch the report's mistakes: text with
+//! non-ASCII characters (a `Content-Length` counted in characters is short) and
+//! CRLF line ends (a file read in text mode loses its `\r`), binary files holding
+//! every byte value (a file decoded as text is mangled), a sub-folder, an
+//! `error.html`, and a sentinel file *beside* the root that no request may reach.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The front page: HTML with CRLF line ends and non-ASCII text.
+pub const INDEX: &str = "index.html";
+/// A stylesheet with LF line ends and non-ASCII text.
+pub const STYLE: &str = "style.css";
+/// A PNG signature followed by random bytes.
+pub const IMAGE: &str = "image.png";
+/// A few hundred kilobytes holding every byte value.
+pub const DATA: &str = "data.bin";
+/// A page one folder down.
+pub const SUB_PAGE: &str = "sub/page.html";
+/// A text file two folders down.
+pub const SUB_NOTES: &str = "sub/deeper/notes.txt";
+/// The page a missing file is answered with, from stage 3 on.
+pub const ERROR_PAGE: &str = "error.html";
+/// A file big enough that sending it takes many writes, for the Ctrl-C checks.
+pub const BIG: &str = "big.bin";
+
+/// How big [`BIG`] is: far more than the socket buffers on both sides hold
+/// (a few megabytes on Linux), so a server that is killed while sending it
+/// cannot have handed it all to the kernel yet.
+pub const BIG_LEN: usize = 16 * 1024 * 1024;
+
+/// Marks a folder the grader has written its files into, so that a run that was
+/// interrupted before it cleaned up can be graded into again.
+const MARKER: &str = ".multithreaded-server-grade";
+
+/// One file of the site and what it holds.
+#[derive(Debug)]
+pub struct SiteFile {
+    /// The path under the root, with `/` separators.
+    pub path: &'static str,
+    pub bytes: Vec<u8>,
+    /// The media type a server should send for it (`Content-Type` without parameters).
+    pub media_type: &'static str,
+}
+
+/// The files written for one run, and where.
+#[derive(Debug)]
+pub struct Fixture {
+    /// The folder the server must serve.
+    pub root: PathBuf,
+    /// A file beside the root; its contents must never come back.
+    pub sentinel: PathBuf,
+    pub sentinel_text: String,
+    /// A random word in every file, also used to make names no server can know.
+    pub token: String,
+    files: Vec<SiteFile>,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    /// A folder of our own: remove all of it.
+    Folder(PathBuf),
+    /// Someone else's folder: remove only what we wrote.
+    Files(Vec<PathBuf>),
+}
+
+/// Why the fixture could not be written.
+#[derive(Debug)]
+pub enum FixtureError {
+    /// `--root` names a folder that does not exist.
+    Missing(PathBuf),
+    /// `--root` names a folder that holds files of its own.
+    NotEmpty(PathBuf),
+    /// Writing a file failed.
+    Write(PathBuf, io::Error),
+}
+
+impl std::fmt::Display for FixtureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FixtureError::Missing(dir) => write!(
+                f,
+                "`{}` is not a folder; create an empty one and start the server on it",
+                dir.display()
+            ),
+            FixtureError::NotEmpty(dir) => write!(
+                f,
+                "`{}` is not empty; the grader writes its own files there, so give it an empty folder",
+                dir.display()
+            ),
+            FixtureError::Write(path, error) => {
+                write!(f, "cannot write `{}`: {error}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for FixtureError {}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Folders made by [`Fixture::temporary`] and not removed yet, for
+/// [`remove_temporary`].
+static TEMPORARY: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every temporary site still on disk: for the grader's Ctrl-C
+/// handler, as the process then exits without running destructors.
+pub fn remove_temporary() {
+    let folders = std::mem::take(&mut *TEMPORARY.lock().unwrap_or_else(PoisonError::into_inner));
+    for folder in folders {
+        let _ = fs::remove_dir_all(folder);
+    }
+}
+
+impl Fixture {
+    /// Writes a site into a new folder under the system's temporary folder, with
+    /// the sentinel beside it. Everything is removed when the fixture is dropped.
+    pub fn temporary(with_big_file: bool) -> Result<Fixture, FixtureError> {
+        let mut rng = Rng::new();
+        let dir = std::env::temp_dir().join(format!(
+            "multithreaded-server-grade-{}-{}",
+            std::process::id(),
+            rng.token()
+        ));
+        let root = dir.join("site");
+        TEMPORARY
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(dir.clone());
+        make_dir(&root)?;
+        let mut fixture = Fixture::write(root, rng, with_big_file, Vec::new())?;
+        fixture.cleanup = Cleanup::Folder(dir);
+        Ok(fixture)
+    }
+
+    /// Writes a site into `root`, a folder a running server already serves,
+    /// which must be empty (or hold only what an earlier run left). The sentinel
+    /// goes into the folder that holds `root`. Only what was written is removed
+    /// when the fixture is dropped.
+    pub fn in_folder(root: &Path, with_big_file: bool) -> Result<Fixture, FixtureError> {
+        let entries: Vec<_> = fs::read_dir(root)
+            .map_err(|_| FixtureError::Missing(root.to_path_buf()))?
+            .filter_map(Result::ok)
+            .map(|entry| entry.file_name())
+            .collect();
+        let ours = entries.iter().any(|name| name == MARKER);
+        if !entries.is_empty() && !ours {
+            return Err(FixtureError::NotEmpty(root.to_path_buf()));
+        }
+        let root = root
+            .canonicalize()
+            .map_err(|error| FixtureError::Write(root.to_path_buf(), error))?;
+        let marker = root.join(MARKER);
+        write_file(
+            &marker,
+            b"written by `multithreaded-server grade`; safe to delete\n",
+        )?;
+        Fixture::write(root, Rng::new(), with_big_file, vec![marker])
+    }
+
+    fn write(
+        root: PathBuf,
+        mut rng: Rng,
+        with_big_file: bool,
+        mut written: Vec<PathBuf>,
+    ) -> Result<Fixture, FixtureError> {
+        let token = rng.token();
+        let parent = root.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let sentinel = parent.join(format!("grade-sentinel-{token}.txt"));
+        let sentinel_text = format!("SENTINEL {} {}", rng.token(), rng.token());
+        write_file(&sentinel, sentinel_text.as_bytes())?;
+        written.push(sentinel.clone());
+
+        let mut files = site_files(&mut rng, &token);
+        if with_big_file {
+            files.push(SiteFile {
+                path: BIG,
+                bytes: rng.bytes(BIG_LEN),
+                media_type: "application/octet-stream",
+            });
+        }
+        for file in &files {
+            let path = root.join(file.path);
+            if let Some(folder) = path.parent() {
+                make_dir(folder)?;
+            }
+            write_file(&path, &file.bytes)?;
+            written.push(path);
+        }
+        // Folders last, deepest first, so they are empty when their turn comes.
+        written.push(root.join("sub/deeper"));
+        written.push(root.join("sub"));
+        Ok(Fixture {
+            root,
+            sentinel,
+            sentinel_text,
+            token,
+            files,
+            cleanup: Cleanup::Files(written),
+        })
+    }
+
+    /// The file at `path` (one of the constants of this module).
+    ///
+    /// # Panics
+    ///
+    /// If the fixture has no such file: a check asking for one is a bug.
+    pub fn file(&self, path: &str) -> &SiteFile {
+        self.files
+            .iter()
+            .find(|file| file.path == path)
+            .unwrap_or_else(|| panic!("the fixture has no `{path}`"))
+    }
+
+    /// Every file of the site.
+    pub fn files(&self) -> &[SiteFile] {
+        &self.files
+    }
+
+    /// The file name of the sentinel, for requests that try to climb to it.
+    pub fn sentinel_name(&self) -> String {
+        self.sentinel
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Removes what was written. Grading calls it when done, even if a check
+    /// that ran out of time still holds the fixture; dropping it does too.
+    pub fn remove(&self) {
+        match &self.cleanup {
+            Cleanup::Folder(dir) => {
+                let _ = fs::remove_dir_all(dir);
+                TEMPORARY
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .retain(|folder| folder != dir);
+            }
+            Cleanup::Files(paths) => {
+                for path in paths {
+                    let _ = fs::remove_file(path).or_else(|_| fs::remove_dir(path));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+/// The site's files, with fresh random contents.
+fn site_files(rng: &mut Rng, token: &str) -> Vec<SiteFile> {
+    let paragraphs: String = (0..5 + rng.below(30))
+        .map(|_| format!("<p>{} {}</p>\r\n", rng.token(), rng.token()))
+        .collect();
+    let index = format!(
+        "<!doctype html>\r\n<html lang=\"en\">\r\n<head><meta charset=\"utf-8\">\
+         <title>Grading {token}</title><link rel=\"stylesheet\" href=\"style.css\"></head>\r\n\
+         <body>\r\n<h1>Café ✓ {token}</h1>\r\n{paragraphs}<img src=\"image.png\" alt=\"\">\r\n\
+         </body>\r\n</html>\r\n"
+    );
+    let rules: String = (0..3 + rng.below(20))
+        .map(|n| format!(".c{n} {{ color: #{:06x}; }}\n", rng.next() & 0xff_ffff))
+        .collect();
+    let style = format!("/* {token} */\nh1::after {{ content: \" → ✓\"; }}\n{rules}");
+    let image_len = 1024 + rng.below(8 * 1024);
+    let image = [b"\x89PNG\r\n\x1a\n".to_vec(), rng.bytes(image_len)].concat();
+    // At least 256 bytes, so every byte value is there (see `Rng::bytes`).
+    let data_len = 100 * 1024 + rng.below(200 * 1024);
+    let data = rng.bytes(data_len);
+    // The files below are ASCII with LF line ends on purpose: a server that gets
+    // text wrong should fail the text checks, not these.
+    let sub_page = format!("<!doctype html>\n<title>Sub page</title>\n<p>sub {token}</p>\n");
+    let notes = format!("notes {token}\n{}\n", rng.token());
+    let error = format!(
+        "<!doctype html>\n<title>Not found</title>\n<h1>Nothing here</h1>\n<p>{token} {}</p>\n",
+        rng.token()
+    );
+    vec![
+        text(INDEX, index, "text/html"),
+        text(STYLE, style, "text/css"),
+        SiteFile {
+            path: IMAGE,
+            bytes: image,
+            media_type: "image/png",
+        },
+        SiteFile {
+            path: DATA,
+            bytes: data,
+            media_type: "application/octet-stream",
+        },
+        text(SUB_PAGE, sub_page, "text/html"),
+        text(SUB_NOTES, notes, "text/plain"),
+        text(ERROR_PAGE, error, "text/html"),
+    ]
+}
+
+fn text(path: &'static str, contents: String, media_type: &'static str) -> SiteFile {
+    SiteFile {
+        path,
+        bytes: contents.into_bytes(),
+        media_type,
+    }
+}
+
+fn make_dir(path: &Path) -> Result<(), FixtureError> {
+    fs::create_dir_all(path).map_err(|error| FixtureError::Write(path.to_path_buf(), error))
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), FixtureError> {
+    fs::write(path, bytes).map_err(|error| FixtureError::Write(path.to_path_buf(), error))
+}
+
+/// xorshift64*: random enough for test data, and no dependency. Seeded from the
+/// clock, the process and a counter, so two runs never write the same site.
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Rng {
+        let time = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos() as u64);
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let seed = time ^ (u64::from(std::process::id()) << 32) ^ count.wrapping_mul(0x9E37_79B9);
+        let mut rng = Rng(seed | 1);
+        rng.next();
+        rng
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// `len` bytes that start with every byte value once (when `len` allows).
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        let mut bytes: Vec<u8> = (0..=255).collect();
+        bytes.reserve(len.saturating_sub(bytes.len()));
+        while bytes.len() < len {
+            bytes.extend(self.next().to_le_bytes());
+        }
+        bytes.truncate(len);
+        bytes
+    }
+
+    fn token(&mut self) -> String {
+        format!("{:016x}", self.next())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_fixtures_differ_and_clean_up_after_themselves() {
+        let first = Fixture::temporary(false).unwrap();
+        let second = Fixture::temporary(false).unwrap();
+        assert_ne!(first.file(INDEX).bytes, second.file(INDEX).bytes);
+        assert_ne!(first.file(DATA).bytes, second.file(DATA).bytes);
+        for file in first.files() {
+            assert_eq!(fs::read(first.root.join(file.path)).unwrap(), file.bytes);
+        }
+        assert_eq!(first.sentinel.parent(), first.root.parent());
+        let dir = first.root.parent().unwrap().to_path_buf();
+        drop(first);
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn text_files_are_made_to_catch_text_mistakes() {
+        let fixture = Fixture::temporary(false).unwrap();
+        let index = &fixture.file(INDEX).bytes;
+        let text = String::from_utf8(index.clone()).unwrap();
+        assert!(text.chars().count() < index.len(), "non-ASCII text");
+        assert!(text.contains("\r\n"), "CRLF line ends");
+        let data = &fixture.file(DATA).bytes;
+        assert!((0..=255).all(|byte| data.contains(&byte)));
+    }
+
+    #[test]
+    fn a_folder_in_use_is_refused_and_an_empty_one_is_left_empty() {
+        let holder = Fixture::temporary(false).unwrap();
+        let dir = holder.root.parent().unwrap().join("served");
+        fs::create_dir(&dir).unwrap();
+        {
+            let fixture = Fixture::in_folder(&dir, false).unwrap();
+            assert!(dir.join(SUB_NOTES).is_file());
+            assert!(fixture.sentinel.is_file());
+        }
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        fs::write(dir.join("mine.txt"), "x").unwrap();
+        assert!(matches!(
+            Fixture::in_folder(&dir, false),
+            Err(FixtureError::NotEmpty(_))
+        ));
+    }
+}
