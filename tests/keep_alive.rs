@@ -261,6 +261,9 @@ fn a_thousand_idle_connections_cost_no_threads() {
 fn descriptors_are_flat_after_5000_requests_on_100_connections() {
     let site = Site::new();
     let server = Server::start(STAGE, &site.root, &["--quiet"]);
+    // The ready line comes before the loop has made its poller: count once
+    // the server has answered a request.
+    assert_eq!(get(server.addr, "/").status, 200);
     let before = server.open_fds();
     let workers: Vec<_> = (0..4)
         .map(|_| {
