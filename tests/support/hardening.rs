@@ -38,7 +38,8 @@ pub fn fixed_bytes(seed: u64, len: usize) -> Vec<u8> {
 pub fn assert_still_serves(server: &Server, site: &Site, after: &str) {
     let reply = get(server.addr, "/index.html");
     assert_eq!(
-        reply.status, 200,
+        reply.status,
+        200,
         "no longer serving after {after}; log:\n{}",
         server.log()
     );
