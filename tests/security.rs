@@ -5,6 +5,9 @@
 
 mod support;
 
+use std::fs;
+use std::os::unix::fs::symlink;
+
 use support::hardening::*;
 use support::*;
 
@@ -48,5 +51,25 @@ fn no_target_reaches_the_secret_beside_the_root() {
             assert_eq!(reply.body, site.read(file), "{stage}: {target} is {file}");
         }
         assert_no_panic(&server);
+    }
+}
+/// The 404 page goes through the same gate as every other file: an `error.html`
+/// that is a symlink out of the root is not followed, and the built-in page is
+/// sent instead.
+#[test]
+fn a_symlinked_error_page_does_not_leak() {
+    for stage in compiled_stages().into_iter().filter(|s| answers_errors(*s)) {
+        let site = Site::new();
+        fs::remove_file(site.root.join("error.html")).unwrap();
+        symlink(&site.secret, site.root.join("error.html")).unwrap();
+        let server = Server::start(stage.name(), &site.root, &[]);
+        let reply = get(server.addr, "/missing.html");
+        assert_eq!(reply.status, 404, "{stage}");
+        assert!(
+            !reply.text().contains(&site.secret_text),
+            "{stage}: the 404 page is the secret: {}",
+            reply.text()
+        );
+        assert!(reply.text().contains("<h1>404 Not Found</h1>"), "{stage}");
     }
 }

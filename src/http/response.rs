@@ -10,6 +10,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::time::SystemTime;
 
+use super::files::{self, Found};
 use super::{Error, date};
 
 /// The `Server` header: the crate's name and version.
@@ -261,15 +262,20 @@ impl Response {
 }
 
 /// The root's `error.html` as a 404 page, if there is one.
+///
+/// It is looked up like any requested file, so an `error.html` that is a symlink
+/// out of the root, a folder or a FIFO is passed over for our own page.
 fn error_page(root: &Path) -> Option<Response> {
-    let file = File::open(root.join("error.html")).ok()?;
-    let metadata = file.metadata().ok().filter(|m| m.is_file())?;
-    let mut response = Response::file(
+    let Ok(Found::File {
         file,
-        metadata.len(),
-        "text/html; charset=utf-8",
-        metadata.modified().ok(),
-    );
+        len,
+        modified,
+        ..
+    }) = files::find(root, "/error.html")
+    else {
+        return None;
+    };
+    let mut response = Response::file(file, len, "text/html; charset=utf-8", modified);
     response.status = StatusCode::NOT_FOUND;
     Some(response)
 }
