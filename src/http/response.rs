@@ -140,10 +140,12 @@ impl Response {
     }
 
     /// Turns a `200 OK` for a file into `304 Not Modified`. It keeps the headers a
-    /// 200 would have, `Content-Length` included (RFC 9110 §15.4.5), but no body
-    /// will be written.
+    /// cache needs to update its copy (RFC 9110 §15.4.5), and `Content-Length`,
+    /// which may stay because it is the length a 200 would have; but no body will
+    /// be written, and no `Content-Type`: that describes a body, and there is none.
     pub fn not_modified(mut self) -> Response {
         self.status = StatusCode::NOT_MODIFIED;
+        self.content_type = None;
         self
     }
 
@@ -357,6 +359,18 @@ mod tests {
         };
         let get_head = get.split_once("\r\n\r\n").unwrap().0;
         assert_eq!(strip(get_head), strip(head.trim_end()));
+    }
+
+    #[test]
+    fn a_304_has_no_content_type_and_no_body() {
+        let file = File::open(file!()).unwrap();
+        let len = file.metadata().unwrap().len();
+        let response = Response::file(file, len, "text/plain; charset=utf-8", None);
+        let text = written(response.not_modified(), WriteOptions::default());
+        assert!(text.starts_with("HTTP/1.1 304 Not Modified\r\n"));
+        assert!(!text.contains("Content-Type"), "{text}");
+        assert!(text.contains(&format!("Content-Length: {len}\r\n")));
+        assert!(text.ends_with("\r\n\r\n"), "no body: {text}");
     }
 
     #[test]
