@@ -16,6 +16,14 @@ use super::{Error, date};
 /// The `Server` header: the crate's name and version.
 pub const SERVER: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
+/// Sent with files: a browser may keep them, but must ask again before each use
+/// (cheaply: with `If-Modified-Since`, answered by a 304). Without it, a browser
+/// guesses how long a file stays fresh from its age, and shows the old version
+/// of a page you have just edited. (A 301 is left to be cached: it is permanent.)
+fn revalidate() -> (&'static str, String) {
+    ("Cache-Control", "no-cache".into())
+}
+
 /// Files up to this size are read into memory and sent with their headers in a
 /// single write. Larger ones are streamed, so a file never has to fit in memory.
 const INLINE_LIMIT: u64 = 64 * 1024;
@@ -108,7 +116,8 @@ pub struct Response {
     pub status: StatusCode,
     pub content_type: Option<&'static str>,
     pub last_modified: Option<SystemTime>,
-    /// Headers only some responses carry: `Location`, `Allow`, `Retry-After`.
+    /// Headers only some responses carry: `Location`, `Allow`, `Retry-After`,
+    /// `Cache-Control`.
     pub extra_headers: Vec<(&'static str, String)>,
     pub body: Body,
 }
@@ -134,7 +143,7 @@ impl Response {
             status: StatusCode::OK,
             content_type: Some(content_type),
             last_modified: modified,
-            extra_headers: Vec::new(),
+            extra_headers: vec![revalidate()],
             body: Body::File(file, len),
         }
     }
@@ -371,6 +380,18 @@ mod tests {
         assert!(!text.contains("Content-Type"), "{text}");
         assert!(text.contains(&format!("Content-Length: {len}\r\n")));
         assert!(text.ends_with("\r\n\r\n"), "no body: {text}");
+    }
+
+    #[test]
+    fn files_must_be_revalidated_before_reuse() {
+        let file = File::open(file!()).unwrap();
+        let len = file.metadata().unwrap().len();
+        let response = Response::file(file, len, "text/plain; charset=utf-8", None);
+        let head_only = WriteOptions {
+            head_only: true,
+            keep_alive: false,
+        };
+        assert!(written(response, head_only).contains("\r\nCache-Control: no-cache\r\n"));
     }
 
     #[test]
