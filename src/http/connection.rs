@@ -158,6 +158,7 @@ impl Connection {
         error
     }
 
+    // ANCHOR: deadline
     /// Reads once more into the buffer, waiting no later than `deadline`.
     fn fill(&mut self, deadline: Instant) -> Result<usize, Error> {
         let remaining = deadline
@@ -165,6 +166,7 @@ impl Connection {
             .filter(|left| !left.is_zero())
             .ok_or(Error::Timeout)?;
         self.stream.set_read_timeout(Some(remaining))?;
+        // ANCHOR_END: deadline
         let mut chunk = [0; 8192];
         loop {
             match self.stream.read(&mut chunk) {

@@ -74,6 +74,7 @@ fn not_modified_since(request: &Request, modified: Option<SystemTime>) -> bool {
     date::whole_seconds(modified) <= since
 }
 
+// ANCHOR: find_start
 /// Finds the file a request target names under `root` (see the module docs).
 pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     let path = decode_path(target)?;
@@ -81,6 +82,7 @@ pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     candidate.extend(&path.segments);
 
     let canonical = confine(root, &candidate)?;
+    // ANCHOR_END: find_start
     let metadata = fs::metadata(&canonical).map_err(|_| Error::NotFound)?;
 
     let file_path = if metadata.is_dir() {
@@ -120,6 +122,7 @@ pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     })
 }
 
+// ANCHOR: confine
 /// Makes `path` canonical and checks that it is still under `root`.
 fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
     // A path that does not exist, or runs through a file as if it were a folder,
@@ -131,6 +134,7 @@ fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
         Err(Error::OutsideRoot)
     }
 }
+// ANCHOR_END: confine
 
 /// A request path, decoded and normalised.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,6 +161,7 @@ impl DecodedPath {
     }
 }
 
+// ANCHOR: decode_path
 /// Decodes the path of an origin-form (`/a/b?q`) or absolute-form
 /// (`http://host/a/b?q`) request target. The query is not part of the path.
 pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
@@ -204,6 +209,7 @@ pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
         trailing_slash,
     })
 }
+// ANCHOR_END: decode_path
 
 /// `http://` or `https://`, in any case, removed; `None` when absent.
 fn strip_scheme(target: &str) -> Option<&str> {

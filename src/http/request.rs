@@ -29,6 +29,7 @@ pub struct Limits {
     pub body: u64,
 }
 
+// ANCHOR: limits
 impl Default for Limits {
     /// The limits most servers use: 8 KiB for the request line, as nginx and Apache.
     fn default() -> Self {
@@ -40,6 +41,7 @@ impl Default for Limits {
         }
     }
 }
+// ANCHOR_END: limits
 
 /// The request method. Only GET and HEAD are served; any other well-formed method
 /// is kept so the server can answer `405 Method Not Allowed` with the right `Allow`.
@@ -255,6 +257,7 @@ impl HeadScanner {
         Ok(None)
     }
 
+    // ANCHOR: check_size
     /// Refuses a head as soon as the part scanned so far is too long, rather than
     /// wait for a line end that may never come. It is checked after every byte,
     /// not where a read happened to end, so that the answer (414 or 431, or 400
@@ -268,6 +271,7 @@ impl HeadScanner {
             _ => Ok(()),
         }
     }
+    // ANCHOR_END: check_size
 }
 
 /// Parses a request head from the start of `buffer`.
