@@ -11,6 +11,8 @@
 //! at most 300 connections are open at once, and each costs one descriptor in
 //! this process and one in the server.
 
+#![cfg(feature = "thread-per-client")]
+
 mod support;
 
 use std::io::{Read, Write};

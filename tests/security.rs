@@ -5,9 +5,6 @@
 
 mod support;
 
-use std::fs;
-use std::os::unix::fs::symlink;
-
 use support::hardening::*;
 use support::*;
 
@@ -57,7 +54,10 @@ fn no_target_reaches_the_secret_beside_the_root() {
 /// that is a symlink out of the root is not followed, and the built-in page is
 /// sent instead.
 #[test]
+#[cfg(feature = "not-found")]
 fn a_symlinked_error_page_does_not_leak() {
+    use std::fs;
+    use std::os::unix::fs::symlink;
     for stage in compiled_stages().into_iter().filter(|s| answers_errors(*s)) {
         let site = Site::new();
         fs::remove_file(site.root.join("error.html")).unwrap();
