@@ -250,6 +250,7 @@ impl Connection {
         }
     }
 
+    // ANCHOR: deadline
     /// Reads once more into the buffer, waiting no later than `deadline`.
     fn fill(&mut self, deadline: Instant) -> Result<usize, Error> {
         self.blocking();
@@ -259,6 +260,7 @@ impl Connection {
             .ok_or(Error::Timeout)?;
         let stream = self.stream();
         stream.set_read_timeout(Some(remaining))?;
+        // ANCHOR_END: deadline
         let mut chunk = [0; 8192];
         loop {
             match stream.read(&mut chunk) {

@@ -87,8 +87,11 @@ pub fn parse(text: &str) -> Option<SystemTime> {
             };
             (day, month, year, *time)
         }
-        // asctime: Sun Nov  6 08:49:37 1994
-        [_weekday, month, day, time, year] => (*day, *month, year.parse::<i64>().ok()?, *time),
+        // asctime: Sun Nov  6 08:49:37 1994. The year is four digits here too: a
+        // longer one would overflow the day count below.
+        [_weekday, month, day, time, year] if year.len() == 4 => {
+            (*day, *month, year.parse::<i64>().ok()?, *time)
+        }
         _ => return None,
     };
     if !day.bytes().all(|b| b.is_ascii_digit()) || !(1..=2).contains(&day.len()) {
@@ -188,6 +191,8 @@ mod tests {
             "Sun, 32 Nov 1994 08:49:37 GMT",
             "Sun, 06 Nov 1969 08:49:37 GMT",
             "Sun, +6 Nov 1994 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 99999999999999999",
+            "Sun Nov  6 08:49:37 19940",
         ] {
             assert_eq!(parse(text), None, "{text:?}");
         }

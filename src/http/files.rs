@@ -75,6 +75,7 @@ fn not_modified_since(request: &Request, modified: Option<SystemTime>) -> bool {
     date::whole_seconds(modified) <= since
 }
 
+// ANCHOR: find_start
 /// Finds the file a request target names under `root` (see the module docs).
 pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     let path = decode_path(target)?;
@@ -82,6 +83,7 @@ pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     for segment in &path.segments {
         (file_path, metadata) = step(root, file_path, segment)?;
     }
+    // ANCHOR_END: find_start
 
     if metadata.is_dir() {
         if !path.trailing_slash {
@@ -122,6 +124,7 @@ fn root_metadata(root: &Path) -> Result<fs::Metadata, Error> {
     fs::metadata(root).map_err(|error| Error::Internal(error.kind()))
 }
 
+// ANCHOR: confine
 /// Goes one name further down from `path`, which is inside `root`.
 ///
 /// A name is a plain entry of the folder we are in (decoding made sure it has no
@@ -152,6 +155,7 @@ fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
         Err(Error::OutsideRoot)
     }
 }
+// ANCHOR_END: confine
 
 /// A request path, decoded and normalised.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -178,6 +182,7 @@ impl DecodedPath {
     }
 }
 
+// ANCHOR: decode_path
 /// Decodes the path of an origin-form (`/a/b?q`) or absolute-form
 /// (`http://host/a/b?q`) request target. The query is not part of the path.
 pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
@@ -225,6 +230,7 @@ pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
         trailing_slash,
     })
 }
+// ANCHOR_END: decode_path
 
 /// `http://` or `https://`, in any case, removed; `None` when absent.
 fn strip_scheme(target: &str) -> Option<&str> {

@@ -29,6 +29,7 @@ pub struct Limits {
     pub body: u64,
 }
 
+// ANCHOR: limits
 impl Default for Limits {
     /// The limits most servers use: 8 KiB for the request line, as nginx and Apache.
     fn default() -> Self {
@@ -40,6 +41,7 @@ impl Default for Limits {
         }
     }
 }
+// ANCHOR_END: limits
 
 /// The request method. Only GET and HEAD are served; any other well-formed method
 /// is kept so the server can answer `405 Method Not Allowed` with the right `Allow`.
@@ -215,7 +217,10 @@ impl HeadScanner {
             match buffer[at] {
                 0 => return Err(Error::Nul),
                 b'\n' => {}
-                _ => continue,
+                _ => {
+                    self.check_size(limits)?;
+                    continue;
+                }
             }
             if at == 0 || buffer[at - 1] != b'\r' {
                 return Err(Error::BareLf);
@@ -247,17 +252,26 @@ impl HeadScanner {
                     self.line_start = next_line;
                 }
             }
+            self.check_size(limits)?;
         }
-        // Not complete yet: refuse now if the part we hold is already too long,
-        // rather than wait for a line end that may never come.
+        Ok(None)
+    }
+
+    // ANCHOR: check_size
+    /// Refuses a head as soon as the part scanned so far is too long, rather than
+    /// wait for a line end that may never come. It is checked after every byte,
+    /// not where a read happened to end, so that the answer (414 or 431, or 400
+    /// for a NUL further on) does not depend on how TCP split the bytes.
+    fn check_size(&self, limits: &Limits) -> Result<(), Error> {
         match self.request_line_end {
-            None if buffer.len() > limits.request_line => Err(Error::UriTooLong),
-            Some(headers_start) if buffer.len() - headers_start > limits.header_bytes => {
+            None if self.scanned > limits.request_line => Err(Error::UriTooLong),
+            Some(headers_start) if self.scanned - headers_start > limits.header_bytes => {
                 Err(Error::HeadersTooLarge)
             }
-            _ => Ok(None),
+            _ => Ok(()),
         }
     }
+    // ANCHOR_END: check_size
 }
 
 /// Parses a request head from the start of `buffer`.
@@ -632,6 +646,21 @@ mod tests {
             many.extend(format!("X-{i}: 1\r\n").bytes());
         }
         assert_eq!(error(&many), Error::HeadersTooLarge);
+    }
+
+    #[test]
+    fn the_answer_does_not_depend_on_how_the_bytes_arrive() {
+        // Too long a request line, and a NUL further on: 414 whether the bytes
+        // come in one read or two, not 400 when they happen to come at once.
+        let limits = Limits::default();
+        let mut bytes = vec![b'a'; limits.request_line + 10];
+        bytes.push(0);
+        assert_eq!(error(&bytes), Error::UriTooLong);
+        let mut scanner = HeadScanner::new();
+        assert_eq!(
+            scanner.scan(&bytes[..limits.request_line + 1], &limits),
+            Err(Error::UriTooLong)
+        );
     }
 
     #[test]

@@ -10,10 +10,19 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::time::SystemTime;
 
+use super::files::{self, Found};
 use super::{Error, date};
 
 /// The `Server` header: the crate's name and version.
 pub const SERVER: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// Sent with files: a browser may keep them, but must ask again before each use
+/// (cheaply: with `If-Modified-Since`, answered by a 304). Without it, a browser
+/// guesses how long a file stays fresh from its age, and shows the old version
+/// of a page you have just edited. (A 301 is left to be cached: it is permanent.)
+fn revalidate() -> (&'static str, String) {
+    ("Cache-Control", "no-cache".into())
+}
 
 /// Files up to this size are read into memory and sent with their headers in a
 /// single write. Larger ones are streamed, so a file never has to fit in memory.
@@ -107,7 +116,8 @@ pub struct Response {
     pub status: StatusCode,
     pub content_type: Option<&'static str>,
     pub last_modified: Option<SystemTime>,
-    /// Headers only some responses carry: `Location`, `Allow`, `Retry-After`.
+    /// Headers only some responses carry: `Location`, `Allow`, `Retry-After`,
+    /// `Cache-Control`.
     pub extra_headers: Vec<(&'static str, String)>,
     pub body: Body,
 }
@@ -133,16 +143,18 @@ impl Response {
             status: StatusCode::OK,
             content_type: Some(content_type),
             last_modified: modified,
-            extra_headers: Vec::new(),
+            extra_headers: vec![revalidate()],
             body: Body::File(file, len),
         }
     }
 
     /// Turns a `200 OK` for a file into `304 Not Modified`. It keeps the headers a
-    /// 200 would have, `Content-Length` included (RFC 9110 §15.4.5), but no body
-    /// will be written.
+    /// cache needs to update its copy (RFC 9110 §15.4.5), and `Content-Length`,
+    /// which may stay because it is the length a 200 would have; but no body will
+    /// be written, and no `Content-Type`: that describes a body, and there is none.
     pub fn not_modified(mut self) -> Response {
         self.status = StatusCode::NOT_MODIFIED;
+        self.content_type = None;
         self
     }
 
@@ -275,15 +287,20 @@ impl Response {
 }
 
 /// The root's `error.html` as a 404 page, if there is one.
+///
+/// It is looked up like any requested file, so an `error.html` that is a symlink
+/// out of the root, a folder or a FIFO is passed over for our own page.
 fn error_page(root: &Path) -> Option<Response> {
-    let file = File::open(root.join("error.html")).ok()?;
-    let metadata = file.metadata().ok().filter(|m| m.is_file())?;
-    let mut response = Response::file(
+    let Ok(Found::File {
         file,
-        metadata.len(),
-        "text/html; charset=utf-8",
-        metadata.modified().ok(),
-    );
+        len,
+        modified,
+        ..
+    }) = files::find(root, "/error.html")
+    else {
+        return None;
+    };
+    let mut response = Response::file(file, len, "text/html; charset=utf-8", modified);
     response.status = StatusCode::NOT_FOUND;
     Some(response)
 }
@@ -365,6 +382,30 @@ mod tests {
         };
         let get_head = get.split_once("\r\n\r\n").unwrap().0;
         assert_eq!(strip(get_head), strip(head.trim_end()));
+    }
+
+    #[test]
+    fn a_304_has_no_content_type_and_no_body() {
+        let file = File::open(file!()).unwrap();
+        let len = file.metadata().unwrap().len();
+        let response = Response::file(file, len, "text/plain; charset=utf-8", None);
+        let text = written(response.not_modified(), WriteOptions::default());
+        assert!(text.starts_with("HTTP/1.1 304 Not Modified\r\n"));
+        assert!(!text.contains("Content-Type"), "{text}");
+        assert!(text.contains(&format!("Content-Length: {len}\r\n")));
+        assert!(text.ends_with("\r\n\r\n"), "no body: {text}");
+    }
+
+    #[test]
+    fn files_must_be_revalidated_before_reuse() {
+        let file = File::open(file!()).unwrap();
+        let len = file.metadata().unwrap().len();
+        let response = Response::file(file, len, "text/plain; charset=utf-8", None);
+        let head_only = WriteOptions {
+            head_only: true,
+            keep_alive: false,
+        };
+        assert!(written(response, head_only).contains("\r\nCache-Control: no-cache\r\n"));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod hardening;
+
 use std::fs;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};

@@ -1,0 +1,266 @@
+//! Load and slow clients, against the stages that give every connection a
+//! thread of its own (`thread-per-client`, `not-found`, `daemon-join`).
+//!
+//! The Rust Book's final server stops answering once four clients connect and
+//! say nothing; these tests show that these stages do not, and that what a
+//! crowd of clients takes (threads, file descriptors) is all given back. The
+//! stages with a fixed pool of threads have their own tests for this: there,
+//! idle clients do hold the pool, and that is the point of their chapter.
+//!
+//! Descriptor counts stay well under the usual soft limit of 1024 per process:
+//! at most 300 connections are open at once, and each costs one descriptor in
+//! this process and one in the server.
+
+#![cfg(feature = "thread-per-client")]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use multithreaded_server::Stage;
+use support::hardening::*;
+use support::*;
+
+/// The thread-per-client stages that this build has.
+fn thread_per_client_stages() -> Vec<Stage> {
+    compiled_stages()
+        .into_iter()
+        .filter(|stage| {
+            matches!(
+                stage,
+                Stage::ThreadPerClient | Stage::NotFound | Stage::DaemonJoin
+            )
+        })
+        .collect()
+}
+
+/// Waits until `measure` reaches at least `target`; the last value.
+fn wait_until_at_least(server: &Server, target: usize, measure: fn(&Server) -> usize) -> usize {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let value = measure(server);
+        if value >= target || Instant::now() >= deadline {
+            return value;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The threads and descriptors a freshly started server has, checked to be
+/// the same again after it has served one request.
+fn idle_baseline(server: &Server, site: &Site) -> (usize, usize) {
+    let (threads, fds) = (server.threads(), server.open_fds());
+    assert_still_serves(server, site, "start-up");
+    assert_eq!(server.settle(threads, Server::threads), threads);
+    assert_eq!(server.settle(fds, Server::open_fds), fds);
+    (threads, fds)
+}
+
+/// Three hundred clients connect and send nothing. A normal client is served
+/// all the same, byte-exact, because each idle client holds only its own
+/// thread; when the idle clients leave, their threads end.
+#[test]
+fn three_hundred_idle_connections_do_not_block_a_client() {
+    const IDLE: usize = 300;
+    let site = Site::new();
+    for stage in thread_per_client_stages() {
+        let server = Server::start(stage.name(), &site.root, &["--read-timeout", "60s"]);
+        let (threads, _) = idle_baseline(&server, &site);
+        let idle: Vec<_> = (0..IDLE).map(|_| connect(server.addr)).collect();
+        let busy = wait_until_at_least(&server, threads + IDLE, Server::threads);
+        assert!(busy >= threads + IDLE, "{stage}: only {busy} threads");
+
+        assert_still_serves(&server, &site, "300 idle connections");
+
+        drop(idle);
+        let left = server.settle(threads, Server::threads);
+        assert_eq!(
+            left, threads,
+            "{stage}: threads left after the idle clients"
+        );
+        assert_no_panic(&server);
+    }
+}
+
+/// What one client of the crowd does.
+#[derive(Clone, Copy)]
+enum Client {
+    /// Asks for a page and reads all of it.
+    Complete,
+    /// Connects and leaves without a word.
+    Silent,
+    /// Asks for a big file and hangs up after the first bytes: the server is
+    /// cut off in the middle of sending.
+    HangsUpMidResponse,
+    /// Sends half a request and leaves.
+    HalfRequest,
+    /// Sends garbage and reads the answer.
+    Garbage,
+}
+
+impl Client {
+    fn run(self, addr: SocketAddr, page: &[u8]) {
+        let mut stream = connect(addr);
+        match self {
+            Client::Complete => {
+                stream
+                    .write_all(b"GET /index.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                    .unwrap();
+                let reply = parse_reply(&read_to_close(&mut stream)).expect("a response");
+                assert!(reply.status == 200 && reply.body == page, "a whole page");
+            }
+            Client::Silent => {}
+            Client::HangsUpMidResponse => {
+                stream
+                    .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                    .unwrap();
+                let mut first = [0; 4096];
+                let _ = stream.read(&mut first);
+            }
+            Client::HalfRequest => {
+                let _ = stream.write_all(b"GET /index.html HTTP/1.1\r\nHo");
+                let _ = stream.shutdown(Shutdown::Write);
+            }
+            Client::Garbage => {
+                let _ = stream.write_all(&fixed_bytes(99, 2048));
+                let _ = read_to_close(&mut stream);
+            }
+        }
+    }
+}
+
+/// Two thousand connections, fifty at a time, many of them cut off in the
+/// middle of a 16 MiB response, others silent, half-sent or garbage. Once they
+/// are gone the server has exactly the descriptors and threads it had before:
+/// a leak of one per connection would show as thousands.
+#[test]
+fn two_thousand_connections_leave_no_descriptor_or_thread_behind() {
+    const CONNECTIONS: usize = 2000;
+    const AT_ONCE: usize = 50;
+    let site = Site::new();
+    site.add_big_file("big.bin", 16 * 1024 * 1024);
+    let page = Arc::new(site.read("index.html"));
+    let kinds = [
+        Client::Complete,
+        Client::HangsUpMidResponse,
+        Client::Silent,
+        Client::HangsUpMidResponse,
+        Client::HalfRequest,
+        Client::Garbage,
+    ];
+    for stage in thread_per_client_stages() {
+        // Quiet, but errors (a panic, a failed accept) are still logged.
+        let server = Server::start(stage.name(), &site.root, &["--quiet"]);
+        let (threads, fds) = idle_baseline(&server, &site);
+
+        let workers: Vec<_> = (0..AT_ONCE)
+            .map(|worker| {
+                let (addr, page) = (server.addr, Arc::clone(&page));
+                thread::spawn(move || {
+                    for n in (worker..CONNECTIONS).step_by(AT_ONCE) {
+                        kinds[n % kinds.len()].run(addr, &page);
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            if worker.join().is_err() {
+                panic!(
+                    "{stage}: a client failed (see above); log:\n{}",
+                    server.log()
+                );
+            }
+        }
+
+        let fds_after = server.settle(fds, Server::open_fds);
+        let threads_after = server.settle(threads, Server::threads);
+        // Each hang-up left the server a send it could not finish, logged before
+        // the connection was closed. Asking for half of them is enough to show
+        // that the server really was cut off mid-response.
+        let hangups = (0..CONNECTIONS)
+            .filter(|n| matches!(kinds[n % kinds.len()], Client::HangsUpMidResponse))
+            .count();
+        let cut = server.log().matches("200 not sent").count();
+        assert!(
+            cut >= hangups / 2,
+            "{stage}: only {cut} of {hangups} sends cut off"
+        );
+        eprintln!(
+            "{stage}: {CONNECTIONS} connections, {cut} sends cut off: \
+             descriptors {fds} -> {fds_after}, threads {threads} -> {threads_after}"
+        );
+        assert_eq!(fds_after, fds, "{stage}: descriptors leaked");
+        assert_eq!(threads_after, threads, "{stage}: threads left behind");
+        assert_still_serves(&server, &site, "2,000 connections");
+        assert_no_panic(&server);
+    }
+}
+
+/// A client that sends its request a byte at a time, forever, is cut off when
+/// the read deadline passes: the deadline is for the whole head, so staying
+/// busy does not help. From `not-found` on it is told so with a 408.
+#[test]
+fn a_dribbler_is_cut_off_by_the_read_deadline() {
+    let site = Site::new();
+    for stage in thread_per_client_stages() {
+        let server = Server::start(stage.name(), &site.root, &["--read-timeout", "1s"]);
+        let (threads, _) = idle_baseline(&server, &site);
+        let mut stream = connect(server.addr);
+        let mut writer = stream.try_clone().unwrap();
+        let dribbler = thread::spawn(move || {
+            let head = b"GET /index.html HTTP/1.1\r\nHost: t\r\nX-Slow: ";
+            for byte in head.iter().chain(std::iter::repeat(&b'a')) {
+                if writer.write_all(&[*byte]).is_err() {
+                    break;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+        // The read timeout of `connect` is PATIENCE: a server that waited for
+        // the dribbler (a timeout per read, not a deadline) would fail here.
+        let bytes = wait_for_close(&mut stream)
+            .unwrap_or_else(|| panic!("{stage}: the dribbler was never cut off"));
+        if answers_errors(stage) {
+            let reply = parse_reply(&bytes).expect("a response");
+            assert_eq!(reply.status_line, "HTTP/1.1 408 Request Timeout", "{stage}");
+        } else {
+            assert!(bytes.is_empty(), "{stage}: {bytes:?}");
+        }
+        drop(stream);
+        dribbler.join().unwrap();
+        assert_eq!(server.settle(threads, Server::threads), threads, "{stage}");
+    }
+}
+
+/// A client that asks for a big file and then stops reading cannot hold its
+/// thread for ever: once nothing has moved for `--write-timeout`, the server
+/// gives up, logs it, and the thread ends, while the client is still connected.
+#[test]
+fn a_reader_that_stops_reading_is_cut_off_by_the_write_timeout() {
+    let site = Site::new();
+    site.add_big_file("big.bin", 32 * 1024 * 1024);
+    for stage in thread_per_client_stages() {
+        let server = Server::start(stage.name(), &site.root, &["--write-timeout", "1s"]);
+        let (threads, _) = idle_baseline(&server, &site);
+        let mut stalled = connect(server.addr);
+        stalled
+            .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        assert!(
+            server.log_contains("200 not sent"),
+            "{stage}: the stalled send was not given up:\n{}",
+            server.log()
+        );
+        assert_eq!(
+            server.settle(threads, Server::threads),
+            threads,
+            "{stage}: the thread is still held"
+        );
+        drop(stalled);
+        assert_still_serves(&server, &site, "a stalled reader");
+    }
+}

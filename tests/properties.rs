@@ -1,0 +1,252 @@
+//! Properties of the HTTP core that must hold for every input, checked on
+//! thousands of generated ones (with `proptest`, which also shrinks a failure to
+//! a small example):
+//!
+//! - the request parser never panics, whatever the bytes;
+//! - how the bytes of a head are split into reads never changes the outcome;
+//! - a request target, however built, never resolves to a file outside the root.
+//!
+//! The generators build inputs from pieces that matter to HTTP (CRLF, colons,
+//! `%2e`, `..`, symlink names) as well as raw bytes, so most cases get past the
+//! first byte instead of failing there.
+
+mod support;
+
+use std::fs;
+
+use proptest::prelude::*;
+use proptest::test_runner::{RngAlgorithm, TestRunner};
+
+use multithreaded_server::http::files::{self, Found};
+use multithreaded_server::http::request::{HeadScanner, Status, parse, parse_head};
+use multithreaded_server::http::{Error, Limits};
+
+use support::Site;
+use support::hardening::add_escape_routes;
+
+/// Small limits, so that generated heads run into every one of them.
+const SMALL: Limits = Limits {
+    request_line: 48,
+    header_bytes: 96,
+    header_count: 4,
+    body: 100,
+};
+
+/// Bytes a request head is made of, with some that have no business in one.
+fn head_piece() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(b"GET".to_vec()),
+        Just(b"HEAD".to_vec()),
+        Just(b"get".to_vec()),
+        Just(b" ".to_vec()),
+        Just(b"/".to_vec()),
+        Just(b"/index.html".to_vec()),
+        Just(b"%2e%2E".to_vec()),
+        Just(b"%".to_vec()),
+        Just(b"http://h".to_vec()),
+        Just(b"HTTP/1.1".to_vec()),
+        Just(b"HTTP/1.0".to_vec()),
+        Just(b"HTTP/2.0".to_vec()),
+        Just(b"\r\n".to_vec()),
+        Just(b"\r".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"\0".to_vec()),
+        Just(b"\t".to_vec()),
+        Just(b":".to_vec()),
+        Just(b"Host".to_vec()),
+        Just(b"Content-Length".to_vec()),
+        Just(b"Transfer-Encoding".to_vec()),
+        Just(b"Connection".to_vec()),
+        Just(b",".to_vec()),
+        Just(b"0".to_vec()),
+        Just(b"18446744073709551616".to_vec()),
+        Just("é".as_bytes().to_vec()),
+        proptest::collection::vec(any::<u8>(), 1..4),
+    ]
+}
+
+/// A sequence of pieces, or plain random bytes.
+fn head_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(head_piece(), 0..60).prop_map(|pieces| pieces.concat()),
+        proptest::collection::vec(any::<u8>(), 0..300),
+    ]
+}
+
+/// A well-formed request head: method, target, version, a few headers.
+fn valid_head() -> impl Strategy<Value = Vec<u8>> {
+    let method = prop_oneof![Just("GET"), Just("HEAD"), Just("POST"), Just("BREW")];
+    let target = "/[a-z0-9._~%/-]{0,40}(\\?[a-z=&]{0,10})?";
+    let header = ("[A-Za-z][A-Za-z0-9-]{0,15}", "[ -~]{0,30}")
+        .prop_filter("Host is added separately", |(name, _)| {
+            !["host", "content-length", "transfer-encoding"].contains(&name.to_lowercase().as_str())
+        })
+        .prop_map(|(name, value)| format!("{name}: {}\r\n", value.trim()));
+    let headers = proptest::collection::vec(header, 0..12);
+    (method, target, headers).prop_map(|(method, target, headers)| {
+        format!(
+            "{method} {target} HTTP/1.1\r\nHost: example.com\r\n{}\r\n",
+            headers.concat()
+        )
+        .into_bytes()
+    })
+}
+
+/// Scans `bytes` the way a connection does: one read at a time, ending at each
+/// of `cuts`, stopping at the first answer.
+fn scan_in_pieces(bytes: &[u8], cuts: &[usize], limits: &Limits) -> Result<Option<usize>, Error> {
+    let mut scanner = HeadScanner::new();
+    let mut ends: Vec<usize> = cuts.iter().map(|cut| cut % (bytes.len() + 1)).collect();
+    ends.push(bytes.len());
+    ends.sort_unstable();
+    for end in ends {
+        if let Some(done) = scanner.scan(&bytes[..end], limits).transpose() {
+            return done.map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// How many cases each property gets, with the fast generator: proptest's
+/// default (ChaCha) dominates the run time in an unoptimised test build.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        rng_algorithm: RngAlgorithm::XorShift,
+        ..ProptestConfig::with_cases(cases)
+    }
+}
+
+proptest! {
+    #![proptest_config(config(3000))]
+
+    /// No input makes the parser panic, at the real limits or small ones, and
+    /// `parse` itself survives bytes the scanner would have refused.
+    #[test]
+    fn the_parser_never_panics(bytes in head_bytes()) {
+        let _ = parse_head(&bytes, &Limits::default());
+        let _ = parse_head(&bytes, &SMALL);
+        let _ = parse(&bytes, &SMALL);
+    }
+
+    /// A head read in any number of pieces is scanned to the same end, or
+    /// refused for the same reason, as the same bytes read at once: the status
+    /// a client gets does not depend on how TCP cut up its bytes.
+    #[test]
+    fn splitting_never_changes_the_scan(
+        bytes in head_bytes(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        for limits in [Limits::default(), SMALL] {
+            let whole = HeadScanner::new().scan(&bytes, &limits);
+            prop_assert_eq!(scan_in_pieces(&bytes, &cuts, &limits), whole);
+        }
+    }
+
+}
+
+proptest! {
+    // Fewer cases: generating text from patterns is slower.
+    #![proptest_config(config(1000))]
+
+    /// A valid request parses, and parses the same however it is split.
+    #[test]
+    fn valid_requests_parse_the_same_in_pieces(
+        bytes in valid_head(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let limits = Limits::default();
+        let whole = parse_head(&bytes, &limits);
+        let Ok(Status::Complete(request, len)) = &whole else {
+            return Err(TestCaseError::fail(format!("{whole:?}")));
+        };
+        prop_assert_eq!(*len, bytes.len());
+        prop_assert_eq!(request.header("host"), Some("example.com"));
+        prop_assert_eq!(scan_in_pieces(&bytes, &cuts, &limits), Ok(Some(bytes.len())));
+        prop_assert_eq!(&parse(&bytes[..*len], &limits), &Ok(request.clone()));
+    }
+}
+
+/// Pieces of a request target: every spelling of `.`, `..`, `/` and `\` that
+/// the traversal suite uses, the names of the fixture's files and symlinks,
+/// and arbitrary text.
+fn target_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("/".to_string()),
+        Just("..".to_string()),
+        Just(".".to_string()),
+        Just("%2e".to_string()),
+        Just("%2E%2e".to_string()),
+        Just("%2f".to_string()),
+        Just("%5c".to_string()),
+        Just("\\".to_string()),
+        Just("%00".to_string()),
+        Just("%c0%ae".to_string()),
+        Just("%252e".to_string()),
+        Just("%".to_string()),
+        Just("?".to_string()),
+        Just("#".to_string()),
+        Just("http://h".to_string()),
+        Just("sub".to_string()),
+        Just("sub2".to_string()),
+        Just("up".to_string()),
+        Just("root".to_string()),
+        Just("self".to_string()),
+        Just("loop".to_string()),
+        Just("deep".to_string()),
+        Just("leak.txt".to_string()),
+        Just("rel-leak.txt".to_string()),
+        Just("secret.txt".to_string()),
+        Just("index.html".to_string()),
+        Just("error.html".to_string()),
+        any::<String>().prop_map(|text| text.chars().take(6).collect()),
+    ]
+}
+
+/// Whatever the target, a file that is found lies under the root, is not the
+/// secret, and a redirect stays on this site. Run against a real folder with
+/// the fixture's symlinks out (absolute, relative, to a folder above, through an
+/// `index.html`) and in (`self`), and a symlink loop.
+#[test]
+fn a_resolved_path_is_always_inside_the_root() {
+    let site = Site::new();
+    add_escape_routes(&site);
+    let root = fs::canonicalize(&site.root).unwrap();
+    let secret = fs::read(&site.secret).unwrap();
+    let targets = proptest::collection::vec(target_piece(), 0..12).prop_map(|pieces| {
+        let target = pieces.concat();
+        if target.starts_with("http://") {
+            target
+        } else {
+            format!("/{target}")
+        }
+    });
+    let mut runner = TestRunner::new(config(3000));
+    let served = std::cell::Cell::new(0);
+    runner
+        .run(&targets, |target| {
+            match files::find(&root, &target) {
+                Ok(Found::File { file, path, .. }) => {
+                    served.set(served.get() + 1);
+                    prop_assert!(path.starts_with(&root), "{target} -> {}", path.display());
+                    let contents = std::io::read_to_string(file).unwrap_or_default();
+                    prop_assert_ne!(contents.as_bytes(), secret.as_slice(), "{}", target);
+                }
+                Ok(Found::Redirect { location }) => {
+                    prop_assert!(location.starts_with('/') && !location.starts_with("//"));
+                    prop_assert!(location.ends_with('/'));
+                }
+                Err(_) => {}
+            }
+            if let Ok(path) = files::decode_path(&target) {
+                for segment in &path.segments {
+                    prop_assert!(!segment.is_empty() && segment != "." && segment != "..");
+                    prop_assert!(!segment.contains(['/', '\\', '\0']), "{:?}", segment);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // The generator reaches real files, or the property would hold vacuously.
+    let served = served.get();
+    assert!(served > 100, "only {served} targets found a file");
+}

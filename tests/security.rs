@@ -1,0 +1,75 @@
+//! Path traversal, against every stage compiled in: no request target, however
+//! it spells `..`, and no symlink, however it is made, reads the secret file that
+//! sits beside the root. The report's server (`open(filename[1:])`) failed the
+//! first of these targets.
+
+mod support;
+
+use support::hardening::*;
+use support::*;
+
+/// The shared payloads ([`TRAVERSALS`] and absolute paths) and the ones in
+/// [`MORE_TRAVERSALS`] never return the secret. From `not-found` on, each is
+/// answered 400 (the target is malformed or climbs above the root) or 404 (the
+/// path leads nowhere, or out through a symlink); earlier stages close without a
+/// byte. The same tricks used to stay inside the root still work, so the server
+/// is not passing by refusing everything.
+#[test]
+fn no_target_reaches_the_secret_beside_the_root() {
+    for stage in compiled_stages() {
+        let site = Site::new();
+        add_escape_routes(&site);
+        let server = Server::start(stage.name(), &site.root, &[]);
+        assert_no_traversal(server.addr, &site);
+
+        for target in MORE_TRAVERSALS {
+            let request =
+                format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+            let bytes = send_raw(server.addr, request.as_bytes());
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(&site.secret_text),
+                "{stage}: {target} leaked the secret: {text}"
+            );
+            if answers_errors(stage) {
+                let status = parse_reply(&bytes).map(|reply| reply.status);
+                assert!(
+                    matches!(status, Some(400 | 404)),
+                    "{stage}: {target} got {status:?}, not 400 or 404: {text}"
+                );
+            } else {
+                assert!(bytes.is_empty(), "{stage}: {target} got an answer: {text}");
+            }
+        }
+
+        for (target, file) in INSIDE_THE_ROOT {
+            let reply = get(server.addr, target);
+            assert_eq!(reply.status, 200, "{stage}: {target} is inside the root");
+            assert_eq!(reply.body, site.read(file), "{stage}: {target} is {file}");
+        }
+        assert_no_panic(&server);
+    }
+}
+/// The 404 page goes through the same gate as every other file: an `error.html`
+/// that is a symlink out of the root is not followed, and the built-in page is
+/// sent instead.
+#[test]
+#[cfg(feature = "not-found")]
+fn a_symlinked_error_page_does_not_leak() {
+    use std::fs;
+    use std::os::unix::fs::symlink;
+    for stage in compiled_stages().into_iter().filter(|s| answers_errors(*s)) {
+        let site = Site::new();
+        fs::remove_file(site.root.join("error.html")).unwrap();
+        symlink(&site.secret, site.root.join("error.html")).unwrap();
+        let server = Server::start(stage.name(), &site.root, &[]);
+        let reply = get(server.addr, "/missing.html");
+        assert_eq!(reply.status, 404, "{stage}");
+        assert!(
+            !reply.text().contains(&site.secret_text),
+            "{stage}: the 404 page is the secret: {}",
+            reply.text()
+        );
+        assert!(reply.text().contains("<h1>404 Not Found</h1>"), "{stage}");
+    }
+}
