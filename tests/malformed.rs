@@ -53,9 +53,11 @@ fn case(name: &'static str, bytes: impl Into<Vec<u8>>, expect: Expect) -> Case {
     }
 }
 
-/// A request for `/` with these header lines after `Host`.
+/// A request for `/` with these header lines after `Host` and `Connection`.
 fn with_headers(lines: &str) -> Vec<u8> {
-    format!("GET / HTTP/1.1\r\nHost: test\r\n{lines}\r\n").into_bytes()
+    // `Connection: close`, so that `keep-alive` too closes after a valid answer
+    // and the test reads to the close instead of the idle timeout.
+    format!("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{lines}\r\n").into_bytes()
 }
 
 /// The opening of a TLS 1.2/1.3 ClientHello for `localhost`, as a browser sends
