@@ -1,0 +1,42 @@
+// Takes one screenshot of a page, in headless Chromium.
+//
+//     node scripts/screenshot.cjs URL OUT.png [WIDTH HEIGHT]
+//
+// Used by scripts/screenshots.sh. A page the browser cannot show (the server
+// hung up without a word) is photographed too: that is Chromium's error page.
+"use strict";
+
+const { chromium } = require("playwright-core");
+
+async function main() {
+  const [url, out, width = "1000", height = "700"] = process.argv.slice(2);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: +width, height: +height } });
+    try {
+      const response = await page.goto(url, { waitUntil: "load", timeout: 30_000 });
+      console.log(`${url}: ${response.status()}`);
+    } catch (error) {
+      console.log(`${url}: ${error.message.split("\n")[0]}`);
+    }
+    await page.screenshot({ path: out });
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(`screenshot: ${error.message}`);
+  process.exit(1);
+});
