@@ -57,6 +57,7 @@ pub enum Error {
 }
 
 impl Error {
+    // ANCHOR: status
     /// The status this error is answered with, or `None` when no answer can be
     /// sent because the connection itself is gone.
     pub fn status(&self) -> Option<StatusCode> {
@@ -81,6 +82,7 @@ impl Error {
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         })
     }
+    // ANCHOR_END: status
 
     /// The sentence shown to the client in an error page. It never repeats what
     /// the client sent, so a page cannot be made to carry someone else's script.

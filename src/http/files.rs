@@ -120,6 +120,7 @@ pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     })
 }
 
+// ANCHOR: confine
 /// Makes `path` canonical and checks that it is still under `root`.
 fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
     // A path that does not exist, or runs through a file as if it were a folder,
@@ -131,6 +132,7 @@ fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
         Err(Error::OutsideRoot)
     }
 }
+// ANCHOR_END: confine
 
 /// A request path, decoded and normalised.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -185,6 +187,7 @@ pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
         if segment.chars().any(char::is_control) {
             return Err(Error::Target("it contains a control character"));
         }
+        // ANCHOR: dot_segments
         match segment.as_str() {
             "." => {}
             ".." => {
@@ -194,6 +197,7 @@ pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
             }
             _ => segments.push(segment),
         }
+        // ANCHOR_END: dot_segments
     }
     // `/a/..` and `/a/.` name a folder just as `/a/` does.
     let last = raw_segments.last().copied().unwrap_or_default();

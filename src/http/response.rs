@@ -172,6 +172,7 @@ impl Response {
         }
     }
 
+    // ANCHOR: error_response
     /// The response for an error: the root's `error.html` for `404` (a page of our
     /// own if there is none), a small page saying what went wrong otherwise.
     ///
@@ -195,7 +196,9 @@ impl Response {
         }
         Some(response)
     }
+    // ANCHOR_END: error_response
 
+    // ANCHOR: write_to
     /// Writes the status line, the headers and (unless `options.head_only`, or the
     /// status has no body) the body. Returns the number of bytes written.
     ///
@@ -236,6 +239,7 @@ impl Response {
         debug_assert!(written >= head_len);
         Ok(written)
     }
+    // ANCHOR_END: write_to
 
     fn write_head(&self, out: &mut Vec<u8>, len: u64, keep_alive: bool) {
         // Writing to a Vec cannot fail.
