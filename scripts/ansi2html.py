@@ -4,7 +4,8 @@
     python3 scripts/ansi2html.py < server.log > log.html
 
 Reads text with ANSI colour codes (the server's log with CLICOLOR_FORCE=1) and
-writes a <pre class="terminal"> block in which every coloured run is a <span>
+writes a <pre class="terminal"> block (no <code> inside, so that mdBook's
+highlighter leaves it alone) in which every coloured run is a <span>
 with a class per attribute (ansi-green, ansi-bright-cyan, ansi-dim...); the
 colours themselves are in chapters/course.css. It knows the codes the `colored`
 crate writes and fails on any other, rather than show the log wrongly.
@@ -40,7 +41,7 @@ def classes_after(codes: list[int], state: dict) -> None:
 def convert(text: str) -> str:
     if "\x1b" in SGR.sub("", text):
         sys.exit("ansi2html: an escape sequence that is not a colour")
-    out = ['<pre class="terminal"><code>']
+    out = ['<pre class="terminal">']
     state: dict = {}
     pos = 0
     for match in SGR.finditer(text):
@@ -49,8 +50,8 @@ def convert(text: str) -> str:
         classes_after(codes, state)
         pos = match.end()
     out.append(span(text[pos:], state))
-    out.append("</code></pre>")
-    return "".join(out).replace("\n</code>", "</code>") + "\n"
+    out.append("</pre>")
+    return "".join(out).replace("\n</pre>", "</pre>") + "\n"
 
 
 def span(text: str, state: dict) -> str:

@@ -8,10 +8,11 @@ start_server --stage 2
 sleep 30 | nc 127.0.0.1 "$PORT" >/dev/null &
 idle=$!
 until ss -tn "sport = :$PORT" | grep -q ESTAB; do sleep 0.05; done
-shown "curl -v --max-time 5 http://127.0.0.1:$PORT/" >"$(out idle-curl.txt)"
+shown "curl -sSv -o /dev/null --max-time 5 http://127.0.0.1:$PORT/ & sleep 1; ss -ltn 'sport = :$PORT'; wait" \
+  >"$(out not-blocked.txt)"
 wait_for_log 'did not arrive in time'
 kill "$idle"
-server_log >"$(out idle-log.txt)"
+server_log >"$(out not-blocked-log.txt)"
 stop_server
 
 # Several clients at once, in colour: a browser, eight downloads in parallel,
