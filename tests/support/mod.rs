@@ -171,10 +171,13 @@ impl Server {
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(addr) = ready_address(&line) {
+                // Into the log first, so that a test woken by the ready address
+                // finds the ready line in the log.
+                let ready = ready_address(&line);
+                sink.lock().unwrap().push_str(&(line + "\n"));
+                if let Some(addr) = ready {
                     let _ = ready_tx.send(addr);
                 }
-                sink.lock().unwrap().push_str(&(line + "\n"));
             }
         });
         let stderr = child.stderr.take().unwrap();
