@@ -18,7 +18,7 @@
 // and Chromium at /usr/bin/chromium, or wherever CHROMIUM says.
 "use strict";
 
-const { chromium } = require("playwright-core");
+const { launch } = require("./lib/chromium.cjs");
 
 const PAPER = "rgb(250, 248, 242)"; // www/style.css: body { background: var(--paper) }
 
@@ -172,18 +172,7 @@ async function main() {
     process.exit(2);
   }
   const pages = flags.includes("--book") ? [...SITE_PAGES, ...BOOK_PAGES] : SITE_PAGES;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launch();
   let failed = false;
   try {
     for (const page of pages) {

@@ -6,22 +6,11 @@
 // hung up without a word) is photographed too: that is Chromium's error page.
 "use strict";
 
-const { chromium } = require("playwright-core");
+const { launch } = require("./lib/chromium.cjs");
 
 async function main() {
   const [url, out, width = "1000", height = "700"] = process.argv.slice(2);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: +width, height: +height } });
     try {

@@ -126,11 +126,54 @@ chromium_headless() {
   rm -rf "$profile"
 }
 
+# start_silent_client: connects with nc and sends nothing, as you would by
+# typing `nc 127.0.0.1 3000` and nothing else; returns once the connection is
+# made. Sets SILENT_PID; kill it to hang up.
+start_silent_client() {
+  sleep 60 | nc 127.0.0.1 "$PORT" >/dev/null &
+  SILENT_PID=$!
+  until ss -tn "sport = :$PORT" | grep -q ESTAB; do sleep 0.05; done
+}
+
+# press_ctrl_c: sends the server SIGINT, as Ctrl-C in its terminal does, waits
+# for it to exit, and sets EXIT_STATUS as the shell would report it.
+press_ctrl_c() {
+  kill -INT "$SERVER_PID"
+  EXIT_STATUS=0
+  wait "$SERVER_PID" || EXIT_STATUS=$?
+}
+
+# shown_exit_status: what `echo $?` then prints in the server's terminal.
+shown_exit_status() {
+  printf '$ echo $?\n%s\n' "$EXIT_STATUS"
+}
+
+# ctrl_c_during_download STAGE: serves a folder holding one 60 MB file (made as
+# the chapters tell you to make /tmp/site), starts scripts/slow-download.py on
+# it, presses Ctrl-C a second in, and writes ctrl-c-download.txt (the client),
+# ctrl-c-log.txt (the server) and ctrl-c-status.txt (its exit status).
+ctrl_c_during_download() {
+  local site download
+  site=$(mktemp -d)
+  head -c 60000000 /dev/urandom >"$site/big.bin"
+  start_server --stage "$1" --root "$site"
+  shown "python3 scripts/slow-download.py http://127.0.0.1:$PORT/big.bin" >"$(out ctrl-c-download.txt)" &
+  download=$!
+  until ss -tn "sport = :$PORT" | grep -q ESTAB; do sleep 0.05; done
+  sleep 1 # a second into the download
+  press_ctrl_c
+  wait "$download"
+  server_log >"$(out ctrl-c-log.txt)"
+  shown_exit_status >"$(out ctrl-c-status.txt)"
+  rm -rf "$site"
+}
+
 # out NAME: the file a chapter's transcript NAME is written to, under
-# chapters/transcripts/<chapter>/, where <chapter> is the calling script's name.
+# chapters/transcripts/<chapter>/, where <chapter> is the name of the script
+# being run (scripts/transcripts/<chapter>.sh).
 out() {
   local chapter
-  chapter=$(basename "${BASH_SOURCE[1]}" .sh)
+  chapter=$(basename "${BASH_SOURCE[-1]}" .sh)
   mkdir -p "chapters/transcripts/$chapter"
   echo "chapters/transcripts/$chapter/$1"
 }

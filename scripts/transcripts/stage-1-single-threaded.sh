@@ -10,17 +10,15 @@ server_log >"$(out browser-visit.txt)"
 stop_server
 
 # Break it: a client that connects and sends nothing holds the only thread.
-# The second command is one line: curl in the background, a look at the
-# listening socket while curl waits, then wait for curl to finish.
+# The command is one line: curl in the background, a look at the listening
+# socket while curl waits, then wait for curl to finish.
 start_server --stage 1
-sleep 30 | nc 127.0.0.1 "$PORT" >/dev/null &
-idle=$!
-until ss -tn "sport = :$PORT" | grep -q ESTAB; do sleep 0.05; done
+start_silent_client
 shown "curl -sSv -o /dev/null --max-time 5 http://127.0.0.1:$PORT/ & sleep 1; ss -ltn 'sport = :$PORT'; wait" \
   >"$(out blocked.txt)"
 # The read timeout (10 s) drops the silent client; then the queued one is served.
 wait_for_log '"GET / HTTP/1.1"'
-kill "$idle"
+kill "$SILENT_PID"
 server_log >"$(out blocked-log.txt)"
 stop_server
 

@@ -5,13 +5,11 @@ source "$(dirname "$0")/../lib/serve.sh"
 
 # Run it: the idle client from stage 1 no longer holds anyone up.
 start_server --stage 2
-sleep 30 | nc 127.0.0.1 "$PORT" >/dev/null &
-idle=$!
-until ss -tn "sport = :$PORT" | grep -q ESTAB; do sleep 0.05; done
+start_silent_client
 shown "curl -sSv -o /dev/null --max-time 5 http://127.0.0.1:$PORT/ & sleep 1; ss -ltn 'sport = :$PORT'; wait" \
   >"$(out not-blocked.txt)"
 wait_for_log 'did not arrive in time'
-kill "$idle"
+kill "$SILENT_PID"
 server_log >"$(out not-blocked-log.txt)"
 stop_server
 

@@ -14,20 +14,5 @@ wait_for_log ' 408 '
 server_log >"$(out errors-log.txt)"
 stop_server
 
-# Break it: Ctrl-C in the middle of a download. The site is a folder with one
-# big file, made as the chapter tells you to make it, but in a fresh folder.
-site=$(mktemp -d)
-head -c 60000000 /dev/urandom >"$site/big.bin"
-start_server --stage 3 --root "$site"
-shown "python3 scripts/slow-download.py http://127.0.0.1:$PORT/big.bin" >"$(out ctrl-c-download.txt)" &
-download=$!
-until ss -tn "sport = :$PORT" | grep -q ESTAB; do sleep 0.05; done
-sleep 1 # a second into the download, press Ctrl-C
-kill -INT "$SERVER_PID"
-status=0
-wait "$SERVER_PID" || status=$?
-wait "$download"
-server_log >"$(out ctrl-c-log.txt)"
-# What `echo $?` prints in the server's terminal after it is gone: 128 + 2, SIGINT.
-printf '$ echo $?\n%s\n' "$status" >"$(out ctrl-c-status.txt)"
-rm -rf "$site"
+# Break it: Ctrl-C in the middle of a download.
+ctrl_c_during_download 3

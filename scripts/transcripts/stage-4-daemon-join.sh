@@ -26,31 +26,13 @@ unshare --pid --fork --mount-proc bash "$0" --threads >"$(out threads.txt)"
 
 # Run it: Ctrl-C in the middle of a download, as in stage 3; this time the
 # download finishes and the server exits 0.
-site=$(mktemp -d)
-head -c 60000000 /dev/urandom >"$site/big.bin"
-start_server --stage 4 --root "$site"
-shown "python3 scripts/slow-download.py http://127.0.0.1:$PORT/big.bin" >"$(out ctrl-c-download.txt)" &
-download=$!
-until ss -tn "sport = :$PORT" | grep -q ESTAB; do sleep 0.05; done
-sleep 1 # a second into the download, press Ctrl-C
-kill -INT "$SERVER_PID"
-status=0
-wait "$SERVER_PID" || status=$?
-wait "$download"
-server_log >"$(out ctrl-c-log.txt)"
-printf '$ echo $?\n%s\n' "$status" >"$(out ctrl-c-status.txt)"
-rm -rf "$site"
+ctrl_c_during_download 4
 
-# An idle client cannot hold the server open: shutdown waits --shutdown-timeout
+# A silent client cannot hold the server open: shutdown waits --shutdown-timeout
 # (5 s by default) for it, then gives up.
 start_server --stage 4
-sleep 30 | nc 127.0.0.1 "$PORT" >/dev/null &
-idle=$!
-until ss -tn "sport = :$PORT" | grep -q ESTAB; do sleep 0.05; done
-kill -INT "$SERVER_PID"
-status=0
-wait "$SERVER_PID" || status=$?
-kill "$idle"
+start_silent_client
+press_ctrl_c
+kill "$SILENT_PID"
 server_log >"$(out idle-shutdown-log.txt)"
-printf '$ echo $?\n%s\n' "$status" >"$(out idle-shutdown-status.txt)"
-
+shown_exit_status >"$(out idle-shutdown-status.txt)"
