@@ -171,13 +171,10 @@ impl Server {
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                // Into the log first, so that a test woken by the ready address
-                // finds the ready line in the log.
-                let ready = ready_address(&line);
-                sink.lock().unwrap().push_str(&(line + "\n"));
-                if let Some(addr) = ready {
+                if let Some(addr) = ready_address(&line) {
                     let _ = ready_tx.send(addr);
                 }
+                sink.lock().unwrap().push_str(&(line + "\n"));
             }
         });
         let stderr = child.stderr.take().unwrap();
