@@ -120,8 +120,8 @@ pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     })
 }
 
-// ANCHOR: confine
 /// Makes `path` canonical and checks that it is still under `root`.
+// ANCHOR: confine
 fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
     // A path that does not exist, or runs through a file as if it were a folder,
     // is simply not found; so is one we may not search.

@@ -198,7 +198,6 @@ impl Response {
     }
     // ANCHOR_END: error_response
 
-    // ANCHOR: write_to
     /// Writes the status line, the headers and (unless `options.head_only`, or the
     /// status has no body) the body. Returns the number of bytes written.
     ///
@@ -206,6 +205,7 @@ impl Response {
     /// is the pattern that Nagle's algorithm and delayed ACKs turn into a 40 ms
     /// stall. Large files are streamed with `io::copy`, which Linux turns into
     /// `sendfile`, so their bytes never pass through this process.
+    // ANCHOR: write_to
     pub fn write_to(self, out: &mut impl Write, options: WriteOptions) -> io::Result<u64> {
         let len = self.body.len();
         let mut bytes = Vec::with_capacity(256);
