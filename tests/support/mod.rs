@@ -171,10 +171,12 @@ impl Server {
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(addr) = ready_address(&line) {
+                let ready = ready_address(&line);
+                // Log first, so the ready line is in the log once start() returns.
+                sink.lock().unwrap().push_str(&format!("{line}\n"));
+                if let Some(addr) = ready {
                     let _ = ready_tx.send(addr);
                 }
-                sink.lock().unwrap().push_str(&(line + "\n"));
             }
         });
         let stderr = child.stderr.take().unwrap();
