@@ -30,6 +30,7 @@ impl Shutdown {
         self.inner.requested.load(Ordering::SeqCst)
     }
 
+    // ANCHOR: request
     /// Asks every watched accept loop to stop.
     ///
     /// A thread blocked in `accept` does not look at flags, so after setting it we
@@ -48,6 +49,7 @@ impl Shutdown {
             let _ = TcpStream::connect_timeout(&reachable(address), Duration::from_secs(1));
         }
     }
+    // ANCHOR_END: request
 
     /// Registers a listener to be woken by [`Shutdown::request`]. Call it before
     /// the accept loop starts, and check [`Shutdown::is_requested`] after every

@@ -59,6 +59,7 @@ pub enum Error {
 }
 
 impl Error {
+    // ANCHOR: status
     /// The status this error is answered with, or `None` when no answer can be
     /// sent because the connection itself is gone.
     pub fn status(&self) -> Option<StatusCode> {
@@ -84,6 +85,7 @@ impl Error {
             Error::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
         })
     }
+    // ANCHOR_END: status
 
     /// The sentence shown to the client in an error page. It never repeats what
     /// the client sent, so a page cannot be made to carry someone else's script.

@@ -147,6 +147,7 @@ fn step(root: &Path, mut path: PathBuf, name: &str) -> Result<(PathBuf, fs::Meta
 }
 
 /// Makes `path` canonical and checks that it is still under `root`.
+// ANCHOR: confine
 fn confine(root: &Path, path: &Path) -> Result<PathBuf, Error> {
     let canonical = fs::canonicalize(path).map_err(|_| Error::NotFound)?;
     if canonical.starts_with(root) {
@@ -211,6 +212,7 @@ pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
         if segment.chars().any(char::is_control) {
             return Err(Error::Target("it contains a control character"));
         }
+        // ANCHOR: dot_segments
         match segment.as_str() {
             "." => {}
             ".." => {
@@ -220,6 +222,7 @@ pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
             }
             _ => segments.push(segment),
         }
+        // ANCHOR_END: dot_segments
     }
     // `/a/..` and `/a/.` name a folder just as `/a/` does.
     let last = raw_segments.last().copied().unwrap_or_default();

@@ -11,6 +11,7 @@ use std::path::Path;
 /// rather than try to show.
 pub const UNKNOWN: &str = "application/octet-stream";
 
+// ANCHOR: content_type
 /// The `Content-Type` for a file, from its extension, with `charset=utf-8` for text.
 pub fn content_type(path: &Path) -> &'static str {
     let extension = path
@@ -28,6 +29,7 @@ pub fn content_type(path: &Path) -> &'static str {
         Some("xml") => "application/xml; charset=utf-8",
         Some("svg") => "image/svg+xml; charset=utf-8",
         Some("png") => "image/png",
+        // ANCHOR_END: content_type
         Some("jpg" | "jpeg") => "image/jpeg",
         Some("gif") => "image/gif",
         Some("webp") => "image/webp",
@@ -45,9 +47,11 @@ pub fn content_type(path: &Path) -> &'static str {
         Some("wav") => "audio/wav",
         Some("mp4") => "video/mp4",
         Some("webm") => "video/webm",
+        // ANCHOR: content_type_end
         _ => UNKNOWN,
     }
 }
+// ANCHOR_END: content_type_end
 
 #[cfg(test)]
 mod tests {

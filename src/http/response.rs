@@ -184,6 +184,7 @@ impl Response {
         }
     }
 
+    // ANCHOR: error_response
     /// The response for an error: the root's `error.html` for `404` (a page of our
     /// own if there is none), a small page saying what went wrong otherwise.
     ///
@@ -207,6 +208,7 @@ impl Response {
         }
         Some(response)
     }
+    // ANCHOR_END: error_response
 
     /// Whether writing this response streams a file (rather than one write of
     /// its head and body together).
@@ -222,6 +224,7 @@ impl Response {
     /// is the pattern that Nagle's algorithm and delayed ACKs turn into a 40 ms
     /// stall. Large files are streamed with `io::copy`, which Linux turns into
     /// `sendfile`, so their bytes never pass through this process.
+    // ANCHOR: write_to
     pub fn write_to(self, out: &mut impl Write, options: WriteOptions) -> io::Result<u64> {
         let len = self.body.len();
         let mut bytes = Vec::with_capacity(256);
@@ -262,6 +265,7 @@ impl Response {
         debug_assert!(written >= head_len);
         Ok(written)
     }
+    // ANCHOR_END: write_to
 
     fn write_head(&self, out: &mut Vec<u8>, len: u64, keep_alive: bool) {
         // Writing to a Vec cannot fail.

@@ -89,11 +89,12 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
     }
     if stalled > 0 {
         log::error(format_args!(
-            "gave up on {stalled} client(s) after {:?}",
+            "gave up on {stalled} client(s) after {:?}; bye",
             config.shutdown_timeout
         ));
+    } else {
+        log::info("all clients done; bye");
     }
-    log::info("all clients done; bye");
     Ok(())
     // ANCHOR_END: join
 }

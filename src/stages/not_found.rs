@@ -21,10 +21,12 @@ use super::thread_per_client;
 use crate::config::Config;
 use crate::http::{Connection, files};
 
+// ANCHOR: run
 /// Serves each client on its own thread, answering errors.
 pub fn run(listener: TcpListener, config: Arc<Config>) -> io::Result<()> {
     thread_per_client::serve(listener, config, handle_connection)
 }
+// ANCHOR_END: run
 
 // ANCHOR: handle_connection
 /// Serves one connection, answering every request, good or bad.

@@ -21,6 +21,7 @@ use super::single_threaded;
 use crate::config::Config;
 use crate::log;
 
+// ANCHOR: run
 /// How a stage serves one connection; stages 2 and 3 differ only in this.
 pub type Handler = fn(TcpStream, &Config);
 
@@ -28,6 +29,7 @@ pub type Handler = fn(TcpStream, &Config);
 pub fn run(listener: TcpListener, config: Arc<Config>) -> io::Result<()> {
     serve(listener, config, single_threaded::handle_connection)
 }
+// ANCHOR_END: run
 
 // ANCHOR: serve
 /// Accepts forever, handing every connection to a new thread running `handler`.

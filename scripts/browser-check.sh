@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Serves www/ with the most complete stage and opens its pages in headless
+# Chromium: the start page, a missing page, and with --book a chapter of the
+# book (build it first with `mdbook build`). scripts/browser-check.cjs says what
+# is checked; any problem fails the script. CI runs it; so can you:
+#
+#     bash scripts/browser-check.sh --book
+#
+# Installs Chromium (apt) and playwright-core (npm, into target/) if needed.
+source "$(dirname "$0")/lib/serve.sh"
+source "$(dirname "$0")/lib/browser.sh"
+ensure_chromium
+ensure_playwright
+
+if [[ " $* " == *" --book "* && ! -f www/book/index.html ]]; then
+  echo "browser check: --book, but the book is not built (run mdbook build)" >&2
+  exit 1
+fi
+start_server
+status=0
+node_with_playwright scripts/browser-check.cjs "http://127.0.0.1:$PORT" "$@" || status=$?
+stop_server
+if [[ $status -ne 0 ]]; then
+  echo "browser check failed; the server's log:" >&2
+  cat "$SERVER_LOG" >&2
+fi
+exit "$status"

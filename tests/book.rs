@@ -1,0 +1,400 @@
+//! The book and the code never drift apart.
+//!
+//! The chapters in `chapters/` include code from `src/` by ANCHOR regions, and
+//! transcripts and pictures by path. mdBook exits 0 when an include names a file
+//! that is missing, and silently includes nothing when it names an anchor that is
+//! not there, so these tests are what catches a renamed file or a deleted anchor:
+//!
+//! - every `{{#include}}` and `{{#rustdoc_include}}` names a file that exists,
+//!   and, where it names an anchor, that file marks the region with both
+//!   `ANCHOR: name` and `ANCHOR_END: name`; a line range stays inside the file;
+//! - every picture a chapter shows exists;
+//! - every chapter `SUMMARY.md` lists exists, and every chapter file is listed;
+//! - every stage of the course has its chapter, `stage-N-name.md`, in `SUMMARY.md`.
+//!
+//! Each check is a function over a book folder, and the tests at the bottom feed
+//! each one a small broken book, to show that it catches what it is meant to.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use multithreaded_server::Stage;
+
+/// The book's source folder, where `SUMMARY.md` is.
+fn chapters() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("chapters")
+}
+
+/// Every chapter file under `src`, in a stable order.
+fn markdown_files(src: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![src.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "md") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The `{{#include ...}}` and `{{#rustdoc_include ...}}` links in a chapter, as
+/// their argument (`path`, `path:anchor` or `path:from:to`). Escaped links
+/// (`\{{#include ...}}`) are shown as text by mdBook, and skipped here too.
+fn include_links(text: &str) -> Vec<String> {
+    let mut links = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{#") {
+        let escaped = rest[..start].ends_with('\\');
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("}}") else { break };
+        let link = after[..end].trim();
+        let (directive, argument) = link.split_once(char::is_whitespace).unwrap_or((link, ""));
+        if !escaped && matches!(directive, "include" | "rustdoc_include") {
+            links.push(argument.trim().to_owned());
+        }
+        rest = &after[end + 2..];
+    }
+    links
+}
+
+/// Whether `line` marks `kind` (`ANCHOR` or `ANCHOR_END`) for exactly `name`.
+fn marks(line: &str, kind: &str, name: &str) -> bool {
+    let Some(at) = line.find(&format!("{kind}:")) else {
+        return false;
+    };
+    let marked: String = line[at + kind.len() + 1..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    marked == name
+}
+
+/// Problems with the includes of every chapter under `src`.
+fn check_includes(src: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for chapter in markdown_files(src) {
+        let text = fs::read_to_string(&chapter).unwrap();
+        let shown = chapter.strip_prefix(src).unwrap().display().to_string();
+        for link in include_links(&text) {
+            let (path, selector) = link.split_once(':').unwrap_or((&link, ""));
+            let file = chapter.parent().unwrap().join(path);
+            let Ok(contents) = fs::read_to_string(&file) else {
+                problems.push(format!("{shown}: includes `{path}`, which does not exist"));
+                continue;
+            };
+            if selector.is_empty() {
+                continue;
+            }
+            if selector.chars().all(|c| c.is_ascii_digit() || c == ':') {
+                // A line range, `from`, `from:`, `:to` or `from:to`, counted from 1.
+                let lines = contents.lines().count();
+                let numbers = selector
+                    .split(':')
+                    .filter(|part| !part.is_empty())
+                    .map(|part| part.parse::<usize>().unwrap());
+                for number in numbers {
+                    if number == 0 || number > lines {
+                        problems.push(format!(
+                            "{shown}: includes line {number} of `{path}`, which has {lines} lines"
+                        ));
+                    }
+                }
+                continue;
+            }
+            let lines: Vec<&str> = contents.lines().collect();
+            let start = lines.iter().position(|l| marks(l, "ANCHOR", selector));
+            let end = lines.iter().position(|l| marks(l, "ANCHOR_END", selector));
+            match (start, end) {
+                (Some(start), Some(end)) if start + 1 < end => {}
+                (Some(_), Some(_)) => problems.push(format!(
+                    "{shown}: anchor `{selector}` in `{path}` is empty or ends before it starts"
+                )),
+                (None, _) => problems.push(format!(
+                    "{shown}: `{path}` has no `ANCHOR: {selector}` for its include"
+                )),
+                (_, None) => problems.push(format!(
+                    "{shown}: `{path}` has no `ANCHOR_END: {selector}` for its include"
+                )),
+            }
+        }
+    }
+    problems
+}
+
+/// Problems with the pictures chapters show: `<img src="...">` and `![...](...)`
+/// with a relative path must name a file that exists.
+fn check_images(src: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for chapter in markdown_files(src) {
+        let text = fs::read_to_string(&chapter).unwrap();
+        let shown = chapter.strip_prefix(src).unwrap().display().to_string();
+        let html = text
+            .split("src=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next());
+        let markdown = text.split("![").skip(1).filter_map(|s| {
+            let target = s.split_once("](")?.1;
+            target.split(')').next()
+        });
+        for target in html.chain(markdown) {
+            if target.contains("://") || target.starts_with('/') {
+                continue;
+            }
+            if !chapter.parent().unwrap().join(target).is_file() {
+                problems.push(format!("{shown}: shows `{target}`, which does not exist"));
+            }
+        }
+    }
+    problems
+}
+
+/// The chapter files `SUMMARY.md` links to, leaving out what is inside HTML
+/// comments (the places kept for chapters still to come).
+fn summary_links(src: &Path) -> Vec<String> {
+    let text = fs::read_to_string(src.join("SUMMARY.md")).unwrap();
+    let mut live = String::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("<!--") {
+        live.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("-->")
+            .map_or("", |end| &rest[start + end + 3..]);
+    }
+    live.push_str(rest);
+    live.split("](")
+        .skip(1)
+        .filter_map(|s| s.split(')').next())
+        .filter(|target| !target.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Problems with `SUMMARY.md`: a chapter listed but missing (`create-missing`
+/// is off, so mdBook would fail), or a chapter written but not listed (no one
+/// could reach it).
+fn check_summary(src: &Path) -> Vec<String> {
+    let links = summary_links(src);
+    let mut problems: Vec<String> = links
+        .iter()
+        .filter(|link| !src.join(link).is_file())
+        .map(|link| format!("SUMMARY.md lists `{link}`, which does not exist"))
+        .collect();
+    for chapter in markdown_files(src) {
+        let relative = chapter
+            .strip_prefix(src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if relative != "SUMMARY.md" && !links.contains(&relative) {
+            problems.push(format!("`{relative}` is not listed in SUMMARY.md"));
+        }
+    }
+    problems
+}
+
+/// Problems with the stage chapters: each stage needs `stage-N-name.md`,
+/// listed in `SUMMARY.md`.
+fn check_stage_chapters(src: &Path, stages: &[(u8, &str)]) -> Vec<String> {
+    let links = summary_links(src);
+    stages
+        .iter()
+        .map(|(number, name)| format!("stage-{number}-{name}.md"))
+        .filter(|chapter| !links.contains(chapter))
+        .map(|chapter| format!("the chapter `{chapter}` is not listed in SUMMARY.md"))
+        .collect()
+}
+
+/// Every stage of the course, compiled in or not: the book covers them all.
+fn course_stages() -> Vec<(u8, &'static str)> {
+    Stage::ALL
+        .into_iter()
+        .map(|stage| (stage.number(), stage.name()))
+        .collect()
+}
+
+fn assert_none(problems: Vec<String>) {
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_include_names_an_existing_file_and_anchor() {
+    let includes: usize = markdown_files(&chapters())
+        .iter()
+        .map(|chapter| include_links(&fs::read_to_string(chapter).unwrap()).len())
+        .sum();
+    assert!(includes > 0, "no includes found: is the scanner broken?");
+    assert_none(check_includes(&chapters()));
+}
+
+#[test]
+fn every_picture_exists() {
+    assert_none(check_images(&chapters()));
+}
+
+#[test]
+fn summary_and_chapter_files_agree() {
+    assert_none(check_summary(&chapters()));
+}
+
+#[test]
+fn every_stage_has_its_chapter() {
+    assert_none(check_stage_chapters(&chapters(), &course_stages()));
+}
+
+// ---------------------------------------------------------------------------
+// The checks bite: each is shown a small broken book and must find the fault.
+
+/// A throwaway book folder, removed on drop.
+struct ScratchBook {
+    dir: PathBuf,
+}
+
+impl ScratchBook {
+    fn new() -> ScratchBook {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "multithreaded-server-book-{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("chapters")).unwrap();
+        fs::create_dir_all(dir.join("src")).unwrap();
+        let book = ScratchBook { dir };
+        book.write(
+            "src/code.rs",
+            "// ANCHOR: run\nfn run() {}\n// ANCHOR_END: run\n\
+             // ANCHOR: runner\nfn runner() {}\n// ANCHOR_END: runner\n\
+             // ANCHOR: open\nfn open() {}\n",
+        );
+        book
+    }
+
+    fn src(&self) -> PathBuf {
+        self.dir.join("chapters")
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let path = self.dir.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    /// A chapter whose only content is `body`.
+    fn chapter(&self, body: &str) -> Vec<String> {
+        self.write("chapters/SUMMARY.md", "# Summary\n\n- [One](one.md)\n");
+        self.write("chapters/one.md", &format!("# One\n\n{body}\n"));
+        check_includes(&self.src())
+    }
+}
+
+impl Drop for ScratchBook {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn a_good_include_passes() {
+    let book = ScratchBook::new();
+    let problems = book.chapter(
+        "```rust\n{{#include ../src/code.rs:run}}\n```\n\
+         {{#rustdoc_include ../src/code.rs:runner}}\n{{#include ../src/code.rs:2:3}}\n\
+         \\{{#include ../src/not-there.rs}} is escaped, and shown as text.",
+    );
+    assert_none(problems);
+}
+
+#[test]
+fn an_include_of_a_missing_file_is_caught() {
+    let book = ScratchBook::new();
+    let problems = book.chapter("{{#include ../src/gone.rs}}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("gone.rs"), "{problems:?}");
+}
+
+#[test]
+fn a_rustdoc_include_of_a_missing_anchor_is_caught() {
+    let book = ScratchBook::new();
+    let problems = book.chapter("{{#rustdoc_include ../src/code.rs:accept_loop}}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("ANCHOR: accept_loop"), "{problems:?}");
+}
+
+#[test]
+fn an_anchor_that_is_never_closed_is_caught() {
+    let book = ScratchBook::new();
+    let problems = book.chapter("{{#include ../src/code.rs:open}}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("ANCHOR_END: open"), "{problems:?}");
+}
+
+#[test]
+fn an_anchor_is_matched_by_its_whole_name() {
+    // `ANCHOR: runner` and `ANCHOR: run` exist; `ru` is neither.
+    let book = ScratchBook::new();
+    let problems = book.chapter("{{#include ../src/code.rs:ru}}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+}
+
+#[test]
+fn a_line_range_past_the_end_is_caught() {
+    let book = ScratchBook::new();
+    let problems = book.chapter("{{#include ../src/code.rs:1:99}}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("line 99"), "{problems:?}");
+}
+
+#[test]
+fn a_missing_picture_is_caught() {
+    let book = ScratchBook::new();
+    book.write("chapters/images/there.svg", "<svg/>");
+    book.write("chapters/SUMMARY.md", "# Summary\n\n- [One](one.md)\n");
+    book.write(
+        "chapters/one.md",
+        "<img src=\"images/there.svg\">\n<img src=\"images/gone.png\">\n![a](images/lost.svg)\n",
+    );
+    let problems = check_images(&book.src());
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("gone.png") && problems[1].contains("lost.svg"));
+}
+
+#[test]
+fn summary_problems_are_caught_and_comments_are_not_links() {
+    let book = ScratchBook::new();
+    book.write(
+        "chapters/SUMMARY.md",
+        "# Summary\n\n[Intro](intro.md)\n- [Gone](gone.md)\n\
+         <!--\n- [Later](later.md)\n-->\n",
+    );
+    book.write("chapters/intro.md", "# Intro\n");
+    book.write("chapters/orphan.md", "# Nobody links here\n");
+    let problems = check_summary(&book.src());
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("`gone.md`, which does not exist"));
+    assert!(problems[1].contains("`orphan.md` is not listed"));
+}
+
+#[test]
+fn a_stage_without_its_chapter_is_caught() {
+    let book = ScratchBook::new();
+    book.write(
+        "chapters/SUMMARY.md",
+        "# Summary\n\n- [Stage 1](stage-1-single-threaded.md)\n\
+         <!-- - [Stage 2](stage-2-thread-per-client.md) -->\n",
+    );
+    let stages = [(1, "single-threaded"), (2, "thread-per-client")];
+    let problems = check_stage_chapters(&book.src(), &stages);
+    assert_eq!(
+        problems,
+        ["the chapter `stage-2-thread-per-client.md` is not listed in SUMMARY.md"]
+    );
+}
