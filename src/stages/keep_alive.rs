@@ -32,7 +32,7 @@
 //! its loop until the socket can take more; hyper on tokio does the same with
 //! `async` code. There is no TLS, HTTP/2, compression or caching either.
 //!
-//! Chapter: "Stage 6: keep-alive and a readiness loop".
+//! Chapter: "Stage 6: keeping connections alive".
 
 use std::collections::HashMap;
 use std::io::{self, Read};
