@@ -38,6 +38,11 @@ fn use_color() -> bool {
     std::io::stdout().is_terminal() && !set("NO_COLOR")
 }
 
+/// Whether a line is printed for every request (not with `--quiet`).
+pub fn requests_shown() -> bool {
+    !QUIET.load(Ordering::Relaxed)
+}
+
 /// A request that got a response.
 pub fn exchange(peer: SocketAddr, line: &str, status: StatusCode, bytes: u64, took: Duration) {
     if QUIET.load(Ordering::Relaxed) {

@@ -29,7 +29,8 @@ const LINGER_BYTES: usize = 1024 * 1024;
 pub struct Connection {
     /// `None` only once [`Connection::into_parts`] has taken it.
     stream: Option<TcpStream>,
-    peer: SocketAddr,
+    /// The client's address, asked of the socket only when a log line needs it.
+    peer: Option<SocketAddr>,
     buffer: Vec<u8>,
     scanner: HeadScanner,
     limits: Limits,
@@ -52,10 +53,7 @@ impl Connection {
     /// Wraps an accepted stream, with the timeouts and limits of `config`.
     pub fn new(stream: TcpStream, config: &Config) -> Connection {
         prepare(&stream, config);
-        let peer = stream
-            .peer_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-        Connection::with_parts(stream, peer, Vec::new(), false, config)
+        Connection::with_parts(stream, None, Vec::new(), false, config)
     }
 
     /// Takes over a connection that a readiness loop has been watching, still in
@@ -67,12 +65,12 @@ impl Connection {
         buffer: Vec<u8>,
         config: &Config,
     ) -> Connection {
-        Connection::with_parts(stream, peer, buffer, true, config)
+        Connection::with_parts(stream, Some(peer), buffer, true, config)
     }
 
     fn with_parts(
         stream: TcpStream,
-        peer: SocketAddr,
+        peer: Option<SocketAddr>,
         buffer: Vec<u8>,
         nonblocking: bool,
         config: &Config,
@@ -104,8 +102,12 @@ impl Connection {
         (stream, std::mem::take(&mut self.buffer))
     }
 
-    pub fn peer(&self) -> SocketAddr {
-        self.peer
+    pub fn peer(&mut self) -> SocketAddr {
+        if self.peer.is_none() {
+            let asked = self.stream().peer_addr();
+            self.peer = Some(asked.unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0))));
+        }
+        self.peer.expect("set just above")
     }
 
     fn stream(&mut self) -> &mut TcpStream {
@@ -203,10 +205,15 @@ impl Connection {
         };
         let elapsed = self.started.elapsed();
         match written {
-            Ok(bytes) => log::exchange(self.peer, &self.line, status, bytes, elapsed),
+            Ok(bytes) if log::requests_shown() => {
+                let peer = self.peer();
+                log::exchange(peer, &self.line, status, bytes, elapsed);
+            }
+            Ok(_) => {}
             Err(error) => {
                 self.keep_alive = false;
-                log::send_failed(self.peer, &self.line, status, &error, elapsed);
+                let peer = self.peer();
+                log::send_failed(peer, &self.line, status, &error, elapsed);
             }
         }
     }
@@ -222,7 +229,8 @@ impl Connection {
     /// Gives up on a request without answering it, and logs why.
     pub fn drop_request(&mut self, error: &Error) {
         self.keep_alive = false;
-        log::dropped(self.peer, &self.line, error, self.started.elapsed());
+        let peer = self.peer();
+        log::dropped(peer, &self.line, error, self.started.elapsed());
     }
 
     /// Whether the connection may carry another request after this one.
@@ -311,7 +319,10 @@ impl Drop for Connection {
         };
         if self.linger {
             linger(&stream);
-        } else {
+        } else if !self.buffer.is_empty() {
+            // The client sent more than we read (a pipelined request, on a
+            // stage that closes after one): read what has arrived. Otherwise
+            // nothing is expected, and like nginx we close at once.
             drain(&stream);
         }
     }

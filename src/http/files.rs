@@ -79,24 +79,36 @@ fn not_modified_since(request: &Request, modified: Option<SystemTime>) -> bool {
 /// Finds the file a request target names under `root` (see the module docs).
 pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     let path = decode_path(target)?;
-    let (mut file_path, mut metadata) = (root.to_path_buf(), root_metadata(root)?);
+    let mut file_path = root.to_path_buf();
+    // The root is a folder (checked when the server started).
+    let mut metadata = None;
     for segment in &path.segments {
-        (file_path, metadata) = step(root, file_path, segment)?;
+        let (next, found) = step(root, file_path, segment)?;
+        (file_path, metadata) = (next, Some(found));
     }
     // ANCHOR_END: find_start
 
-    if metadata.is_dir() {
-        if !path.trailing_slash {
-            return Ok(Found::Redirect {
-                location: path.location(),
-            });
+    let metadata = match metadata {
+        Some(metadata) if !metadata.is_dir() => {
+            if path.trailing_slash {
+                // `/file.html/` names a folder that does not exist.
+                return Err(Error::NotFound);
+            }
+            metadata
         }
-        // A folder is served by its index.html; there are no listings.
-        (file_path, metadata) = step(root, file_path, "index.html")?;
-    } else if path.trailing_slash {
-        // `/file.html/` names a folder that does not exist.
-        return Err(Error::NotFound);
-    }
+        // A folder (the root, when there are no names).
+        _ => {
+            if !path.trailing_slash {
+                return Ok(Found::Redirect {
+                    location: path.location(),
+                });
+            }
+            // A folder is served by its index.html; there are no listings.
+            let (index, metadata) = step(root, file_path, "index.html")?;
+            file_path = index;
+            metadata
+        }
+    };
     if !metadata.is_file() {
         // FIFOs, sockets and devices are not pages, and opening a FIFO would
         // block the thread.
@@ -108,20 +120,15 @@ pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
         io::ErrorKind::NotFound => Error::NotFound,
         kind => Error::Internal(kind),
     })?;
-    // Ask the open file, not the path: that is the file we will actually send.
-    let metadata = file
-        .metadata()
-        .map_err(|error| Error::Internal(error.kind()))?;
+    // The length and date are those the path had a moment ago. Should the file
+    // change in between, writing the response notices that it cannot send the
+    // promised length, and closes the connection rather than lie.
     Ok(Found::File {
         file,
         path: file_path,
         len: metadata.len(),
         modified: metadata.modified().ok(),
     })
-}
-
-fn root_metadata(root: &Path) -> Result<fs::Metadata, Error> {
-    fs::metadata(root).map_err(|error| Error::Internal(error.kind()))
 }
 
 // ANCHOR: confine

@@ -18,7 +18,7 @@
 //! read. It reads them without blocking, and only a connection whose request
 //! head is complete goes to a worker of the pool from `thread-pool`. When the
 //! response is sent, the worker puts the connection back in the table of idle
-//! connections and registers it with the poller again. Idle connections cost a
+//! connections and re-arms it in the poller. Idle connections cost a
 //! socket and a small buffer, never a thread.
 //!
 //! The loop uses [mio](https://docs.rs/mio), the library tokio is built on. It
@@ -93,16 +93,31 @@ enum Readiness {
 
 /// The work a worker is given.
 enum Job {
-    /// Answer the request at the start of the buffer, and any after it.
-    Serve(Idle),
+    /// Answer the request at the start of the buffer, and any after it. The
+    /// token is the connection's registration with the poller, if it has one.
+    Serve(Option<Token>, Idle),
     /// The client took too long: send `408` and close.
     TimedOut(Idle),
+}
+
+impl Job {
+    fn into_idle(self) -> Idle {
+        match self {
+            Job::Serve(_, idle) | Job::TimedOut(idle) => idle,
+        }
+    }
 }
 
 // ANCHOR: shared
 /// What the loop and the workers share: the poller's registry and the table of
 /// idle connections it watches. The loop takes a connection out of the table
 /// when its request is complete; a worker puts it back when the response is sent.
+///
+/// A connection stays registered with the poller all its life, even while a
+/// worker has it: an event for a connection that is not in the table is simply
+/// ignored, and putting it back re-arms it, which reports any bytes that came
+/// meanwhile. Nothing ever needs to deregister: closing a socket takes it out of
+/// the poller (epoll and kqueue both do so).
 struct Watched {
     registry: Registry,
     idle: Mutex<HashMap<Token, Idle>>,
@@ -114,27 +129,29 @@ impl Watched {
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Puts a connection in the table and has the poller watch it.
-    fn watch(&self, idle: Idle) {
-        let token = Token(self.next_token.fetch_add(1, Ordering::Relaxed));
+    /// Puts a connection in the table and has the poller watch it: registered
+    /// afresh if it never was (`token` is `None`), re-armed if it was.
+    fn watch(&self, token: Option<Token>, idle: Idle) {
         let fd = idle.stream.as_raw_fd();
+        let (token, fresh) = match token {
+            Some(token) => (token, false),
+            None => (Token(self.next_token.fetch_add(1, Ordering::Relaxed)), true),
+        };
         // Into the table first: the poller reports a socket with bytes waiting
-        // the moment it is registered, and the loop must find it there.
+        // the moment it is armed, and the loop must find it there.
         self.table().insert(token, idle);
-        let registered = self
-            .registry
-            .register(&mut SourceFd(&fd), token, Interest::READABLE);
-        if let Err(error) = registered {
+        let mut source = SourceFd(&fd);
+        let armed = if fresh {
+            self.registry
+                .register(&mut source, token, Interest::READABLE)
+        } else {
+            self.registry
+                .reregister(&mut source, token, Interest::READABLE)
+        };
+        if let Err(error) = armed {
             log::error(format_args!("cannot watch a connection: {error}"));
             self.table().remove(&token); // dropped, so closed
         }
-    }
-
-    /// Stops watching a connection the loop has taken out of the table.
-    fn unwatch(&self, idle: &Idle) {
-        let _ = self
-            .registry
-            .deregister(&mut SourceFd(&idle.stream.as_raw_fd()));
     }
 }
 // ANCHOR_END: shared
@@ -162,8 +179,12 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
         let (config, shutdown, watched) =
             (Arc::clone(&config), shutdown.clone(), Arc::clone(&watched));
         ThreadPool::new(config.threads, config.queue, move |job: Job| {
+            let token = match &job {
+                Job::Serve(token, _) => *token,
+                Job::TimedOut(_) => None,
+            };
             if let Some(idle) = serve(job, &config, &shutdown) {
-                watched.watch(idle);
+                watched.watch(token, idle);
             }
         })?
     };
@@ -234,7 +255,7 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
 /// give the connection back (`Some`) if it stays open.
 fn serve(job: Job, config: &Config, shutdown: &Shutdown) -> Option<Idle> {
     let (idle, timed_out) = match job {
-        Job::Serve(idle) => (idle, false),
+        Job::Serve(_, idle) => (idle, false),
         Job::TimedOut(idle) => (idle, true),
     };
     let peer = idle.peer;
@@ -318,23 +339,16 @@ fn advance(
             Some(token) => {
                 watched.table().insert(token, idle);
             }
-            None => watched.watch(idle),
+            None => watched.watch(None, idle),
         },
         Readiness::Request => {
-            if token.is_some() {
-                watched.unwatch(&idle);
-            }
             // Every worker busy and the queue full: say so rather than wait.
-            if let Err(Job::Serve(idle) | Job::TimedOut(idle)) = pool.try_execute(Job::Serve(idle))
-            {
-                turn_away(idle.stream, overloaded(config));
+            if let Err(job) = pool.try_execute(Job::Serve(token, idle)) {
+                turn_away(job.into_idle().stream, overloaded(config));
             }
         }
-        Readiness::Closed => {
-            if token.is_some() {
-                watched.unwatch(&idle);
-            }
-        }
+        // Dropping the connection closes it, which takes it out of the poller.
+        Readiness::Closed => {}
     }
 }
 // ANCHOR_END: advance
@@ -354,15 +368,12 @@ fn expire(now: Instant, watched: &Watched, config: &Config, pool: &ThreadPool<Jo
             .collect()
     };
     for idle in expired {
-        watched.unwatch(&idle);
         if idle.on_expiry == Expiry::RequestTimeout {
             // The 408 goes through a worker, which can linger after it while a
             // slow client is still sending; the loop must never wait.
-            if let Err(Job::Serve(idle) | Job::TimedOut(idle)) =
-                pool.try_execute(Job::TimedOut(idle))
-            {
+            if let Err(job) = pool.try_execute(Job::TimedOut(idle)) {
                 let timeout = Response::error(&config.root, &Error::Timeout);
-                turn_away(idle.stream, timeout.expect("408 is a response"));
+                turn_away(job.into_idle().stream, timeout.expect("408 is a response"));
             }
         }
     }
@@ -371,9 +382,6 @@ fn expire(now: Instant, watched: &Watched, config: &Config, pool: &ThreadPool<Jo
 /// Closes every idle connection, and says how many there were.
 fn close_all(watched: &Watched) -> usize {
     let all: Vec<Idle> = watched.table().drain().map(|(_, idle)| idle).collect();
-    for idle in &all {
-        watched.unwatch(idle);
-    }
     all.len()
 }
 
