@@ -36,6 +36,8 @@ pub struct Cli {
 pub enum Command {
     /// Grade a web server, written in any language, with the checks of a stage
     Grade(GradeArgs),
+    /// Fetch a URL and print its headers (stderr) and body (stdout or a file)
+    Get(crate::get::GetArgs),
 }
 
 /// How to serve.
@@ -52,6 +54,10 @@ pub struct ServeArgs {
     /// The address to listen on; 0.0.0.0 makes the server reachable from other machines
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub bind: IpAddr,
+
+    /// How many connections the kernel may hold ready while the server is busy
+    #[arg(long, default_value_t = crate::net::DEFAULT_BACKLOG, value_name = "N")]
+    pub backlog: u32,
 
     /// The folder to serve
     #[arg(long, short, default_value = "www", value_name = "DIR")]

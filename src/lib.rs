@@ -28,6 +28,7 @@
 //! - [`shutdown`]: the stop flag that wakes a blocked `accept`, the count of
 //!   clients still being served, and the Ctrl-C handler.
 //! - [`log`]: one coloured line per request, naming the thread that served it.
+//! - [`net`]: the listening socket, with a chosen backlog (`--backlog`).
 //! - [`cli`]: the command line; `main.rs` only parses it and starts a stage.
 //! - [`get`]: `multithreaded-server get URL`, a small HTTP client (the
 //!   report's optional exercise), used beside `curl` in the book.
@@ -45,6 +46,7 @@ pub mod get;
 pub mod grade;
 pub mod http;
 pub mod log;
+pub mod net;
 pub mod shutdown;
 pub mod stages;
 

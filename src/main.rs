@@ -1,8 +1,8 @@
 //! `multithreaded-server`: parse the command line, start the chosen stage (or
-//! grade a server), and print any error once, in one line.
+//! grade a server, or fetch a URL), and print any error once, in one line.
 
 use std::io::Write;
-use std::net::TcpListener;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use clap::Parser;
 use multithreaded_server::cli::{self, Cli, Command, ServeArgs};
 use multithreaded_server::shutdown::Shutdown;
 use multithreaded_server::stages::{self, Stage, StageError};
-use multithreaded_server::{grade, log};
+use multithreaded_server::{get, grade, log, net};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -29,6 +29,17 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }),
+        Some(Command::Get(args)) => {
+            // A response of any status is a success, as with curl; failing to
+            // get a whole response is not (exit 1).
+            return match get::run(args) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
     };
     match result {
         Ok(code) => code,
@@ -52,8 +63,9 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         None => anyhow::bail!("no stage is compiled in; rebuild with `--features single-threaded`"),
     };
     let config = args.config()?;
-    let listener = TcpListener::bind((args.bind, args.port))
-        .with_context(|| format!("cannot listen on {}", host_port(args)))?;
+    let address = SocketAddr::new(args.bind, args.port);
+    let listener = net::listen(address, args.backlog)
+        .with_context(|| format!("cannot listen on {address}"))?;
     let address = listener.local_addr()?;
 
     log::init(args.quiet);
@@ -77,9 +89,4 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
 
     stages::run(stage, listener, Arc::new(config), shutdown)?;
     Ok(())
-}
-
-/// `127.0.0.1:3000`, or `[::1]:3000` for IPv6.
-fn host_port(args: &ServeArgs) -> String {
-    std::net::SocketAddr::new(args.bind, args.port).to_string()
 }
