@@ -4,6 +4,10 @@
     python3 bench/run.py            # the full run: 3 interleaved rounds, ~15 minutes
     python3 bench/run.py --quick    # one short round, ~3 minutes, for a first look
 
+    # how many workers? the thread-pool stage with 1 to 64, on two workloads
+    python3 bench/run.py --servers thread-pool@1,thread-pool@4,thread-pool@16,thread-pool@64 \
+        --workloads close,keep-alive --out bench/results/threads --charts chapters/images/bench/threads
+
 It builds the server in release mode, writes a fixture site, installs wrk and
 nginx from Debian if they are missing, and runs each workload against each
 server in interleaved rounds (the order of servers is shuffled every round), so
@@ -115,7 +119,11 @@ class Server:
         elif name == "python":
             command = [sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1", "--directory", str(site)]
         else:
-            command = [str(BINARY), "--stage", name, "--port", str(self.port), "--root", str(site), "--quiet"]
+            # `thread-pool@4`: a stage with that many worker threads.
+            stage, _, threads = name.partition("@")
+            command = [str(BINARY), "--stage", stage, "--port", str(self.port), "--root", str(site), "--quiet"]
+            if threads:
+                command += ["--threads", threads]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process)
 
@@ -366,7 +374,8 @@ def bar_chart(title, unit, values, path, reference=None):
             parts.append(f'<text x="{left + 4}" y="{y + 16}" fill="#888">not measured</text>')
             continue
         w = max(1.0, value * scale)
-        parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar}" rx="3" fill="{COLORS.get(name, "#999")}"/>')
+        color = COLORS.get(name.partition("@")[0], "#999")
+        parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar}" rx="3" fill="{color}"/>')
         label = f"{value:,.0f} {unit}" if value >= 100 else f"{value:,.1f} {unit}"
         parts.append(f'<text x="{left + w + 6:.1f}" y="{y + 16}">{label}</text>')
     if reference:
