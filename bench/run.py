@@ -351,7 +351,83 @@ def write_results(raw, summary, out, meta):
         writer = csv.DictWriter(f, fieldnames=["workload", "server", "rps", "p99_ms", "peak_rss_mib", "threads", "vs_nginx", "rounds"])
         writer.writeheader()
         writer.writerows(rows)
-    (out / "results.json").write_text(json.dumps({"meta": meta, "summary": rows, "runs": raw}, indent=2) + "\n")
+    goals = check_goals(summary)
+    (out / "results.json").write_text(json.dumps({"meta": meta, "summary": rows, "goals": goals, "runs": raw}, indent=2) + "\n")
+    (out / "summary.md").write_text(markdown_summary(summary, meta))
+    (out / "goals.md").write_text(markdown_goals(goals))
+
+
+def markdown_summary(summary, meta):
+    """The table the book includes, so its numbers are always the last run's."""
+    lines = [
+        f"Measured {meta['date']} on {meta['cpus']} CPUs: {meta['rounds']} interleaved round{'s' if meta['rounds'] > 1 else ''} of "
+        f"{meta['duration_s']} s per server and workload, medians shown; {meta['load_generator']}, {meta['nginx']}.",
+        "",
+        "| workload | server | req/s | p99 latency | peak RSS | threads | vs nginx |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for (workload, server), e in summary.items():
+        rps = f"{e['rps']:,.0f}" if e["rps"] is not None else "-"
+        p99 = f"{e['p99_ms']:.1f} ms" if e["p99_ms"] is not None else "-"
+        ratio = f"{e['vs_nginx']:.2f}x" if e.get("vs_nginx") is not None else "-"
+        lines.append(f"| {workload} | {server} | {rps} | {p99} | {e['peak_rss_mib']:.1f} MiB | {e['threads']} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+# (what, workload, server, how to measure it, the goal)
+GOALS = [
+    ("thread-pool, small page, Connection: close", "close", "thread-pool", "vs_nginx", 1.0),
+    ("keep-alive, small page, Connection: close", "close", "keep-alive", "vs_nginx", 1.0),
+    ("thread-per-client, small page, Connection: close", "close", "thread-per-client", "vs_nginx", 0.5),
+    ("keep-alive, small page, keep-alive", "keep-alive", "keep-alive", "vs_nginx", 1.0),
+    ("keep-alive, 1 MiB file", "1mib", "keep-alive", "vs_nginx", 0.9),
+    ("keep-alive with 300 idle, against itself without", "idle+load", "keep-alive", "vs_self", 0.8),
+    ("keep-alive, 1,000 idle: peak RSS (MiB, at most)", "idle-1000", "keep-alive", "rss", 30.0),
+    ("keep-alive, 1,000 idle: threads (at most workers + 4)", "idle-1000", "keep-alive", "threads", 16 + 4),
+]
+THREADED = ["thread-per-client", "not-found", "daemon-join", "thread-pool", "keep-alive"]
+
+
+def check_goals(summary):
+    goals = []
+    for what, workload, server, how, goal in GOALS:
+        entry = summary.get((workload, server))
+        if not entry:
+            continue
+        if how == "vs_nginx":
+            value, met = entry.get("vs_nginx"), (entry.get("vs_nginx") or 0) >= goal
+        elif how == "vs_self":
+            alone = summary.get(("keep-alive", server), {}).get("rps")
+            value = entry["rps"] / alone if alone and entry["rps"] is not None else None
+            met = value is not None and value >= goal
+        elif how == "rss":
+            value, met = entry["peak_rss_mib"], entry["peak_rss_mib"] <= goal
+        else:
+            value, met = entry["threads"], entry["threads"] <= goal
+        goals.append({"goal": what, "target": goal, "measured": value, "met": met, "kind": how})
+    for workload in ("close", "keep-alive", "1mib"):
+        python = summary.get((workload, "python"), {}).get("rps")
+        for server in THREADED:
+            entry = summary.get((workload, server))
+            if not entry or not python or entry["rps"] is None:
+                continue
+            value = entry["rps"] / python
+            goals.append({"goal": f"{server} against python -m http.server, {workload}", "target": 10.0,
+                          "measured": value, "met": value >= 10.0, "kind": "vs_python"})
+    return goals
+
+
+def markdown_goals(goals):
+    lines = ["| goal | target | measured | met |", "|---|---:|---:|:---:|"]
+    for g in goals:
+        if g["kind"] in ("vs_nginx", "vs_self", "vs_python"):
+            target, measured = f"≥ {g['target']:.1f}x", f"{g['measured']:.2f}x" if g["measured"] is not None else "-"
+        elif g["kind"] == "rss":
+            target, measured = f"≤ {g['target']:.0f} MiB", f"{g['measured']:.1f} MiB"
+        else:
+            target, measured = f"≤ {g['target']}", f"{g['measured']}"
+        lines.append(f"| {g['goal']} | {target} | {measured} | {'yes' if g['met'] else '**no**'} |")
+    return "\n".join(lines) + "\n"
 
 
 COLORS = {"nginx": "#264653", "python": "#8d99ae", "keep-alive": "#2a9d8f", "thread-pool": "#e9c46a",
@@ -450,6 +526,8 @@ def main():
 
     summary = summarise(raw, servers, workloads)
     print_table(summary, servers, workloads)
+    for goal in check_goals(summary):
+        log(f"{'met   ' if goal['met'] else 'MISSED'} {goal['goal']}: {goal['measured']}")
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "rounds": args.rounds,
