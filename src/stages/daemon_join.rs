@@ -87,14 +87,7 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
             log::error("a client thread had panicked");
         }
     }
-    if stalled > 0 {
-        log::error(format_args!(
-            "gave up on {stalled} client(s) after {:?}; bye",
-            config.shutdown_timeout
-        ));
-    } else {
-        log::info("all clients done; bye");
-    }
+    super::log_stopped(stalled, "client", config.shutdown_timeout);
     Ok(())
     // ANCHOR_END: join
 }

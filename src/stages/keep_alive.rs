@@ -239,13 +239,7 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
     // Workers that finished a response just before the shutdown may have put
     // their connection back in the table.
     close_all(&watched);
-    if stalled > 0 {
-        log::error(format_args!(
-            "gave up on {stalled} worker(s) after {:?}",
-            config.shutdown_timeout
-        ));
-    }
-    log::info("all workers done; bye");
+    super::log_stopped(stalled, "worker", config.shutdown_timeout);
     Ok(())
     // ANCHOR_END: shutdown
 }

@@ -161,6 +161,18 @@ pub fn run(
     result.map_err(StageError::Io)
 }
 
+/// Says in the log how a graceful shutdown ended: every `what` (clients or
+/// workers) done, or how many were given up on when the timeout came.
+pub fn log_stopped(stalled: usize, what: &str, timeout: Duration) {
+    if stalled > 0 {
+        log::error(format_args!(
+            "gave up on {stalled} {what}(s) after {timeout:?}; bye"
+        ));
+    } else {
+        log::info(format_args!("all {what}s done; bye"));
+    }
+}
+
 /// The stream from one `accept`, or `None` (logged) if it failed.
 ///
 /// Most accept errors concern one connection that is already gone, and the loop

@@ -65,13 +65,7 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
     drop(listener);
     log::info("waiting for the workers to finish");
     let stalled = pool.shutdown(config.shutdown_timeout);
-    if stalled > 0 {
-        log::error(format_args!(
-            "gave up on {stalled} worker(s) after {:?}",
-            config.shutdown_timeout
-        ));
-    }
-    log::info("all workers done; bye");
+    super::log_stopped(stalled, "worker", config.shutdown_timeout);
     Ok(())
 }
 
