@@ -202,7 +202,7 @@ class IdleHolder:
         failures = 0
         for _ in range(count):
             try:
-                s = socket.create_connection(("127.0.0.1", port), timeout=0.5)
+                s = socket.create_connection(("127.0.0.1", port), timeout=2)
                 failures = 0
             except OSError:
                 # A server that accepts no more (stage 1 is stuck on its first

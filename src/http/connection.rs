@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::request::{self, HeadScanner, Limits};
+use super::response::Sink;
 use super::{Error, Method, Request, Response, WriteOptions};
 use crate::config::Config;
 use crate::log;
@@ -336,6 +337,8 @@ struct Patient<'a> {
     stream: &'a TcpStream,
     nonblocking: &'a mut bool,
 }
+
+impl Sink for Patient<'_> {}
 
 impl io::Write for Patient<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
