@@ -13,7 +13,8 @@
 //
 //     node scripts/browser-check.cjs http://127.0.0.1:3000 [--book]
 //
-// `--book` also checks a chapter of the book (build it first: `mdbook build`).
+// `--book` also checks two chapters of the book, the first stage's and the last's
+// (build it first: `mdbook build`).
 // Needs the npm package playwright-core (scripts/browser-check.sh installs it)
 // and Chromium at /usr/bin/chromium, or wherever CHROMIUM says.
 "use strict";
@@ -60,6 +61,16 @@ const BOOK_PAGES = [
     h1: "Stage 1: one client at a time",
     h1Selector: "main h1",
     // mdBook's own stylesheet pins the sidebar to the side of the window.
+    styled: { selector: "#mdbook-sidebar", property: "position", value: "fixed" },
+    images: 1,
+  },
+  {
+    // The last stage's chapter, with its timeline: an SVG, served as such.
+    path: "/book/stage-6-keep-alive.html",
+    status: 200,
+    title: "Stage 6: keeping connections alive - ",
+    h1: "Stage 6: keeping connections alive",
+    h1Selector: "main h1",
     styled: { selector: "#mdbook-sidebar", property: "position", value: "fixed" },
     images: 1,
   },

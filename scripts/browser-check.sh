@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serves www/ with the most complete stage and opens its pages in headless
-# Chromium: the start page, a missing page, and with --book a chapter of the
+# Chromium: the start page, a missing page, and with --book two chapters of the
 # book (build it first with `mdbook build`). scripts/browser-check.cjs says what
 # is checked; any problem fails the script. CI runs it; so can you:
 #

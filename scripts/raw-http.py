@@ -6,11 +6,13 @@
 The request is sent exactly as written, after `\\r` and `\\n` are turned into the
 bytes they name. Then everything the server sends is read until it closes the
 connection, and shown a line at a time, with the line ends visible and any byte
-that is not printable ASCII written as \\xNN. Used by the book's transcripts;
-needs nothing but Python 3.
+that is not printable ASCII written as \\xNN. With --clock, it first says when
+each piece arrived and when the connection closed, counted from the moment the
+request was sent. Used by the book's transcripts; needs nothing but Python 3.
 """
 import argparse
 import socket
+import time
 
 
 WIDTH = 76
@@ -43,18 +45,24 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--lines", type=int, default=40, help="show at most this many lines of the reply")
+    parser.add_argument("--clock", action="store_true", help="say when each read arrived")
     args = parser.parse_args()
 
     request = args.request.replace("\\r", "\r").replace("\\n", "\n").encode("latin-1")
     with socket.create_connection((args.host, args.port), timeout=30) as sock:
         sock.sendall(request)
+        sent_at = time.monotonic()
         print(f"sent {len(request)} bytes:")
         show(request, args.lines)
         reply = b""
         reads = 0
         while chunk := sock.recv(65536):
+            if args.clock:
+                print(f"  {time.monotonic() - sent_at:7.3f} s: read {len(chunk)} bytes")
             reply += chunk
             reads += 1
+        if args.clock:
+            print(f"  {time.monotonic() - sent_at:7.3f} s: the server closed the connection")
     print(f"received {len(reply)} bytes in {reads} read(s), then the server closed the connection:")
     show(reply, args.lines)
 

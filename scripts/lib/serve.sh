@@ -109,10 +109,11 @@ shown_in_background() {
 }
 
 # as_drawn: each line as a terminal leaves it, after its last carriage return,
-# without the escape codes that made parts of it bold or coloured.
+# without the escape codes that made parts of it bold or coloured (and the
+# `ESC ( B` that some programs, cargo's test runner among them, send with them).
 as_drawn() {
   awk '{ sub(/\r+$/, ""); n = split($0, drawn, "\r"); print drawn[n] }' |
-    sed -E 's/\x1b\[[0-9;]*m//g'
+    sed -E -e 's/\x1b\[[0-9;]*m//g' -e 's/\x1b\(B//g'
 }
 
 # chromium_headless ARGS...: Debian's chromium, headless, with a fresh profile and

@@ -94,7 +94,7 @@ start_server
 } >"$OUT/limits.txt"
 stop_server
 
-start_server --read-timeout 3s
+start_server --stage 4 --read-timeout 3s
 shown "python3 scripts/dribble.py http://127.0.0.1:$PORT/" >"$OUT/dribble.txt"
 sleep 0.2
 public <"$LOG" >"$OUT/dribble-log.txt"

@@ -5,6 +5,8 @@ source "$(dirname "$0")/../lib/serve.sh"
 # Run it: errors answered.
 start_server --stage 3
 shown "curl -v http://127.0.0.1:$PORT/no-such-page" >"$(out missing-curl.txt)"
+# The chapter shows the exchange up to the end of the response's head.
+sed '/^< *$/q' "$(out missing-curl.txt)" >"$(out missing-curl-head.txt)"
 shown "printf 'hello\r\n\r\n' | nc 127.0.0.1 $PORT" >"$(out hello-nc.txt)"
 shown "curl -i -X DELETE http://127.0.0.1:$PORT/index.html" >"$(out delete-curl.txt)"
 wait_for_log '"DELETE /index.html HTTP/1.1" 405'

@@ -155,6 +155,7 @@ impl Request {
     /// Whether the client asked to keep the connection open after this request:
     /// HTTP/1.1 does unless it says `Connection: close`; HTTP/1.0 does not unless
     /// it says `Connection: keep-alive` (RFC 9112 §9.3).
+    // ANCHOR: wants_keep_alive
     pub fn wants_keep_alive(&self) -> bool {
         let has_option = |option: &str| {
             self.headers
@@ -168,6 +169,7 @@ impl Request {
             HttpVersion::Http10 => has_option("keep-alive") && !has_option("close"),
         }
     }
+    // ANCHOR_END: wants_keep_alive
 
     /// The request line as sent, for the log.
     pub fn line(&self) -> String {

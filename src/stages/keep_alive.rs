@@ -348,6 +348,7 @@ fn advance(
 // ANCHOR_END: advance
 
 /// Closes the connections whose deadline has passed.
+// ANCHOR: expire
 fn expire(now: Instant, watched: &Watched, config: &Config, pool: &ThreadPool<Job>) {
     let expired: Vec<Idle> = {
         let mut table = watched.table();
@@ -372,6 +373,7 @@ fn expire(now: Instant, watched: &Watched, config: &Config, pool: &ThreadPool<Jo
         }
     }
 }
+// ANCHOR_END: expire
 
 /// Closes every idle connection, and says how many there were.
 fn close_all(watched: &Watched) -> usize {
@@ -406,6 +408,7 @@ impl Idle {
 
     /// Reads everything the socket has, without blocking, until a request head
     /// is complete or there is nothing more to read.
+    // ANCHOR: read_available
     fn read_available(&mut self, config: &Config) -> Readiness {
         let mut chunk = [0; 16 * 1024];
         loop {
@@ -432,4 +435,5 @@ impl Idle {
             }
         }
     }
+    // ANCHOR_END: read_available
 }

@@ -62,11 +62,13 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
     }
     // ANCHOR_END: run
 
+    // ANCHOR: after_loop
     drop(listener);
     log::info("waiting for the workers to finish");
     let stalled = pool.shutdown(config.shutdown_timeout);
     super::log_stopped(stalled, "worker", config.shutdown_timeout);
     Ok(())
+    // ANCHOR_END: after_loop
 }
 
 /// The answer for a client that arrives when every worker is busy and the queue
@@ -79,6 +81,7 @@ pub fn overloaded(config: &Config) -> Response {
 /// A fixed set of worker threads that run `handler` on each task they are given.
 ///
 /// Generic over the task so that `keep-alive` can reuse it with a different job.
+// ANCHOR: new
 pub struct ThreadPool<T> {
     queue: Arc<Queue<T>>,
     workers: Vec<JoinHandle<()>>,
@@ -114,9 +117,11 @@ impl<T: Send + 'static> ThreadPool<T> {
             running,
         })
     }
+    // ANCHOR_END: new
 
     /// Hands `task` to the next free worker, or gives it back at once if every
     /// worker is busy and the queue is full. It never waits.
+    // ANCHOR: execute
     pub fn try_execute(&self, task: T) -> Result<(), T> {
         self.queue.try_push(task)
     }
@@ -135,6 +140,7 @@ impl<T: Send + 'static> ThreadPool<T> {
         }
         stalled
     }
+    // ANCHOR_END: execute
 
     /// How many workers have not returned. Only a closed queue makes one return.
     pub fn running(&self) -> usize {
@@ -150,6 +156,7 @@ impl<T> Drop for ThreadPool<T> {
 }
 
 /// A worker's life: take a task, run it, repeat until the queue is closed.
+// ANCHOR: work
 fn work<T>(queue: &Queue<T>, handler: &(dyn Fn(T) + Send + Sync)) {
     while let Some(task) = queue.pop() {
         // A panic in the handler unwinds to here, dropping the task (and so
@@ -159,6 +166,7 @@ fn work<T>(queue: &Queue<T>, handler: &(dyn Fn(T) + Send + Sync)) {
         }
     }
 }
+// ANCHOR_END: work
 
 /// The tasks waiting for a worker: a list behind a lock, and a condition
 /// variable the workers sleep on until there is something to take.
@@ -167,6 +175,7 @@ fn work<T>(queue: &Queue<T>, handler: &(dyn Fn(T) + Send + Sync)) {
 /// That works, but each task then wakes one worker for the task and another
 /// for the lock, and it cannot say how many workers are free, which is what
 /// deciding between "queue it" and "503" needs.
+// ANCHOR: queue
 struct Queue<T> {
     state: Mutex<QueueState<T>>,
     /// Signalled when a task arrives or the queue closes.
@@ -181,6 +190,7 @@ struct QueueState<T> {
     waiting: usize,
     open: bool,
 }
+// ANCHOR_END: queue
 
 impl<T> Queue<T> {
     fn new(capacity: usize) -> Queue<T> {
@@ -202,6 +212,7 @@ impl<T> Queue<T> {
     }
 
     /// Adds a task if a worker is waiting for one or the queue has room.
+    // ANCHOR: push_pop
     fn try_push(&self, task: T) -> Result<(), T> {
         let mut state = self.lock();
         if !state.open || state.tasks.len() >= state.waiting + self.capacity {
@@ -237,6 +248,7 @@ impl<T> Queue<T> {
             state.waiting -= 1;
         }
     }
+    // ANCHOR_END: push_pop
 
     /// No more tasks: workers finish what is queued, then `pop` returns `None`.
     fn close(&self) {
