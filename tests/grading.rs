@@ -5,6 +5,10 @@
 //! that check, and no other. A check that no broken server fails could not
 //! tell a working server from a broken one.
 //!
+//! Every server is started with `{threads}`, `{queue}` and
+//! `{keep_alive_timeout}` in its command, as the stage 5 and 6 checks need; one
+//! test shows what happens without them.
+//!
 //! The tests drive the grader through its library API, which is what the
 //! `grade` subcommand runs; the last few run the subcommand itself, for its
 //! exit codes, its JSON and its one-line errors.
@@ -30,6 +34,12 @@ fn reference(stage: Stage) -> Grader {
         "--root",
         "{root}",
         "--quiet",
+        "--threads",
+        "{threads}",
+        "--queue",
+        "{queue}",
+        "--keep-alive-timeout",
+        "{keep_alive_timeout}",
     ])
 }
 
@@ -44,18 +54,52 @@ fn assert_fails_exactly(grader: Grader, stage: Stage, failing: &[&str]) -> Repor
 // ---------------------------------------------------------------------------
 // Working servers pass
 
-/// Every stage compiled into this build passes every check of its stage, and
-/// so of every stage before it.
+/// A stage passes every check of its stage, and so of every stage before it.
+fn passes_its_own_checks(stage: Stage) {
+    let report = assert_fails_exactly(reference(stage), stage, &[]);
+    assert!(report.passed(), "\n{report}");
+    assert_eq!(
+        report.results.len(),
+        CHECKS.iter().filter(|c| c.stage <= stage).count()
+    );
+}
+
+// Every stage compiled into this build passes its own checks.
+
 #[test]
-fn every_reference_stage_passes_its_own_checks() {
-    for stage in Stage::ALL.into_iter().filter(|stage| stage.is_compiled()) {
-        let report = assert_fails_exactly(reference(stage), stage, &[]);
-        assert!(report.passed(), "\n{report}");
-        assert_eq!(
-            report.results.len(),
-            CHECKS.iter().filter(|c| c.stage <= stage).count()
-        );
-    }
+#[cfg(feature = "single-threaded")]
+fn stage_1_passes_its_own_checks() {
+    passes_its_own_checks(Stage::SingleThreaded);
+}
+
+#[test]
+#[cfg(feature = "thread-per-client")]
+fn stage_2_passes_its_own_checks() {
+    passes_its_own_checks(Stage::ThreadPerClient);
+}
+
+#[test]
+#[cfg(feature = "not-found")]
+fn stage_3_passes_its_own_checks() {
+    passes_its_own_checks(Stage::NotFound);
+}
+
+#[test]
+#[cfg(feature = "daemon-join")]
+fn stage_4_passes_its_own_checks() {
+    passes_its_own_checks(Stage::DaemonJoin);
+}
+
+#[test]
+#[cfg(feature = "thread-pool")]
+fn stage_5_passes_its_own_checks() {
+    passes_its_own_checks(Stage::ThreadPool);
+}
+
+#[test]
+#[cfg(feature = "keep-alive")]
+fn stage_6_passes_its_own_checks() {
+    passes_its_own_checks(Stage::KeepAlive);
 }
 
 // ---------------------------------------------------------------------------
@@ -105,6 +149,35 @@ fn stage_3_fails_the_ctrl_c_checks_of_stage_4() {
     );
 }
 
+/// Stage 4 starts a thread for every client and never turns one away.
+#[test]
+#[cfg(all(feature = "default", feature = "daemon-join"))]
+fn stage_4_fails_the_pool_checks_of_stage_5() {
+    assert_fails_exactly(
+        reference(Stage::DaemonJoin),
+        Stage::ThreadPool,
+        &["threads-bounded", "overload-503"],
+    );
+}
+
+/// Stage 5 closes every connection after one response, and a silent client
+/// holds a worker. It does close when asked to, so it passes that one.
+#[test]
+#[cfg(all(feature = "default", feature = "thread-pool"))]
+fn stage_5_fails_the_keep_alive_checks_of_stage_6() {
+    assert_fails_exactly(
+        reference(Stage::ThreadPool),
+        Stage::KeepAlive,
+        &[
+            "keep-alive",
+            "pipelining",
+            "http-1.0",
+            "idle-timeout",
+            "many-idle-connections",
+        ],
+    );
+}
+
 /// A Python server, correct and then broken in one way at a time: every check
 /// catches a broken server, and each test names the check it proves.
 #[cfg(feature = "default")]
@@ -127,6 +200,12 @@ mod python_servers {
             python_server(),
             "{port}".into(),
             "{root}".into(),
+            "--threads".into(),
+            "{threads}".into(),
+            "--queue".into(),
+            "{queue}".into(),
+            "--keep-alive-timeout".into(),
+            "{keep_alive_timeout}".into(),
         ];
         if let Some(defect) = defect {
             command.extend(["--defect".to_owned(), defect.to_owned()]);
@@ -140,16 +219,56 @@ mod python_servers {
         assert_fails_exactly(python(Some(defect)), stage, failing);
     }
 
-    /// A Python server that does the work of stages 1 to 4 passes stage 4: the
-    /// grader grades a server in any language.
+    /// A Python server that does the work of every stage (a pool of workers
+    /// behind a `selectors` readiness loop) passes stage 6: the grader grades a
+    /// server in any language.
     #[test]
-    fn a_correct_python_server_passes_stage_4() {
-        let report = assert_fails_exactly(python(None), Stage::DaemonJoin, &[]);
+    fn a_correct_python_server_passes_stage_6() {
+        let report = assert_fails_exactly(python(None), Stage::KeepAlive, &[]);
         assert!(report.passed());
         assert!(
-            report.score_line().ends_with(": 15/15 checks passed"),
+            report.score_line().ends_with(": 25/25 checks passed"),
             "{}",
             report.score_line()
+        );
+    }
+
+    /// Without `{threads}`, `{queue}` and `{keep_alive_timeout}` in the command,
+    /// the checks that need them are skipped, each saying which placeholder
+    /// would let it run; the rest still run (the thread count against a looser
+    /// limit). A skipped check is not a pass.
+    #[test]
+    fn checks_that_need_a_placeholder_say_so() {
+        let command = ["python3", &python_server(), "{port}", "{root}"];
+        let report = Grader::command(command)
+            .stage(Stage::KeepAlive)
+            .run()
+            .unwrap();
+        assert_eq!(report.failed_ids(), Vec::<&str>::new(), "\n{report}");
+        assert_eq!(
+            report.skipped_ids(),
+            [
+                "overload-503",
+                "pool-keeps-its-workers",
+                "ctrl-c-with-busy-pool",
+                "idle-timeout"
+            ],
+            "\n{report}"
+        );
+        assert!(!report.passed());
+        let reason = |id| match report.verdict(id) {
+            Some(multithreaded_server::grade::Verdict::Skip(reason)) => reason.clone(),
+            _ => unreachable!(),
+        };
+        assert!(
+            reason("overload-503").contains("put {threads} and {queue} in the command"),
+            "{}",
+            reason("overload-503")
+        );
+        assert!(
+            reason("idle-timeout").contains("--keep-alive-timeout {keep_alive_timeout}"),
+            "{}",
+            reason("idle-timeout")
         );
     }
 
@@ -300,6 +419,95 @@ mod python_servers {
         );
     }
 
+    /// `threads-bounded`: a thread for every client, up to `{threads}` +
+    /// `{queue}` of them, then 503: bounded, but by the wrong number.
+    #[test]
+    fn threads_bounded_catches_a_thread_per_client() {
+        defect_fails(
+            "thread-per-client-capped",
+            Stage::ThreadPool,
+            &["threads-bounded"],
+        );
+    }
+
+    /// `overload-503`: a pool whose queue has no limit, so a client waits
+    /// instead of being told to come back later.
+    #[test]
+    fn overload_503_catches_an_unbounded_queue() {
+        defect_fails("unbounded-queue", Stage::ThreadPool, &["overload-503"]);
+    }
+
+    /// `pool-keeps-its-workers`: a worker that dies with its job (here on a
+    /// request line that is not UTF-8), as the Rust Book's pool does on a panic.
+    #[test]
+    fn pool_keeps_its_workers_catches_workers_that_die() {
+        defect_fails(
+            "worker-dies",
+            Stage::ThreadPool,
+            &["pool-keeps-its-workers"],
+        );
+    }
+
+    /// `ctrl-c-with-busy-pool`: a shutdown that serves the whole queue first,
+    /// with no time limit, as a pool that queues its stop messages behind the
+    /// jobs does.
+    #[test]
+    fn ctrl_c_with_busy_pool_catches_waiting_for_the_queue() {
+        defect_fails(
+            "wait-for-queue",
+            Stage::ThreadPool,
+            &["ctrl-c-with-busy-pool"],
+        );
+    }
+
+    /// `keep-alive`: a limit on requests per connection (as nginx has), reached
+    /// without saying `Connection: close`, so the client's next request is lost.
+    #[test]
+    fn keep_alive_catches_a_silent_close_after_five_requests() {
+        defect_fails("closes-after-five", Stage::KeepAlive, &["keep-alive"]);
+    }
+
+    /// `pipelining`: the bytes after the first request head thrown away.
+    #[test]
+    fn pipelining_catches_dropped_requests() {
+        defect_fails("drops-pipelined", Stage::KeepAlive, &["pipelining"]);
+    }
+
+    /// `connection-close`: a connection kept open after `Connection: close`.
+    #[test]
+    fn connection_close_catches_a_server_that_ignores_it() {
+        defect_fails(
+            "ignores-connection-close",
+            Stage::KeepAlive,
+            &["connection-close"],
+        );
+    }
+
+    /// `http-1.0`: HTTP/1.0 treated as HTTP/1.1, kept open by default.
+    #[test]
+    fn http_10_catches_a_connection_kept_open() {
+        defect_fails("http10-kept-open", Stage::KeepAlive, &["http-1.0"]);
+    }
+
+    /// `idle-timeout`: idle connections that are never closed.
+    #[test]
+    fn idle_timeout_catches_a_server_without_one() {
+        defect_fails("no-idle-timeout", Stage::KeepAlive, &["idle-timeout"]);
+    }
+
+    /// `many-idle-connections`: keep-alive done right on the wire, but every
+    /// connection holds a worker while it waits, so the pool runs out. (And
+    /// `keep-alive` itself, with the rest of stage 6: stage 5, which closes
+    /// every connection, fails it in `stage_5_fails_the_keep_alive_checks_of_stage_6`.)
+    #[test]
+    fn many_idle_connections_catches_a_worker_per_connection() {
+        defect_fails(
+            "worker-per-connection",
+            Stage::KeepAlive,
+            &["many-idle-connections"],
+        );
+    }
+
     /// Every check is caught by at least one test above (this list is checked
     /// against the grader's, so a new check needs a broken server too).
     #[test]
@@ -320,6 +528,16 @@ mod python_servers {
             "ctrl-c-finishes-download",
             "ctrl-c-exits-0",
             "idle-client-cannot-hold-shutdown",
+            "threads-bounded",
+            "overload-503",
+            "pool-keeps-its-workers",
+            "ctrl-c-with-busy-pool",
+            "keep-alive",
+            "pipelining",
+            "connection-close",
+            "http-1.0",
+            "idle-timeout",
+            "many-idle-connections",
         ];
         let ids: Vec<&str> = CHECKS.iter().map(|check| check.id).collect();
         for id in &ids {
@@ -438,16 +656,28 @@ mod subcommand {
     }
 
     /// A server already running is graded with `--addr` and `--root`; the checks
-    /// that need to send it Ctrl-C are skipped, with the reason, and a skipped
-    /// check keeps the exit status from being 0.
+    /// that need to start it themselves (to send it Ctrl-C, to count its
+    /// threads) are skipped, with the reason, and a skipped check keeps the exit
+    /// status from being 0. Its pool's settings are given to `grade`; without
+    /// them, the checks that need them say so.
     #[test]
-    fn a_running_server_is_graded_without_the_signal_checks() {
+    fn a_running_server_is_graded_without_the_checks_that_start_it() {
         use std::io::{BufRead, BufReader};
         let dir = std::env::temp_dir().join(format!("grading-addr-{}", std::process::id()));
         let root = dir.join("served");
         std::fs::create_dir_all(&root).unwrap();
+        let settings = [
+            "--threads",
+            "4",
+            "--queue",
+            "16",
+            "--keep-alive-timeout",
+            "2",
+        ];
         let mut server = Command::new(BIN)
-            .args(["--stage", "4", "--port", "0", "--quiet", "--root"])
+            .args(["--stage", "6", "--port", "0", "--quiet"])
+            .args(settings)
+            .arg("--root")
             .arg(&root)
             .stdout(Stdio::piped())
             .spawn()
@@ -465,24 +695,36 @@ mod subcommand {
             .unwrap()
             .to_owned();
         let root_arg = root.to_string_lossy().into_owned();
+        let running = ["--addr", &addr, "--root", &root_arg];
 
-        let stage_3 = grade(&["--stage", "3", "--addr", &addr, "--root", &root_arg]);
-        let stage_4 = grade(&["--stage", "4", "--addr", &addr, "--root", &root_arg]);
+        let stage_3 = grade(&[&["--stage", "3"][..], &running].concat());
+        let stage_6 = grade(&[&["--stage", "6"][..], &running, &settings].concat());
+        let unsaid = grade(&[&["--stage", "5"][..], &running].concat());
         let leftovers = std::fs::read_dir(&root).unwrap().count();
         let _ = server.kill();
         let _ = server.wait();
         let _ = std::fs::remove_dir_all(&dir);
 
         assert_eq!(stage_3.status.code(), Some(0), "{}", stdout(&stage_3));
-        assert_eq!(stage_4.status.code(), Some(1), "{}", stdout(&stage_4));
-        let text = stdout(&stage_4);
+        assert_eq!(stage_6.status.code(), Some(1), "{}", stdout(&stage_6));
+        let text = stdout(&stage_6);
         assert!(
-            text.ends_with("\nstage 4 (daemon-join): 12/15 checks passed, 3 skipped\n"),
+            text.ends_with("\nstage 6 (keep-alive): 19/25 checks passed, 6 skipped\n"),
             "{text}"
         );
-        assert_eq!(
-            text.matches("skipped: it sends the server Ctrl-C").count(),
-            3,
+        for (reason, count) in [
+            (
+                "skipped: it sends the server Ctrl-C, so it must start the server itself",
+                4,
+            ),
+            ("skipped: it counts the server's threads", 1),
+            ("skipped: it sets out to break the server's workers", 1),
+        ] {
+            assert_eq!(text.matches(reason).count(), count, "{reason}\n{text}");
+        }
+        let text = stdout(&unsaid);
+        assert!(
+            text.contains("skipped: it needs the number of workers and the queue's size of the running server: give --threads N and --queue N to `grade`"),
             "{text}"
         );
         assert_eq!(leftovers, 0, "the grader removes the files it wrote");
