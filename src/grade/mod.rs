@@ -10,8 +10,8 @@
 //! |---|---|
 //! | [`fixture`] | write a fresh site with random contents, and a sentinel beside it |
 //! | [`client`] | send raw bytes, read with a deadline, describe what came back |
-//! | [`checks`] | the checks, each with its stage, time limit and hint |
-//! | [`server`] | start the server in its own process group, signal it, stop it |
+//! | [`checks`] | the checks, each with its stage, time limit, needs and hint |
+//! | [`server`] | start the server in its own process group, signal it, count its threads, stop it |
 //! | [`report`] | the coloured checklist and the JSON object |
 //!
 //! ```no_run
