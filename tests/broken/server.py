@@ -67,7 +67,7 @@ DEFECTS = {
 
 READ_TIMEOUT = 10  # seconds a client has to send a whole request head
 WRITE_TIMEOUT = 10  # seconds a response may take to send
-SHUTDOWN_TIMEOUT = 3  # seconds to wait for responses under way after Ctrl-C
+SHUTDOWN_TIMEOUT = 5  # seconds to wait for responses under way after Ctrl-C (as the course)
 MAX_HEAD = 16 * 1024
 TICK = 0.1  # how often the readiness loop looks at deadlines
 
