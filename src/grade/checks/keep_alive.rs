@@ -58,24 +58,39 @@ impl Conversation {
         )
     }
 
-    /// Sends `request`, which should never be answered, and waits for the
-    /// server to close. `Err` holds what happened instead.
-    fn expect_closed(&mut self, probe: &Probe, request: &[u8]) -> Result<(), Exchange> {
+    /// After the response to `what`, which should have ended the connection,
+    /// sends `request` on it, and waits for the server to close without
+    /// answering.
+    fn expect_closed(&mut self, probe: &Probe, request: &[u8], what: &str) -> Result<(), Failure> {
         let _ = self.stream.write_all(request);
         let (received, end) = client::wait_for_close(
             &mut self.stream,
             &mut self.pending,
             probe.within(ANSWER_WITHIN),
         );
-        match end {
-            End::Closed | End::Reset | End::Failed(_) if received.is_empty() => Ok(()),
-            end => Err(Exchange {
-                sent: request.to_vec(),
-                received,
-                end,
-                took: Duration::ZERO,
-            }),
+        let closed = matches!(end, End::Closed | End::Reset | End::Failed(_));
+        if closed && received.is_empty() {
+            return Ok(());
         }
+        let exchange = Exchange {
+            sent: request.to_vec(),
+            received,
+            end,
+            took: Duration::ZERO,
+        };
+        let problem = if exchange.reply().is_some() {
+            format!(
+                "after the response to {what}, the server answered another request on the same connection"
+            )
+        } else if closed {
+            format!("after the response to {what}, the server sent more bytes, then closed")
+        } else {
+            format!(
+                "the connection was still open {} s after the response to {what}",
+                ANSWER_WITHIN.as_secs()
+            )
+        };
+        Err(Failure::of(problem, &exchange))
     }
 }
 
@@ -225,17 +240,7 @@ pub fn connection_close(probe: &Probe) -> Result<(), Failure> {
         ));
     }
     let again = request(probe, fixture::STYLE, "HTTP/1.1", None);
-    conversation.expect_closed(probe, &again).map_err(|exchange| {
-        let problem = if exchange.reply().is_some() {
-            "the server answered another request on the connection after a response to Connection: close".to_owned()
-        } else {
-            format!(
-                "the connection was still open {} s after the response to {what}",
-                ANSWER_WITHIN.as_secs()
-            )
-        };
-        Failure::of(problem, &exchange)
-    })
+    conversation.expect_closed(probe, &again, what)
 }
 
 pub fn http_10(probe: &Probe) -> Result<(), Failure> {
@@ -251,17 +256,7 @@ pub fn http_10(probe: &Probe) -> Result<(), Failure> {
         ));
     }
     let again = request(probe, fixture::STYLE, "HTTP/1.0", None);
-    conversation.expect_closed(probe, &again).map_err(|exchange| {
-        let problem = if exchange.reply().is_some() {
-            format!("after the response to {what}, the server answered another request on the same connection")
-        } else {
-            format!(
-                "the connection was still open {} s after the response to {what}",
-                ANSWER_WITHIN.as_secs()
-            )
-        };
-        Failure::of(problem, &exchange)
-    })?;
+    conversation.expect_closed(probe, &again, what)?;
 
     // With keep-alive, it stays open, and the response must say so: an
     // HTTP/1.0 client assumes a close otherwise.

@@ -111,7 +111,7 @@ impl ThreadWatch {
         ))
         .sent(sent.to_owned())
         .received(format!(
-            "{now} threads in the server's processes (/proc/PID/task)"
+            "{now} threads in the server's processes, counted in /proc"
         )))
     }
 }
@@ -144,11 +144,12 @@ fn download_request(probe: &Probe) -> Vec<u8> {
 /// worker stays busy: the file is far bigger than the sockets' buffers.
 pub fn start_download(probe: &Probe) -> Result<(TcpStream, u8), Exchange> {
     let request = download_request(probe);
+    let started = Instant::now();
     let failed = |end| Exchange {
         sent: request.clone(),
         received: Vec::new(),
         end,
-        took: Duration::ZERO,
+        took: started.elapsed(),
     };
     let mut stream =
         client::connect(probe.addr, probe.deadline).map_err(|e| failed(End::NotConnected(e)))?;
