@@ -2,7 +2,8 @@
 //! and fail exactly the checks of the next one; a correct Python server passes
 //! too; and for every check there is a deliberately broken server (the Python
 //! server in `tests/broken/server.py` with a `--defect`) that fails exactly
-//! that check, and no other. A check that no broken server fails could not
+//! that check, and no other (but for `idle-client`, whose broken server cannot
+//! pass `reverse-order` either). A check that no broken server fails could not
 //! tell a working server from a broken one.
 //!
 //! Every server is started with `{threads}`, `{queue}` and
