@@ -169,16 +169,11 @@ pub fn read_response(stream: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End
             return (bytes, end);
         };
         let _ = stream.set_read_timeout(Some(left));
-        match stream.read(&mut chunk) {
+        match read_chunk(stream, &mut chunk) {
             Ok(0) => return (bytes, End::Closed),
             Ok(n) => bytes.extend_from_slice(&chunk[..n]),
-            Err(error) => match error.kind() {
-                ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut => {}
-                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
-                    return (bytes, End::Reset);
-                }
-                _ => return (bytes, End::Failed(error.to_string())),
-            },
+            Err(None) => {}
+            Err(Some(end)) => return (bytes, end),
         }
     }
 }
@@ -222,16 +217,11 @@ pub fn read_one(
             return (std::mem::take(pending), End::TimedOut);
         };
         let _ = stream.set_read_timeout(Some(left));
-        match stream.read(&mut chunk) {
+        match read_chunk(stream, &mut chunk) {
             Ok(0) => return (std::mem::take(pending), End::Closed),
             Ok(n) => pending.extend_from_slice(&chunk[..n]),
-            Err(error) => match error.kind() {
-                ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut => {}
-                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
-                    return (std::mem::take(pending), End::Reset);
-                }
-                _ => return (std::mem::take(pending), End::Failed(error.to_string())),
-            },
+            Err(None) => {}
+            Err(Some(end)) => return (std::mem::take(pending), end),
         }
     }
 }
@@ -257,7 +247,7 @@ pub fn wait_for_close(
             return (received, end);
         };
         let _ = stream.set_read_timeout(Some(left));
-        match stream.read(&mut chunk) {
+        match read_chunk(stream, &mut chunk) {
             Ok(0) => return (received, End::Closed),
             Ok(n) => {
                 received.extend_from_slice(&chunk[..n]);
@@ -266,13 +256,8 @@ pub fn wait_for_close(
                     return (received, End::LeftOpen);
                 }
             }
-            Err(error) => match error.kind() {
-                ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut => {}
-                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
-                    return (received, End::Reset);
-                }
-                _ => return (received, End::Failed(error.to_string())),
-            },
+            Err(None) => {}
+            Err(Some(end)) => return (received, end),
         }
     }
 }
@@ -292,6 +277,17 @@ pub fn says_connection(reply: &Reply, option: &str) -> bool {
         .headers_named("Connection")
         .flat_map(|value| value.split(','))
         .any(|part| part.trim().eq_ignore_ascii_case(option))
+}
+
+/// One read with the stream's read timeout: `Ok(n)` bytes (0 when the server
+/// has closed), `Err(None)` when it is worth reading again (the timeout passed,
+/// or a signal came), `Err(Some(end))` when the connection has ended so.
+fn read_chunk(stream: &mut TcpStream, chunk: &mut [u8]) -> Result<usize, Option<End>> {
+    stream.read(chunk).map_err(|error| match error.kind() {
+        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut => None,
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => Some(End::Reset),
+        _ => Some(End::Failed(error.to_string())),
+    })
 }
 
 /// Whether the connection is still open: nothing to read yet, and no close.

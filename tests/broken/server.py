@@ -240,15 +240,21 @@ def serve_with_readiness_loop(listener, site):
         else:
             # The queued connections have had no response yet: close them, and
             # wait (for a while) only for the responses under way.
-            while True:
-                try:
-                    jobs.get_nowait().sock.close()
-                except queue.Empty:
-                    break
-                busy.done()
+            close_queued(jobs, busy, lambda conn: conn.sock.close())
             busy.wait_idle(SHUTDOWN_TIMEOUT)
         if site.defect == "reraise":
             raise
+
+
+def close_queued(jobs, busy, close):
+    """Closes every connection still waiting for a worker: on Ctrl-C, they
+    have had no response yet."""
+    while True:
+        try:
+            close(jobs.get_nowait())
+        except queue.Empty:
+            return
+        busy.done()
 
 
 def accept_all(listener, site, watch):
@@ -447,12 +453,7 @@ def serve_worker_per_connection(listener, site):
                 turn_away(conn)
     except KeyboardInterrupt:
         listener.close()
-        while True:
-            try:
-                jobs.get_nowait().close()
-            except queue.Empty:
-                break
-            busy.done()
+        close_queued(jobs, busy, lambda conn: conn.close())
         busy.wait_idle(SHUTDOWN_TIMEOUT)
 
 
