@@ -123,6 +123,7 @@ fn parse_threads(text: &str) -> Result<usize, String> {
     after_help = "Examples:
   multithreaded-server grade --stage 2 -- python3 server.py {port} {root}
   multithreaded-server grade --stage 4 -- cargo run -q -p ex04-daemon-join -- --port {port} --root {root}
+  multithreaded-server grade --stage 6 -- python3 server.py {port} {root} --threads {threads} --queue {queue} --keep-alive-timeout {keep_alive_timeout}
   multithreaded-server grade --stage 3 --addr 127.0.0.1:8080 --root /tmp/empty-folder
 
 Exit status: 0 when every check passed, 1 when one did not, 2 when grading could not start."
@@ -150,16 +151,32 @@ pub struct GradeArgs {
     #[arg(long, default_value = "120s", value_parser = parse_duration, value_name = "TIME")]
     pub startup_timeout: Duration,
 
+    /// The number of workers: what {threads} in the command becomes [default: 4];
+    /// with --addr, the number the running server has
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+
+    /// The queue's size: what {queue} in the command becomes [default: 16];
+    /// with --addr, the size the running server has
+    #[arg(long, value_name = "N")]
+    pub queue: Option<usize>,
+
+    /// The keep-alive timeout in whole seconds: what {keep_alive_timeout} in the
+    /// command becomes [default: 2]; with --addr, the running server's
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub keep_alive_timeout: Option<u64>,
+
     /// Print the result as one JSON object, for autograding pipelines
     #[arg(long)]
     pub json: bool,
 
     /// List the checks of every stage (up to --stage, if given) and exit
-    #[arg(long, conflicts_with_all = ["addr", "command", "json"])]
+    #[arg(long, conflicts_with_all = ["addr", "command", "json", "threads", "queue", "keep_alive_timeout"])]
     pub list: bool,
 
     /// The command that starts the server; {port} and {root} are replaced by a free
-    /// port and the folder of the test site
+    /// port and the folder of the test site, and {threads}, {queue} and
+    /// {keep_alive_timeout} (where present) by the values above
     #[arg(last = true, value_name = "CMD", conflicts_with = "addr")]
     pub command: Vec<String>,
 }

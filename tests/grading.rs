@@ -2,8 +2,13 @@
 //! and fail exactly the checks of the next one; a correct Python server passes
 //! too; and for every check there is a deliberately broken server (the Python
 //! server in `tests/broken/server.py` with a `--defect`) that fails exactly
-//! that check, and no other. A check that no broken server fails could not
+//! that check, and no other (but for `idle-client`, whose broken server cannot
+//! pass `reverse-order` either). A check that no broken server fails could not
 //! tell a working server from a broken one.
+//!
+//! Every server is started with `{threads}`, `{queue}` and
+//! `{keep_alive_timeout}` in its command, as the stage 5 and 6 checks need; one
+//! test shows what happens without them.
 //!
 //! The tests drive the grader through its library API, which is what the
 //! `grade` subcommand runs; the last few run the subcommand itself, for its
@@ -30,6 +35,12 @@ fn reference(stage: Stage) -> Grader {
         "--root",
         "{root}",
         "--quiet",
+        "--threads",
+        "{threads}",
+        "--queue",
+        "{queue}",
+        "--keep-alive-timeout",
+        "{keep_alive_timeout}",
     ])
 }
 
@@ -44,18 +55,52 @@ fn assert_fails_exactly(grader: Grader, stage: Stage, failing: &[&str]) -> Repor
 // ---------------------------------------------------------------------------
 // Working servers pass
 
-/// Every stage compiled into this build passes every check of its stage, and
-/// so of every stage before it.
+/// A stage passes every check of its stage, and so of every stage before it.
+fn passes_its_own_checks(stage: Stage) {
+    let report = assert_fails_exactly(reference(stage), stage, &[]);
+    assert!(report.passed(), "\n{report}");
+    assert_eq!(
+        report.results.len(),
+        CHECKS.iter().filter(|c| c.stage <= stage).count()
+    );
+}
+
+// Every stage compiled into this build passes its own checks.
+
 #[test]
-fn every_reference_stage_passes_its_own_checks() {
-    for stage in Stage::ALL.into_iter().filter(|stage| stage.is_compiled()) {
-        let report = assert_fails_exactly(reference(stage), stage, &[]);
-        assert!(report.passed(), "\n{report}");
-        assert_eq!(
-            report.results.len(),
-            CHECKS.iter().filter(|c| c.stage <= stage).count()
-        );
-    }
+#[cfg(feature = "single-threaded")]
+fn stage_1_passes_its_own_checks() {
+    passes_its_own_checks(Stage::SingleThreaded);
+}
+
+#[test]
+#[cfg(feature = "thread-per-client")]
+fn stage_2_passes_its_own_checks() {
+    passes_its_own_checks(Stage::ThreadPerClient);
+}
+
+#[test]
+#[cfg(feature = "not-found")]
+fn stage_3_passes_its_own_checks() {
+    passes_its_own_checks(Stage::NotFound);
+}
+
+#[test]
+#[cfg(feature = "daemon-join")]
+fn stage_4_passes_its_own_checks() {
+    passes_its_own_checks(Stage::DaemonJoin);
+}
+
+#[test]
+#[cfg(feature = "thread-pool")]
+fn stage_5_passes_its_own_checks() {
+    passes_its_own_checks(Stage::ThreadPool);
+}
+
+#[test]
+#[cfg(feature = "keep-alive")]
+fn stage_6_passes_its_own_checks() {
+    passes_its_own_checks(Stage::KeepAlive);
 }
 
 // ---------------------------------------------------------------------------
@@ -105,6 +150,35 @@ fn stage_3_fails_the_ctrl_c_checks_of_stage_4() {
     );
 }
 
+/// Stage 4 starts a thread for every client and never turns one away.
+#[test]
+#[cfg(all(feature = "default", feature = "daemon-join"))]
+fn stage_4_fails_the_pool_checks_of_stage_5() {
+    assert_fails_exactly(
+        reference(Stage::DaemonJoin),
+        Stage::ThreadPool,
+        &["threads-bounded", "overload-503"],
+    );
+}
+
+/// Stage 5 closes every connection after one response, and a silent client
+/// holds a worker. It does close when asked to, so it passes that one.
+#[test]
+#[cfg(all(feature = "default", feature = "thread-pool"))]
+fn stage_5_fails_the_keep_alive_checks_of_stage_6() {
+    assert_fails_exactly(
+        reference(Stage::ThreadPool),
+        Stage::KeepAlive,
+        &[
+            "keep-alive",
+            "pipelining",
+            "http-1.0",
+            "idle-timeout",
+            "many-idle-connections",
+        ],
+    );
+}
+
 /// A Python server, correct and then broken in one way at a time: every check
 /// catches a broken server, and each test names the check it proves.
 #[cfg(feature = "default")]
@@ -127,6 +201,12 @@ mod python_servers {
             python_server(),
             "{port}".into(),
             "{root}".into(),
+            "--threads".into(),
+            "{threads}".into(),
+            "--queue".into(),
+            "{queue}".into(),
+            "--keep-alive-timeout".into(),
+            "{keep_alive_timeout}".into(),
         ];
         if let Some(defect) = defect {
             command.extend(["--defect".to_owned(), defect.to_owned()]);
@@ -134,22 +214,102 @@ mod python_servers {
         Grader::command(command)
     }
 
-    /// Grades the Python server with `defect` at `stage`, and asserts that exactly
-    /// `failing` failed.
-    fn defect_fails(defect: &str, stage: Stage, failing: &[&str]) {
-        assert_fails_exactly(python(Some(defect)), stage, failing);
+    /// A deliberately broken server: the Python server with `defect`, and the
+    /// checks it must fail, and no others. The first is the check it is for;
+    /// most fail that one alone.
+    struct Broken {
+        defect: &'static str,
+        fails: &'static [&'static str],
     }
 
-    /// A Python server that does the work of stages 1 to 4 passes stage 4: the
-    /// grader grades a server in any language.
+    const fn broken(defect: &'static str, fails: &'static [&'static str]) -> Broken {
+        Broken { defect, fails }
+    }
+
+    /// Grades each broken server at `stage` and asserts that it fails exactly
+    /// its checks. Two gradings run at a time: a grading mostly waits (for a
+    /// server to start or stop, or for a time limit to pass), and one at a time
+    /// the suite would take minutes. Every mismatch is reported, not only the
+    /// first.
+    fn each_fails_exactly(stage: Stage, servers: &'static [Broken]) {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mismatches = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    while let Some(server) =
+                        servers.get(next.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+                    {
+                        let report = python(Some(server.defect))
+                            .stage(stage)
+                            .run()
+                            .expect("grading starts");
+                        let failed = report.failed_ids();
+                        let skipped = report.skipped_ids();
+                        if failed != server.fails || !skipped.is_empty() {
+                            mismatches.lock().unwrap().push(format!(
+                                "--defect {} should fail exactly {:?}; failed {failed:?}, skipped {skipped:?}\n{report}",
+                                server.defect, server.fails
+                            ));
+                        }
+                    }
+                });
+            }
+        });
+        let mismatches = mismatches.into_inner().unwrap();
+        assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
+    }
+
+    /// A Python server that does the work of every stage (a pool of workers
+    /// behind a `selectors` readiness loop) passes stage 6: the grader grades a
+    /// server in any language.
     #[test]
-    fn a_correct_python_server_passes_stage_4() {
-        let report = assert_fails_exactly(python(None), Stage::DaemonJoin, &[]);
+    fn a_correct_python_server_passes_stage_6() {
+        let report = assert_fails_exactly(python(None), Stage::KeepAlive, &[]);
         assert!(report.passed());
         assert!(
-            report.score_line().ends_with(": 15/15 checks passed"),
+            report.score_line().ends_with(": 25/25 checks passed"),
             "{}",
             report.score_line()
+        );
+    }
+
+    /// Without `{threads}`, `{queue}` and `{keep_alive_timeout}` in the command,
+    /// the checks that need them are skipped, each saying which placeholder
+    /// would let it run; the rest still run (the thread count against a looser
+    /// limit). A skipped check is not a pass.
+    #[test]
+    fn checks_that_need_a_placeholder_say_so() {
+        let command = ["python3", &python_server(), "{port}", "{root}"];
+        let report = Grader::command(command)
+            .stage(Stage::KeepAlive)
+            .run()
+            .unwrap();
+        assert_eq!(report.failed_ids(), Vec::<&str>::new(), "\n{report}");
+        assert_eq!(
+            report.skipped_ids(),
+            [
+                "overload-503",
+                "pool-keeps-its-workers",
+                "ctrl-c-with-busy-pool",
+                "idle-timeout"
+            ],
+            "\n{report}"
+        );
+        assert!(!report.passed());
+        let reason = |id| match report.verdict(id) {
+            Some(multithreaded_server::grade::Verdict::Skip(reason)) => reason.clone(),
+            _ => unreachable!(),
+        };
+        assert!(
+            reason("overload-503").contains("put {threads} and {queue} in the command"),
+            "{}",
+            reason("overload-503")
+        );
+        assert!(
+            reason("idle-timeout").contains("--keep-alive-timeout {keep_alive_timeout}"),
+            "{}",
+            reason("idle-timeout")
         );
     }
 
@@ -181,151 +341,142 @@ mod python_servers {
         );
     }
 
-    /// `text-files`: CRLF turned into LF by reading in text mode.
-    #[test]
-    fn text_files_catches_text_mode() {
-        defect_fails("text-mode", Stage::SingleThreaded, &["text-files"]);
-    }
+    /// Stage 1: the report's mistakes, one at a time.
+    const STAGE_1: &[Broken] = &[
+        // CRLF turned into LF by reading in text mode.
+        broken("text-mode", &["text-files"]),
+        // Binary files decoded as UTF-8 and mangled.
+        broken("binary-as-text", &["binary-files"]),
+        // The length of the text in characters, not bytes.
+        broken("length-in-characters", &["content-length"]),
+        // The report's `text/html` for everything.
+        broken("html-for-everything", &["content-type"]),
+        // Only the file name of the path is kept.
+        broken("flat-root", &["sub-folder"]),
+        // The report's `open(filename[1:])`, with `..` let through.
+        broken("leak", &["no-traversal"]),
+        // Exits after a malformed request.
+        broken("exit-on-bad-request", &["survives-bad-clients"]),
+    ];
 
-    /// `binary-files`: binary files decoded as UTF-8 and mangled.
-    #[test]
-    fn binary_files_catches_binary_read_as_text() {
-        defect_fails("binary-as-text", Stage::SingleThreaded, &["binary-files"]);
-    }
+    /// Stage 2: too few threads.
+    const STAGE_2: &[Broken] = &[
+        // One client at a time fails `idle-client`, and `reverse-order`, which
+        // needs the same and more.
+        broken("single-threaded", &["idle-client", "reverse-order"]),
+        // Two workers are enough for an idle client and one more, not for four
+        // open connections.
+        broken("pool-of-two", &["reverse-order"]),
+    ];
 
-    /// `content-length`: the length of the text in characters, not bytes.
-    #[test]
-    fn content_length_catches_a_length_in_characters() {
-        defect_fails(
-            "length-in-characters",
-            Stage::SingleThreaded,
-            &["content-length"],
-        );
-    }
+    /// Stage 3: errors without their answers.
+    const STAGE_3: &[Broken] = &[
+        // A 404 with a body of its own instead of `error.html`.
+        broken("no-404-page", &["not-found-page"]),
+        // A malformed request met with a silent close.
+        broken("no-400", &["bad-request"]),
+    ];
 
-    /// `content-type`: the report's `text/html` for everything.
-    #[test]
-    fn content_type_catches_html_for_everything() {
-        defect_fails(
-            "html-for-everything",
-            Stage::SingleThreaded,
-            &["content-type"],
-        );
-    }
-
-    /// `sub-folder`: a server that keeps only the file name of the path.
-    #[test]
-    fn sub_folder_catches_a_flat_root() {
-        defect_fails("flat-root", Stage::SingleThreaded, &["sub-folder"]);
-    }
-
-    /// `no-traversal`: the report's `open(filename[1:])`, with `..` let through.
-    #[test]
-    fn no_traversal_catches_a_leak() {
-        defect_fails("leak", Stage::SingleThreaded, &["no-traversal"]);
-    }
-
-    /// `survives-bad-clients`: a server that exits after a malformed request.
-    #[test]
-    fn survives_bad_clients_catches_an_exit_on_a_bad_request() {
-        defect_fails(
-            "exit-on-bad-request",
-            Stage::SingleThreaded,
-            &["survives-bad-clients"],
-        );
-    }
-
-    /// `idle-client` (and with it `reverse-order`, which needs the same thing and
-    /// more): a server that serves one client at a time.
-    #[test]
-    fn idle_client_catches_one_client_at_a_time() {
-        defect_fails(
-            "single-threaded",
-            Stage::ThreadPerClient,
-            &["idle-client", "reverse-order"],
-        );
-    }
-
-    /// `reverse-order`: two workers are enough for an idle client and one more,
-    /// not for four open connections.
-    #[test]
-    fn reverse_order_catches_a_pool_of_two() {
-        defect_fails("pool-of-two", Stage::ThreadPerClient, &["reverse-order"]);
-    }
-
-    /// `not-found-page`: a 404 with a body of its own instead of `error.html`.
-    #[test]
-    fn not_found_page_catches_a_404_without_the_page() {
-        defect_fails("no-404-page", Stage::NotFound, &["not-found-page"]);
-    }
-
-    /// `bad-request`: a malformed request met with a silent close.
-    #[test]
-    fn bad_request_catches_a_silent_close() {
-        defect_fails("no-400", Stage::NotFound, &["bad-request"]);
-    }
-
-    /// `ctrl-c-finishes-download`: exiting at once, daemon threads and all, as
-    /// the report's server did.
-    #[test]
-    fn ctrl_c_finishes_download_catches_no_join() {
-        defect_fails("no-join", Stage::DaemonJoin, &["ctrl-c-finishes-download"]);
-    }
-
-    /// `ctrl-c-exits-0`: a server that finishes its work, then lets the
-    /// `KeyboardInterrupt` escape and dies of the signal.
-    #[test]
-    fn ctrl_c_exits_0_catches_a_reraised_interrupt() {
-        defect_fails("reraise", Stage::DaemonJoin, &["ctrl-c-exits-0"]);
-    }
-
-    /// `idle-client-cannot-hold-shutdown`: a join with no time limit waits for a
-    /// client that will never speak.
-    #[test]
-    fn idle_client_cannot_hold_shutdown_catches_a_join_forever() {
-        defect_fails(
-            "join-forever",
-            Stage::DaemonJoin,
-            &["idle-client-cannot-hold-shutdown"],
-        );
-    }
-
-    /// A server that ignores Ctrl-C fails both checks that expect it to exit.
-    #[test]
-    fn ignoring_ctrl_c_fails_both_exit_checks() {
-        defect_fails(
+    /// Stage 4: Ctrl-C handled badly.
+    const STAGE_4: &[Broken] = &[
+        // Exits at once, daemon threads and all, as the report's server did.
+        broken("no-join", &["ctrl-c-finishes-download"]),
+        // Finishes its work, then lets `KeyboardInterrupt` escape and dies of
+        // the signal.
+        broken("reraise", &["ctrl-c-exits-0"]),
+        // A join with no time limit waits for a client that will never speak.
+        broken("join-forever", &["idle-client-cannot-hold-shutdown"]),
+        // Ignoring Ctrl-C fails both checks that expect an exit.
+        broken(
             "ignore-ctrl-c",
-            Stage::DaemonJoin,
             &["ctrl-c-exits-0", "idle-client-cannot-hold-shutdown"],
-        );
+        ),
+    ];
+
+    /// Stage 5: a pool that is no pool, or one that breaks.
+    const STAGE_5: &[Broken] = &[
+        // A thread for every client, up to `{threads}` + `{queue}` of them, then
+        // 503: bounded, but by the wrong number.
+        broken("thread-per-client-capped", &["threads-bounded"]),
+        // A queue with no limit: a client waits instead of being told to come
+        // back later.
+        broken("unbounded-queue", &["overload-503"]),
+        // A worker that dies with its job (here on a request line that is not
+        // UTF-8), as the Rust Book's pool does on a panic.
+        broken("worker-dies", &["pool-keeps-its-workers"]),
+        // A shutdown that serves the whole queue first, with no time limit, as
+        // a pool that queues its stop messages behind the jobs does.
+        broken("wait-for-queue", &["ctrl-c-with-busy-pool"]),
+    ];
+
+    /// Stage 6: keep-alive almost right.
+    const STAGE_6: &[Broken] = &[
+        // A limit on requests per connection (nginx has one), reached without
+        // saying `Connection: close`, so the client's next request is lost.
+        broken("closes-after-five", &["keep-alive"]),
+        // The bytes after the first request head thrown away.
+        broken("drops-pipelined", &["pipelining"]),
+        // A connection kept open after `Connection: close`.
+        broken("ignores-connection-close", &["connection-close"]),
+        // HTTP/1.0 treated as HTTP/1.1, kept open by default.
+        broken("http10-kept-open", &["http-1.0"]),
+        // Idle connections that are never closed.
+        broken("no-idle-timeout", &["idle-timeout"]),
+        // Keep-alive right on the wire, but every connection holds a worker
+        // while it waits, so the pool runs out.
+        broken("worker-per-connection", &["many-idle-connections"]),
+    ];
+
+    #[test]
+    fn each_stage_1_check_catches_its_broken_server() {
+        each_fails_exactly(Stage::SingleThreaded, STAGE_1);
     }
 
-    /// Every check is caught by at least one test above (this list is checked
-    /// against the grader's, so a new check needs a broken server too).
+    #[test]
+    fn each_stage_2_check_catches_its_broken_server() {
+        each_fails_exactly(Stage::ThreadPerClient, STAGE_2);
+    }
+
+    #[test]
+    fn each_stage_3_check_catches_its_broken_server() {
+        each_fails_exactly(Stage::NotFound, STAGE_3);
+    }
+
+    #[test]
+    fn each_stage_4_check_catches_its_broken_server() {
+        each_fails_exactly(Stage::DaemonJoin, STAGE_4);
+    }
+
+    #[test]
+    fn each_stage_5_check_catches_its_broken_server() {
+        each_fails_exactly(Stage::ThreadPool, STAGE_5);
+    }
+
+    #[test]
+    fn each_stage_6_check_catches_its_broken_server() {
+        each_fails_exactly(Stage::KeepAlive, STAGE_6);
+    }
+
+    /// Every check has a broken server for it in the tables above (`connects`:
+    /// in its own test), so a new check needs one too, or this fails. Each
+    /// fails its check alone, but for `idle-client`: a server that makes one
+    /// silent client hold up another cannot answer four connections in reverse
+    /// order either.
     #[test]
     fn every_check_has_a_broken_server_that_fails_it() {
-        let caught = [
-            "connects",
-            "text-files",
-            "binary-files",
-            "content-length",
-            "content-type",
-            "sub-folder",
-            "no-traversal",
-            "survives-bad-clients",
-            "idle-client",
-            "reverse-order",
-            "not-found-page",
-            "bad-request",
-            "ctrl-c-finishes-download",
-            "ctrl-c-exits-0",
-            "idle-client-cannot-hold-shutdown",
-        ];
-        let ids: Vec<&str> = CHECKS.iter().map(|check| check.id).collect();
-        for id in &ids {
+        let tables = [STAGE_1, STAGE_2, STAGE_3, STAGE_4, STAGE_5, STAGE_6];
+        let servers = || tables.iter().flat_map(|table| table.iter());
+        for check in CHECKS.iter().filter(|check| check.id != "connects") {
+            let Some(server) = servers().find(|server| server.fails[0] == check.id) else {
+                panic!("no broken server is shown to fail `{}`", check.id);
+            };
+            let alone = server.fails.len() == 1;
             assert!(
-                caught.contains(id),
-                "no broken server is shown to fail `{id}`"
+                alone || check.id == "idle-client",
+                "`{}` fails {:?}, not `{}` alone",
+                server.defect,
+                server.fails,
+                check.id
             );
         }
     }
@@ -438,16 +589,28 @@ mod subcommand {
     }
 
     /// A server already running is graded with `--addr` and `--root`; the checks
-    /// that need to send it Ctrl-C are skipped, with the reason, and a skipped
-    /// check keeps the exit status from being 0.
+    /// that need to start it themselves (to send it Ctrl-C, to count its
+    /// threads) are skipped, with the reason, and a skipped check keeps the exit
+    /// status from being 0. Its pool's settings are given to `grade`; without
+    /// them, the checks that need them say so.
     #[test]
-    fn a_running_server_is_graded_without_the_signal_checks() {
+    fn a_running_server_is_graded_without_the_checks_that_start_it() {
         use std::io::{BufRead, BufReader};
         let dir = std::env::temp_dir().join(format!("grading-addr-{}", std::process::id()));
         let root = dir.join("served");
         std::fs::create_dir_all(&root).unwrap();
+        let settings = [
+            "--threads",
+            "4",
+            "--queue",
+            "16",
+            "--keep-alive-timeout",
+            "2",
+        ];
         let mut server = Command::new(BIN)
-            .args(["--stage", "4", "--port", "0", "--quiet", "--root"])
+            .args(["--stage", "6", "--port", "0", "--quiet"])
+            .args(settings)
+            .arg("--root")
             .arg(&root)
             .stdout(Stdio::piped())
             .spawn()
@@ -465,24 +628,36 @@ mod subcommand {
             .unwrap()
             .to_owned();
         let root_arg = root.to_string_lossy().into_owned();
+        let running = ["--addr", &addr, "--root", &root_arg];
 
-        let stage_3 = grade(&["--stage", "3", "--addr", &addr, "--root", &root_arg]);
-        let stage_4 = grade(&["--stage", "4", "--addr", &addr, "--root", &root_arg]);
+        let stage_3 = grade(&[&["--stage", "3"][..], &running].concat());
+        let stage_6 = grade(&[&["--stage", "6"][..], &running, &settings].concat());
+        let unsaid = grade(&[&["--stage", "5"][..], &running].concat());
         let leftovers = std::fs::read_dir(&root).unwrap().count();
         let _ = server.kill();
         let _ = server.wait();
         let _ = std::fs::remove_dir_all(&dir);
 
         assert_eq!(stage_3.status.code(), Some(0), "{}", stdout(&stage_3));
-        assert_eq!(stage_4.status.code(), Some(1), "{}", stdout(&stage_4));
-        let text = stdout(&stage_4);
+        assert_eq!(stage_6.status.code(), Some(1), "{}", stdout(&stage_6));
+        let text = stdout(&stage_6);
         assert!(
-            text.ends_with("\nstage 4 (daemon-join): 12/15 checks passed, 3 skipped\n"),
+            text.ends_with("\nstage 6 (keep-alive): 19/25 checks passed, 6 skipped\n"),
             "{text}"
         );
-        assert_eq!(
-            text.matches("skipped: it sends the server Ctrl-C").count(),
-            3,
+        for (reason, count) in [
+            (
+                "skipped: it sends the server Ctrl-C, so it must start the server itself",
+                4,
+            ),
+            ("skipped: it counts the server's threads", 1),
+            ("skipped: it sets out to break the server's workers", 1),
+        ] {
+            assert_eq!(text.matches(reason).count(), count, "{reason}\n{text}");
+        }
+        let text = stdout(&unsaid);
+        assert!(
+            text.contains("skipped: it needs the number of workers and the queue's size of the running server: give --threads N and --queue N to `grade`"),
             "{text}"
         );
         assert_eq!(leftovers, 0, "the grader removes the files it wrote");

@@ -8,7 +8,7 @@
 # folders and timings are those of the run that made it.
 #
 # Needs python3 (the Python submission is the course's test server,
-# tests/broken/server.py). Takes about half a minute.
+# tests/broken/server.py). Takes about a minute.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO"
@@ -44,20 +44,28 @@ cp tests/broken/server.py "$submission/server.py"
     >"$OUT/python-fail.txt"
   shown "multithreaded-server grade --stage 1 --json -- python3 server.py {port} {root} --defect length-in-characters" \
     >"$OUT/python-json.txt"
+  # Stage 6 without the placeholders the pool checks need: skipped, saying why.
+  shown "multithreaded-server grade --stage 6 -- python3 server.py {port} {root}" >"$OUT/placeholders.txt"
+  # With them, and a server whose idle connections each hold a worker.
+  shown "multithreaded-server grade --stage 6 -- python3 server.py {port} {root} --threads {threads} --queue {queue} --keep-alive-timeout {keep_alive_timeout} --defect worker-per-connection" \
+    >"$OUT/python-stage-6.txt"
 )
 
 # A Rust submission: exercise 4 as it is handed out, before its TODOs are done.
 shown "multithreaded-server grade --stage 4 -- cargo run -q -p ex04-daemon-join -- --port {port} --root {root}" \
   >"$OUT/rust-exercise.txt"
 
-# A server that is already running, serving an empty folder.
+# A server that is already running, serving an empty folder, with its pool's
+# settings given to the grader.
 site=$(mktemp -d)
 trap 'rm -rf "$submission" "$site"; kill "$server" 2>/dev/null || true' EXIT
 log=$(mktemp)
-multithreaded-server --stage 4 --port 0 --root "$site" --quiet >"$log" &
+settings="--threads 4 --queue 16 --keep-alive-timeout 2"
+# shellcheck disable=SC2086 # $settings is several arguments
+multithreaded-server --stage 6 --port 0 --root "$site" --quiet $settings >"$log" &
 server=$!
 until grep -q '^Listening on' "$log"; do sleep 0.05; done
 addr=$(sed -n 's|^Listening on http://\([^/]*\)/.*|\1|p' "$log")
-shown "multithreaded-server grade --stage 4 --addr $addr --root $site" >"$OUT/running.txt"
+shown "multithreaded-server grade --stage 6 --addr $addr --root $site $settings" >"$OUT/running.txt"
 kill "$server"
 rm -f "$log"

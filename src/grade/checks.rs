@@ -13,6 +13,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod keep_alive;
+mod thread_pool;
+
 use super::client::{self, Exchange, Reply};
 use super::fixture::{self, Fixture};
 use super::server::{Instance, describe_exit};
@@ -28,9 +31,44 @@ pub enum Mode {
     /// May bring a broken server down, so it runs on its own, after all the
     /// checks above; the risky checks of later stages run first.
     Risky,
-    /// Sends the server signals, so it gets a server of its own, started from
-    /// the command. Skipped when grading a server that is already running.
-    OwnServer,
+    /// Gets a server of its own, started from the command, because it sends
+    /// the server signals or sets out to break it (the text says which, for
+    /// the report). Skipped when grading a server that is already running.
+    OwnServer(&'static str),
+}
+
+/// Sends the server Ctrl-C: the reason of most [`Mode::OwnServer`] checks.
+const SENDS_CTRL_C: &str = "it sends the server Ctrl-C";
+
+/// What a check must know about the server, or be able to do to it, beyond
+/// sending it requests. A check whose needs are not met is skipped, and the
+/// report says what would meet them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// How many workers the server runs: `{threads}` in the command.
+    Threads,
+    /// How many connections may wait for a worker: `{queue}` in the command.
+    Queue,
+    /// How long an idle kept-alive connection stays open:
+    /// `{keep_alive_timeout}` in the command. The check's time limit grows by it.
+    KeepAliveTimeout,
+    /// The server's threads, counted in `/proc` (Linux, and a server the grader
+    /// started itself).
+    ThreadCount,
+    /// The big file in the site, for downloads that take a while.
+    BigFile,
+}
+
+/// What the grader knows of the server's settings. In command mode these are
+/// the values it put in the command for `{threads}`, `{queue}` and
+/// `{keep_alive_timeout}` (a value is known only if its placeholder is there);
+/// with `--addr`, what the instructor said the running server uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub threads: Option<usize>,
+    pub queue: Option<usize>,
+    /// In whole seconds, as the command receives it.
+    pub keep_alive_timeout: Option<u64>,
 }
 
 /// One behaviour a stage must have.
@@ -44,6 +82,8 @@ pub struct Check {
     pub title: &'static str,
     pub limit: Duration,
     pub mode: Mode,
+    /// What it must know or do beyond sending requests; see [`Need`].
+    pub needs: &'static [Need],
     /// What to look at when it fails.
     pub hint: &'static str,
     pub run: fn(&Probe) -> Result<(), Failure>,
@@ -100,8 +140,11 @@ pub struct Probe {
     pub deadline: Instant,
     /// For [`Mode::OwnServer`] checks: the server, to signal and watch.
     pub server: Option<Arc<Instance>>,
-    /// For [`Mode::Risky`] checks in command mode: the server, to see it is alive.
+    /// For the other checks in command mode: the server, to see it is alive.
     pub watched: Option<Arc<Instance>>,
+    /// What the grader knows of the server's settings. The runner skips a
+    /// check whose [`Need`]s are not known, so a check may count on them.
+    pub settings: Settings,
 }
 
 impl Probe {
@@ -127,6 +170,38 @@ impl Probe {
     /// `within` from now, but never past the check's deadline.
     pub fn within(&self, within: Duration) -> Instant {
         self.deadline.min(Instant::now() + within)
+    }
+
+    /// The number of workers (`{threads}`), for a check that needs it.
+    fn threads(&self) -> usize {
+        self.settings
+            .threads
+            .expect("the runner skips checks whose needs are unknown")
+    }
+
+    /// The queue's size (`{queue}`), for a check that needs it.
+    fn queue(&self) -> usize {
+        self.settings
+            .queue
+            .expect("the runner skips checks whose needs are unknown")
+    }
+
+    /// The keep-alive timeout (`{keep_alive_timeout}`), for a check that needs it.
+    fn keep_alive_timeout(&self) -> Duration {
+        Duration::from_secs(
+            self.settings
+                .keep_alive_timeout
+                .expect("the runner skips checks whose needs are unknown"),
+        )
+    }
+
+    /// How many threads the server has now, all its processes together, if
+    /// the grader started it and can count them.
+    fn thread_count(&self) -> Option<usize> {
+        self.server
+            .as_deref()
+            .or(self.watched.as_deref())?
+            .threads()
     }
 
     fn server(&self) -> &Instance {
@@ -164,6 +239,7 @@ pub static CHECKS: &[Check] = &[
         title: "accepts connections on the port it was given",
         limit: Duration::from_secs(10),
         mode: Mode::Shared,
+        needs: &[],
         hint: "Listen on 127.0.0.1 at the port given on the command line, and call accept in a loop.",
         run: connects,
     },
@@ -173,6 +249,7 @@ pub static CHECKS: &[Check] = &[
         title: "text files come back with 200, byte for byte",
         limit: Duration::from_secs(15),
         mode: Mode::Shared,
+        needs: &[],
         hint: "Send the file's bytes exactly as they are on disk: read it as bytes, not as text, which can change line ends.",
         run: text_files,
     },
@@ -182,6 +259,7 @@ pub static CHECKS: &[Check] = &[
         title: "binary files (PNG, arbitrary bytes) come back with 200, byte for byte",
         limit: Duration::from_secs(15),
         mode: Mode::Shared,
+        needs: &[],
         hint: "Read files in binary mode and send the bytes unchanged; decoding them as text mangles anything that is not text.",
         run: binary_files,
     },
@@ -191,6 +269,7 @@ pub static CHECKS: &[Check] = &[
         title: "Content-Length is the number of bytes in the body",
         limit: Duration::from_secs(15),
         mode: Mode::Shared,
+        needs: &[],
         hint: "Content-Length counts bytes, not characters: take the length of the encoded body, after any conversion.",
         run: content_length,
     },
@@ -200,6 +279,7 @@ pub static CHECKS: &[Check] = &[
         title: "Content-Type matches the file: text/html, text/css, image/png",
         limit: Duration::from_secs(15),
         mode: Mode::Shared,
+        needs: &[],
         hint: "Choose Content-Type from the file's extension; text/html for everything makes browsers refuse stylesheets and images.",
         run: content_type,
     },
@@ -209,6 +289,7 @@ pub static CHECKS: &[Check] = &[
         title: "files in sub-folders are served",
         limit: Duration::from_secs(15),
         mode: Mode::Shared,
+        needs: &[],
         hint: "Map the whole path under the root, folders included, not just the file's name.",
         run: sub_folder,
     },
@@ -218,6 +299,7 @@ pub static CHECKS: &[Check] = &[
         title: "no request reads a file outside the root (.., encoded .., absolute paths)",
         limit: Duration::from_secs(30),
         mode: Mode::Shared,
+        needs: &[],
         hint: "Refuse any path with a `..` segment after decoding, and any absolute path; or resolve the path and check it is still under the root.",
         run: no_traversal,
     },
@@ -227,6 +309,7 @@ pub static CHECKS: &[Check] = &[
         title: "still serves after clients that hang up, send half a request, or send garbage",
         limit: Duration::from_secs(30),
         mode: Mode::Risky,
+        needs: &[],
         hint: "Handle every error of one connection inside its handler (log it, close that connection) so it never ends the accept loop or the process.",
         run: survives_bad_clients,
     },
@@ -237,6 +320,7 @@ pub static CHECKS: &[Check] = &[
         title: "a connected, silent client does not hold up another client",
         limit: Duration::from_secs(15),
         mode: Mode::Alone,
+        needs: &[],
         hint: "Serve each connection on its own thread, so the accept loop goes straight back to accept instead of waiting for a client to speak.",
         run: idle_client,
     },
@@ -246,6 +330,7 @@ pub static CHECKS: &[Check] = &[
         title: "four open connections are answered in the reverse order of opening",
         limit: Duration::from_secs(15),
         mode: Mode::Alone,
+        needs: &[],
         hint: "Each open connection needs a thread of its own, or a free worker: a small, fixed set of workers is held by the first, silent connections while the last one is asking.",
         run: reverse_order,
     },
@@ -257,6 +342,7 @@ pub static CHECKS: &[Check] = &[
         title: "a missing file gets 404 with the site's error.html",
         limit: Duration::from_secs(15),
         mode: Mode::Shared,
+        needs: &[],
         hint: "When the file does not exist, answer 404 Not Found with the root's error.html as the body.",
         run: not_found_page,
     },
@@ -267,6 +353,7 @@ pub static CHECKS: &[Check] = &[
         title: "a malformed request gets 400 Bad Request",
         limit: Duration::from_secs(15),
         mode: Mode::Risky,
+        needs: &[],
         hint: "If the request line is not `METHOD /path HTTP/1.x`, answer 400 Bad Request instead of closing or crashing.",
         run: bad_request,
     },
@@ -276,7 +363,8 @@ pub static CHECKS: &[Check] = &[
         stage: Stage::DaemonJoin,
         title: "Ctrl-C during a download lets the download finish",
         limit: Duration::from_secs(40),
-        mode: Mode::OwnServer,
+        mode: Mode::OwnServer(SENDS_CTRL_C),
+        needs: &[Need::BigFile],
         hint: "On Ctrl-C, stop accepting but do not exit yet: wait for the threads still sending (join them), then exit.",
         run: ctrl_c_finishes_download,
     },
@@ -285,7 +373,8 @@ pub static CHECKS: &[Check] = &[
         stage: Stage::DaemonJoin,
         title: "after Ctrl-C the server exits with status 0, within 10 s",
         limit: Duration::from_secs(20),
-        mode: Mode::OwnServer,
+        mode: Mode::OwnServer(SENDS_CTRL_C),
+        needs: &[],
         hint: "Catch Ctrl-C (SIGINT), finish cleanly and return from main: an uncaught signal or a re-raised exception is not a clean exit.",
         run: ctrl_c_exits_0,
     },
@@ -294,9 +383,112 @@ pub static CHECKS: &[Check] = &[
         stage: Stage::DaemonJoin,
         title: "a silent client cannot keep the server from exiting after Ctrl-C",
         limit: Duration::from_secs(20),
-        mode: Mode::OwnServer,
+        mode: Mode::OwnServer(SENDS_CTRL_C),
+        needs: &[],
         hint: "Wait for busy clients with a time limit (or give client sockets a read timeout): a join without a limit waits for the idle client forever.",
         run: idle_client_cannot_hold_shutdown,
+    },
+    // -- Stage 5: a fixed pool of workers and a bounded queue.
+    Check {
+        id: "threads-bounded",
+        stage: Stage::ThreadPool,
+        title: "200 slow clients at once do not make 200 threads",
+        limit: Duration::from_secs(40),
+        mode: Mode::Alone,
+        needs: &[Need::ThreadCount],
+        hint: "Start a fixed number of workers ({threads}) once, and hand them connections through a queue, instead of starting a thread for every client.",
+        run: thread_pool::threads_bounded,
+    },
+    Check {
+        id: "overload-503",
+        stage: Stage::ThreadPool,
+        title: "with every worker busy and the queue full, a new client gets 503 with Retry-After at once; once they leave, it serves again",
+        limit: Duration::from_secs(30),
+        mode: Mode::Alone,
+        needs: &[Need::Threads, Need::Queue, Need::BigFile],
+        hint: "Give the queue a size ({queue}); when a connection finds it full, answer `503 Service Unavailable` with `Retry-After` and close, without waiting for a worker.",
+        run: thread_pool::overload_503,
+    },
+    Check {
+        id: "pool-keeps-its-workers",
+        stage: Stage::ThreadPool,
+        title: "after clients that reset mid-request or mid-download, or send bytes that are not UTF-8, every worker still serves",
+        limit: Duration::from_secs(40),
+        mode: Mode::OwnServer("it sets out to break the server's workers"),
+        needs: &[Need::Threads, Need::BigFile],
+        hint: "A worker must outlive any one connection: handle every error of a job inside the job (in Rust, catch a panic with `std::panic::catch_unwind`), and go back to the queue for the next one.",
+        run: thread_pool::pool_keeps_its_workers,
+    },
+    Check {
+        id: "ctrl-c-with-busy-pool",
+        stage: Stage::ThreadPool,
+        title: "Ctrl-C with every worker busy and the queue full: the downloads finish, and it exits 0 within 10 s",
+        limit: Duration::from_secs(40),
+        mode: Mode::OwnServer(SENDS_CTRL_C),
+        needs: &[Need::Threads, Need::Queue, Need::BigFile],
+        hint: "On Ctrl-C, let the workers finish the responses under way, but do not wait without a limit for everything still queued: close the waiting connections, or give up after a few seconds.",
+        run: thread_pool::ctrl_c_with_busy_pool,
+    },
+    // -- Stage 6: keep-alive, and idle connections that cost no worker.
+    Check {
+        id: "keep-alive",
+        stage: Stage::KeepAlive,
+        title: "two, then ten requests on one connection are each answered in full, without Connection: close",
+        limit: Duration::from_secs(20),
+        mode: Mode::Shared,
+        needs: &[],
+        hint: "After a response, read the next request from the same connection, unless the client asked to close. Every response needs a Content-Length, so the client knows where it ends.",
+        run: keep_alive::keep_alive,
+    },
+    Check {
+        id: "pipelining",
+        stage: Stage::KeepAlive,
+        title: "requests sent together in one write are answered in order, byte for byte",
+        limit: Duration::from_secs(20),
+        mode: Mode::Shared,
+        needs: &[],
+        hint: "One read may bring more than one request: keep the bytes after the first request's head, and answer the next request from them before reading again.",
+        run: keep_alive::pipelining,
+    },
+    Check {
+        id: "connection-close",
+        stage: Stage::KeepAlive,
+        title: "a request with Connection: close gets Connection: close, and the connection closes",
+        limit: Duration::from_secs(20),
+        mode: Mode::Shared,
+        needs: &[],
+        hint: "If the request says `Connection: close`, send `Connection: close` in the response and close the connection after it.",
+        run: keep_alive::connection_close,
+    },
+    Check {
+        id: "http-1.0",
+        stage: Stage::KeepAlive,
+        title: "HTTP/1.0 closes after the response, unless it asks for keep-alive; then it stays open and says so",
+        limit: Duration::from_secs(20),
+        mode: Mode::Shared,
+        needs: &[],
+        hint: "HTTP/1.0 closes by default: keep it open only if the request says `Connection: keep-alive`, and then say `Connection: keep-alive` in the response too.",
+        run: keep_alive::http_10,
+    },
+    Check {
+        id: "idle-timeout",
+        stage: Stage::KeepAlive,
+        title: "a kept-alive connection that stays idle is closed after the keep-alive timeout",
+        limit: Duration::from_secs(20),
+        mode: Mode::Shared,
+        needs: &[Need::KeepAliveTimeout],
+        hint: "Give each idle connection a deadline ({keep_alive_timeout} after its last response) and close it when the deadline passes.",
+        run: keep_alive::idle_timeout,
+    },
+    Check {
+        id: "many-idle-connections",
+        stage: Stage::KeepAlive,
+        title: "with 300 idle connections open, a new client is served, and (command mode) the threads stay near the workers",
+        limit: Duration::from_secs(60),
+        mode: Mode::Alone,
+        needs: &[],
+        hint: "Idle connections must not hold a worker or a thread: keep them in a readiness loop (epoll, through mio or polling) and give a connection to a worker only when a whole request head has arrived.",
+        run: keep_alive::many_idle_connections,
     },
 ];
 
@@ -819,15 +1011,10 @@ mod tests {
 
     #[test]
     fn every_stage_adds_checks_to_the_one_before() {
-        let counts: Vec<usize> = [
-            Stage::SingleThreaded,
-            Stage::ThreadPerClient,
-            Stage::NotFound,
-            Stage::DaemonJoin,
-        ]
-        .into_iter()
-        .map(|stage| up_to(stage).count())
-        .collect();
+        let counts: Vec<usize> = Stage::ALL
+            .into_iter()
+            .map(|stage| up_to(stage).count())
+            .collect();
         assert!(
             counts.windows(2).all(|pair| pair[0] < pair[1]),
             "{counts:?}"

@@ -5,7 +5,8 @@
 //! server closes the connection, which every stage does after answering a
 //! request that says `Connection: close`. A server that keeps the connection
 //! open anyway is read up to its `Content-Length`, plus a short wait for the
-//! close, so that a keep-alive server is graded too rather than timed out.
+//! close (none if it says `Connection: keep-alive`), so that a keep-alive
+//! server is graded too rather than timed out.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -22,6 +23,9 @@ pub enum End {
     Closed,
     /// A whole response arrived and the connection stayed open.
     LeftOpen,
+    /// A whole response arrived, and reading stopped there, on a connection
+    /// meant to carry more (see [`read_one`]).
+    Complete,
     /// The deadline passed with the connection still open.
     TimedOut,
     /// The server reset the connection.
@@ -143,14 +147,20 @@ pub fn exchange_on(stream: &mut TcpStream, request: &[u8], deadline: Instant) ->
 pub fn read_response(stream: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
     let mut bytes = Vec::new();
     let mut chunk = vec![0; 64 * 1024];
+    // Set once, when the response is complete: the wait for a close is
+    // counted from then, however many reads it takes.
+    let mut grace_ends = None;
     loop {
-        let complete = is_complete(&bytes);
-        let until = if complete {
-            deadline.min(Instant::now() + GRACE_AFTER_RESPONSE)
-        } else {
-            deadline
-        };
-        let Some(left) = time_left(until) else {
+        if grace_ends.is_none() && is_complete(&bytes) {
+            // A server that says it keeps the connection open is taken at its
+            // word: no close is coming.
+            if parse_reply(&bytes).is_some_and(|reply| says_connection(&reply, "keep-alive")) {
+                return (bytes, End::LeftOpen);
+            }
+            grace_ends = Some(deadline.min(Instant::now() + GRACE_AFTER_RESPONSE));
+        }
+        let complete = grace_ends.is_some();
+        let Some(left) = time_left(grace_ends.unwrap_or(deadline)) else {
             let end = if complete {
                 End::LeftOpen
             } else {
@@ -159,18 +169,125 @@ pub fn read_response(stream: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End
             return (bytes, end);
         };
         let _ = stream.set_read_timeout(Some(left));
-        match stream.read(&mut chunk) {
+        match read_chunk(stream, &mut chunk) {
             Ok(0) => return (bytes, End::Closed),
             Ok(n) => bytes.extend_from_slice(&chunk[..n]),
-            Err(error) => match error.kind() {
-                ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut => {}
-                ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
-                    return (bytes, End::Reset);
-                }
-                _ => return (bytes, End::Failed(error.to_string())),
-            },
+            Err(None) => {}
+            Err(Some(end)) => return (bytes, end),
         }
     }
+}
+
+/// Sends `request` on a connection that may carry more than one, and reads
+/// exactly one response (see [`read_one`]).
+pub fn exchange_one(
+    stream: &mut TcpStream,
+    pending: &mut Vec<u8>,
+    request: &[u8],
+    deadline: Instant,
+) -> Exchange {
+    let started = Instant::now();
+    let _ = stream.write_all(request);
+    let (received, end) = read_one(stream, pending, deadline);
+    Exchange {
+        sent: request.to_vec(),
+        received,
+        end,
+        took: started.elapsed(),
+    }
+}
+
+/// Reads one response, and no more, from a connection that may carry several:
+/// up to the end of its body, by its `Content-Length`. Bytes read beyond it are
+/// left in `pending` for the next call. Ends with [`End::Complete`] once a
+/// whole response is in; a response without `Content-Length` has no end but
+/// the connection's.
+pub fn read_one(
+    stream: &mut TcpStream,
+    pending: &mut Vec<u8>,
+    deadline: Instant,
+) -> (Vec<u8>, End) {
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        if let Some(len) = response_len(pending).filter(|len| pending.len() >= *len) {
+            let rest = pending.split_off(len);
+            return (std::mem::replace(pending, rest), End::Complete);
+        }
+        let Some(left) = time_left(deadline) else {
+            return (std::mem::take(pending), End::TimedOut);
+        };
+        let _ = stream.set_read_timeout(Some(left));
+        match read_chunk(stream, &mut chunk) {
+            Ok(0) => return (std::mem::take(pending), End::Closed),
+            Ok(n) => pending.extend_from_slice(&chunk[..n]),
+            Err(None) => {}
+            Err(Some(end)) => return (std::mem::take(pending), end),
+        }
+    }
+}
+
+/// Waits until the server closes the connection, or sends something, or
+/// `deadline` passes. Returns what arrived (with `pending` first) and how the
+/// wait ended: [`End::Closed`] or [`End::Reset`] for a close; [`End::LeftOpen`]
+/// if bytes arrived and the connection is still open.
+pub fn wait_for_close(
+    stream: &mut TcpStream,
+    pending: &mut Vec<u8>,
+    deadline: Instant,
+) -> (Vec<u8>, End) {
+    let mut received = std::mem::take(pending);
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        let Some(left) = time_left(deadline) else {
+            let end = if received.is_empty() {
+                End::TimedOut
+            } else {
+                End::LeftOpen
+            };
+            return (received, end);
+        };
+        let _ = stream.set_read_timeout(Some(left));
+        match read_chunk(stream, &mut chunk) {
+            Ok(0) => return (received, End::Closed),
+            Ok(n) => {
+                received.extend_from_slice(&chunk[..n]);
+                // Anything complete is worth reporting at once.
+                if response_len(&received).is_some_and(|len| received.len() >= len) {
+                    return (received, End::LeftOpen);
+                }
+            }
+            Err(None) => {}
+            Err(Some(end)) => return (received, end),
+        }
+    }
+}
+
+/// Closes the connection with a reset (RST) rather than a normal close, as a
+/// client that crashes or gives up does: the server's next read or write on it
+/// fails.
+pub fn reset(stream: TcpStream) {
+    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    drop(stream);
+}
+
+/// Whether the response's `Connection` header holds `option` (`close`,
+/// `keep-alive`), in any case, in any of its comma-separated parts.
+pub fn says_connection(reply: &Reply, option: &str) -> bool {
+    reply
+        .headers_named("Connection")
+        .flat_map(|value| value.split(','))
+        .any(|part| part.trim().eq_ignore_ascii_case(option))
+}
+
+/// One read with the stream's read timeout: `Ok(n)` bytes (0 when the server
+/// has closed), `Err(None)` when it is worth reading again (the timeout passed,
+/// or a signal came), `Err(Some(end))` when the connection has ended so.
+fn read_chunk(stream: &mut TcpStream, chunk: &mut [u8]) -> Result<usize, Option<End>> {
+    stream.read(chunk).map_err(|error| match error.kind() {
+        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut => None,
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => Some(End::Reset),
+        _ => Some(End::Failed(error.to_string())),
+    })
 }
 
 /// Whether the connection is still open: nothing to read yet, and no close.
@@ -191,13 +308,16 @@ pub fn is_open(stream: &TcpStream) -> bool {
 
 /// Whether `bytes` hold a head and as many body bytes as its `Content-Length`.
 fn is_complete(bytes: &[u8]) -> bool {
-    let Some(reply) = parse_reply(bytes) else {
-        return false;
-    };
-    reply
-        .header("Content-Length")
-        .and_then(|len| len.parse::<usize>().ok())
-        .is_some_and(|len| reply.body.len() >= len)
+    response_len(bytes).is_some_and(|len| bytes.len() >= len)
+}
+
+/// How long the response at the start of `bytes` is, head and body, if its
+/// head has arrived and says (by `Content-Length`).
+fn response_len(bytes: &[u8]) -> Option<usize> {
+    let head_end = find(bytes, b"\r\n\r\n")? + 4;
+    let reply = parse_reply(&bytes[..head_end])?;
+    let body = reply.header("Content-Length")?.parse::<usize>().ok()?;
+    Some(head_end + body)
 }
 
 /// The time until `deadline`, or `None` once it has passed.
@@ -233,7 +353,7 @@ impl Exchange {
                 End::Closed => {
                     "nothing: the server closed the connection without a response".to_owned()
                 }
-                End::LeftOpen | End::TimedOut => {
+                End::LeftOpen | End::Complete | End::TimedOut => {
                     format!("nothing within {seconds:.1} s; the connection was still open")
                 }
                 End::Reset => "nothing: the server reset the connection".to_owned(),
@@ -244,6 +364,7 @@ impl Exchange {
         let end = match &self.end {
             End::Closed => "then the server closed the connection".to_owned(),
             End::LeftOpen => "and the connection stayed open".to_owned(),
+            End::Complete => return describe_bytes(&self.received),
             End::TimedOut => {
                 format!("then nothing more until {seconds:.1} s; the connection was still open")
             }
@@ -341,6 +462,47 @@ mod tests {
         assert_eq!(reply.body, b"abc");
         assert!(parse_reply(b"<html>hello</html>\r\n\r\n").is_none());
         assert!(parse_reply(b"HTTP/1.1 200 OK\r\n").is_none());
+    }
+
+    #[test]
+    fn one_response_is_read_and_the_next_left_pending() {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        server
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nabHTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nz")
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut pending = Vec::new();
+        let (first, end) = read_one(&mut client, &mut pending, deadline);
+        assert_eq!(end, End::Complete);
+        assert_eq!(parse_reply(&first).unwrap().body, b"ab");
+        let (second, _) = read_one(&mut client, &mut pending, deadline);
+        assert_eq!(parse_reply(&second).unwrap().status, 404);
+        assert!(pending.is_empty());
+        drop(server);
+        let (rest, end) = wait_for_close(&mut client, &mut pending, deadline);
+        assert_eq!((rest.len(), end), (0, End::Closed));
+    }
+
+    #[test]
+    fn a_response_left_open_is_waited_on_briefly() {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        server
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab")
+            .unwrap();
+        let started = Instant::now();
+        let (bytes, end) = read_response(&mut client, started + Duration::from_secs(60));
+        assert_eq!(end, End::LeftOpen);
+        assert_eq!(parse_reply(&bytes).unwrap().body, b"ab");
+        // The grace is counted from the end of the response, once: not a
+        // minute, which is the deadline.
+        assert!(started.elapsed() < Duration::from_secs(30));
+        drop(server);
     }
 
     #[test]

@@ -10,8 +10,8 @@
 //! |---|---|
 //! | [`fixture`] | write a fresh site with random contents, and a sentinel beside it |
 //! | [`client`] | send raw bytes, read with a deadline, describe what came back |
-//! | [`checks`] | the checks, each with its stage, time limit and hint |
-//! | [`server`] | start the server in its own process group, signal it, stop it |
+//! | [`checks`] | the checks, each with its stage, time limit, needs and hint |
+//! | [`server`] | start the server in its own process group, signal it, count its threads, stop it |
 //! | [`report`] | the coloured checklist and the JSON object |
 //!
 //! ```no_run
@@ -41,7 +41,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub use checks::{CHECKS, Check, Failure, Mode};
+pub use checks::{CHECKS, Check, Failure, Mode, Need, Settings};
 pub use fixture::{Fixture, FixtureError};
 pub use report::{CheckResult, Report, Verdict};
 pub use server::{Instance, StartError};
@@ -57,10 +57,23 @@ const GRACE: Duration = Duration::from_secs(2);
 /// Generous, because the first `cargo run` of a submission compiles it.
 pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// What the grader puts in the command for `{threads}`: few workers, so that a
+/// few slow clients keep them all busy. (Four is the fewest with which stage
+/// 2's `reverse-order` check can pass: four connections open at once.)
+pub const DEFAULT_THREADS: usize = 4;
+/// What the grader puts in the command for `{queue}`: enough for the short
+/// checks that run at the same time, so that only the checks that fill the
+/// queue on purpose meet a full one.
+pub const DEFAULT_QUEUE: usize = 16;
+/// What the grader puts in the command for `{keep_alive_timeout}`, in seconds:
+/// short, so that the check that waits for it does not wait long.
+pub const DEFAULT_KEEP_ALIVE_TIMEOUT: u64 = 2;
+
 /// The server to grade.
 #[derive(Clone, Debug)]
 pub enum Target {
-    /// A command that starts it; `{port}` and `{root}` are filled in.
+    /// A command that starts it; `{port}` and `{root}` are filled in, and
+    /// `{threads}`, `{queue}` and `{keep_alive_timeout}` where they appear.
     Command(Vec<String>),
     /// A server already running at `addr`, serving `root` (an empty folder the
     /// grader writes its site into).
@@ -74,6 +87,9 @@ pub struct Grader {
     stage: Stage,
     startup_timeout: Duration,
     progress: bool,
+    /// The settings given with the builder methods: in command mode they
+    /// replace the defaults above; with a running server they are what it uses.
+    given: Settings,
 }
 
 /// Why grading could not start. (A server that fails to start is not one of
@@ -132,7 +148,29 @@ impl Grader {
             stage: Stage::SingleThreaded,
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
             progress: false,
+            given: Settings::default(),
         }
+    }
+
+    /// The number of workers: what `{threads}` becomes in the command
+    /// ([`DEFAULT_THREADS`] unless set), or what a running server has.
+    pub fn threads(mut self, threads: usize) -> Grader {
+        self.given.threads = Some(threads);
+        self
+    }
+
+    /// The queue's size: what `{queue}` becomes ([`DEFAULT_QUEUE`] unless set),
+    /// or what a running server has.
+    pub fn queue(mut self, queue: usize) -> Grader {
+        self.given.queue = Some(queue);
+        self
+    }
+
+    /// The keep-alive timeout in seconds: what `{keep_alive_timeout}` becomes
+    /// ([`DEFAULT_KEEP_ALIVE_TIMEOUT`] unless set), or what a running server has.
+    pub fn keep_alive_timeout(mut self, seconds: u64) -> Grader {
+        self.given.keep_alive_timeout = Some(seconds);
+        self
     }
 
     /// Grades `stage` and every stage before it.
@@ -157,47 +195,156 @@ impl Grader {
     pub fn run(&self) -> Result<Report, SetupError> {
         let checks: Vec<&'static Check> = checks::up_to(self.stage).collect();
         let mut report = Report::new(self.stage, self.describe_target());
-        match &self.target {
-            Target::Running { addr, root } => {
-                let site = Arc::new(Fixture::in_folder(root, false)?);
-                report.results = run_phases(&checks, *addr, &site, None);
-                site.remove();
-                for check in checks.iter().filter(|check| check.mode == Mode::OwnServer) {
-                    let reason = format!(
-                        "it sends the server Ctrl-C, so it must start the server itself: grade with `grade --stage {} -- COMMAND`",
-                        self.stage.number()
-                    );
-                    set_result(
-                        &mut report.results,
-                        check,
-                        Verdict::Skip(reason),
-                        Duration::ZERO,
-                    );
+        if let Target::Command(command) = &self.target {
+            for name in ["{port}", "{root}"] {
+                if !command.iter().any(|arg| arg.contains(name)) {
+                    return Err(SetupError::Placeholder(name));
                 }
             }
+        }
+        let known = self.known_settings();
+        let (runnable, skipped): (Vec<_>, Vec<_>) = checks
+            .iter()
+            .map(|check| (*check, self.skip_reason(check, &known)))
+            .partition(|(_, reason)| reason.is_none());
+        let runnable: Vec<&'static Check> = runnable.into_iter().map(|(check, _)| check).collect();
+        let big_file = runnable
+            .iter()
+            .any(|check| check.needs.contains(&Need::BigFile));
+        match &self.target {
+            Target::Running { addr, root } => {
+                let site = Arc::new(Fixture::in_folder(root, big_file)?);
+                report.results = run_phases(&checks, &runnable, *addr, &site, None, known);
+                site.remove();
+            }
             Target::Command(command) => {
-                for name in ["{port}", "{root}"] {
-                    if !command.iter().any(|arg| arg.contains(name)) {
-                        return Err(SetupError::Placeholder(name));
-                    }
-                }
-                // The big file is for the Ctrl-C checks' download.
-                let ctrl_c = checks.iter().any(|check| check.mode == Mode::OwnServer);
-                let site = Arc::new(Fixture::temporary(ctrl_c)?);
-                self.run_command(command, &checks, &site, &mut report);
+                let site = Arc::new(Fixture::temporary(big_file)?);
+                self.run_command(command, &checks, &runnable, &site, known, &mut report);
                 site.remove();
             }
         }
+        for (check, reason) in skipped {
+            let reason = reason.expect("partitioned on it");
+            set_result(
+                &mut report.results,
+                check,
+                Verdict::Skip(reason),
+                Duration::ZERO,
+            );
+        }
         Ok(report)
+    }
+
+    /// The settings the checks may count on: in command mode, the values put
+    /// in the command (only for the placeholders it has); with a running
+    /// server, only what was said about it.
+    fn known_settings(&self) -> Settings {
+        let Target::Command(command) = &self.target else {
+            return self.given;
+        };
+        let has = |name: &str| command.iter().any(|arg| arg.contains(name));
+        Settings {
+            threads: has(server::THREADS).then(|| self.given.threads.unwrap_or(DEFAULT_THREADS)),
+            queue: has(server::QUEUE).then(|| self.given.queue.unwrap_or(DEFAULT_QUEUE)),
+            keep_alive_timeout: has(server::KEEP_ALIVE_TIMEOUT).then(|| {
+                self.given
+                    .keep_alive_timeout
+                    .unwrap_or(DEFAULT_KEEP_ALIVE_TIMEOUT)
+            }),
+        }
+    }
+
+    /// Why `check` cannot run here, if it cannot.
+    fn skip_reason(&self, check: &Check, known: &Settings) -> Option<String> {
+        let command_mode = matches!(self.target, Target::Command(_));
+        let stage = self.stage.number();
+        if let (Mode::OwnServer(why), false) = (check.mode, command_mode) {
+            return Some(format!(
+                "{why}, so it must start the server itself: grade with `grade --stage {stage} -- COMMAND`"
+            ));
+        }
+        if check.needs.contains(&Need::ThreadCount) {
+            if !command_mode {
+                return Some(format!(
+                    "it counts the server's threads, so it must start the server itself: grade with `grade --stage {stage} -- COMMAND`"
+                ));
+            }
+            if !server::can_count_threads() {
+                return Some(
+                    "it counts the server's threads in /proc, which this system does not have"
+                        .to_owned(),
+                );
+            }
+        }
+        let missing: Vec<(&str, &str, &str)> = check
+            .needs
+            .iter()
+            .filter_map(|need| match need {
+                Need::Threads if known.threads.is_none() => {
+                    Some((server::THREADS, "--threads", "the number of workers"))
+                }
+                Need::Queue if known.queue.is_none() => {
+                    Some((server::QUEUE, "--queue", "the queue's size"))
+                }
+                Need::KeepAliveTimeout if known.keep_alive_timeout.is_none() => Some((
+                    server::KEEP_ALIVE_TIMEOUT,
+                    "--keep-alive-timeout",
+                    "the keep-alive timeout in seconds",
+                )),
+                _ => None,
+            })
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        let join = |items: Vec<&str>| items.join(" and ");
+        let what = join(missing.iter().map(|m| m.2).collect());
+        Some(if command_mode {
+            let placeholders = join(missing.iter().map(|m| m.0).collect());
+            let example: Vec<String> = missing
+                .iter()
+                .map(|(placeholder, flag, _)| format!("{flag} {placeholder}"))
+                .collect();
+            format!(
+                "it needs {what}: put {placeholders} in the command where the server takes {}, e.g. `{}`",
+                if missing.len() == 1 { "it" } else { "them" },
+                example.join(" ")
+            )
+        } else {
+            let flags: Vec<String> = missing
+                .iter()
+                .map(|(_, flag, _)| format!("{flag} N"))
+                .collect();
+            format!(
+                "it needs {what} of the running server: give {} to `grade`",
+                flags.join(" and ")
+            )
+        })
+    }
+
+    /// The values to fill the command's placeholders with.
+    fn command_settings(&self) -> Settings {
+        Settings {
+            threads: Some(self.given.threads.unwrap_or(DEFAULT_THREADS)),
+            queue: Some(self.given.queue.unwrap_or(DEFAULT_QUEUE)),
+            keep_alive_timeout: Some(
+                self.given
+                    .keep_alive_timeout
+                    .unwrap_or(DEFAULT_KEEP_ALIVE_TIMEOUT),
+            ),
+        }
     }
 
     fn run_command(
         &self,
         command: &[String],
         checks: &[&'static Check],
+        runnable: &[&'static Check],
         site: &Arc<Fixture>,
+        known: Settings,
         report: &mut Report,
     ) {
+        let values = self.command_settings();
         if self.progress {
             eprintln!(
                 "starting the server: {} (waiting up to {} s for it to accept connections)",
@@ -208,7 +355,7 @@ impl Grader {
         // Every server started here is stopped when this function is left, by
         // any path: a check that ran out of time may still hold a clone of it.
         let mut started = StopOnDrop(Vec::new());
-        let main = match Instance::start(command, &site.root, self.startup_timeout) {
+        let main = match Instance::start(command, &site.root, &values, self.startup_timeout) {
             Ok(main) => Arc::new(main),
             Err(error) => {
                 report.results = not_started(checks, &error);
@@ -217,7 +364,7 @@ impl Grader {
         };
         started.0.push(Arc::clone(&main));
         report.server = main.command.join(" ");
-        let mut results = run_phases(checks, main.addr, site, Some(&main));
+        let mut results = run_phases(checks, runnable, main.addr, site, Some(&main), known);
         if let Some(status) = main.exit_status() {
             report.server_exit = Some(server::describe_exit(status));
             report.server_output = Some(main.output());
@@ -227,8 +374,11 @@ impl Grader {
         main.stop();
 
         let mut jobs = Vec::new();
-        for check in checks.iter().filter(|check| check.mode == Mode::OwnServer) {
-            match Instance::start(command, &site.root, self.startup_timeout) {
+        let own = runnable
+            .iter()
+            .filter(|check| matches!(check.mode, Mode::OwnServer(_)));
+        for check in own {
+            match Instance::start(command, &site.root, &values, self.startup_timeout) {
                 Ok(instance) => {
                     let instance = Arc::new(instance);
                     started.0.push(Arc::clone(&instance));
@@ -237,6 +387,7 @@ impl Grader {
                         addr: instance.addr,
                         server: Some(instance),
                         watched: None,
+                        settings: known,
                     });
                 }
                 Err(error) => set_result(
@@ -274,10 +425,19 @@ pub fn run_cli(args: &GradeArgs) -> anyhow::Result<bool> {
         return Ok(true);
     }
     let stage = args.stage.expect("clap requires --stage unless --list");
-    let grader = match (args.addr, &args.root) {
+    let mut grader = match (args.addr, &args.root) {
         (Some(addr), Some(root)) => Grader::running(addr, root),
         _ => Grader::command(args.command.iter().cloned()),
     };
+    if let Some(threads) = args.threads {
+        grader = grader.threads(threads);
+    }
+    if let Some(queue) = args.queue {
+        grader = grader.queue(queue);
+    }
+    if let Some(seconds) = args.keep_alive_timeout {
+        grader = grader.keep_alive_timeout(seconds);
+    }
     stop_servers_on_interrupt();
     let report = grader
         .stage(stage)
@@ -300,15 +460,32 @@ pub fn list(stage: Stage) -> String {
     for stage in Stage::ALL.into_iter().filter(|s| *s <= stage) {
         out.push_str(&format!("stage {}: {stage}\n", stage.number()));
         for check in CHECKS.iter().filter(|check| check.stage == stage) {
-            let note = match check.mode {
-                Mode::OwnServer => ", command mode only",
-                _ => "",
-            };
+            let mut notes = vec![format!("{} s", check.limit.as_secs())];
+            if check.needs.contains(&Need::KeepAliveTimeout) {
+                notes[0].push_str(" + the keep-alive timeout");
+            }
+            if matches!(check.mode, Mode::OwnServer(_)) || check.needs.contains(&Need::ThreadCount)
+            {
+                notes.push("command mode only".to_owned());
+            }
+            let placeholders: Vec<&str> = check
+                .needs
+                .iter()
+                .filter_map(|need| match need {
+                    Need::Threads => Some(server::THREADS),
+                    Need::Queue => Some(server::QUEUE),
+                    Need::KeepAliveTimeout => Some(server::KEEP_ALIVE_TIMEOUT),
+                    _ => None,
+                })
+                .collect();
+            if !placeholders.is_empty() {
+                notes.push(format!("needs {}", placeholders.join(" ")));
+            }
             out.push_str(&format!(
-                "  {:<34} {} ({} s{note})\n",
+                "  {:<34} {} ({})\n",
                 check.id,
                 check.title,
-                check.limit.as_secs()
+                notes.join(", ")
             ));
         }
     }
@@ -347,15 +524,19 @@ struct Job {
     addr: SocketAddr,
     server: Option<Arc<Instance>>,
     watched: Option<Arc<Instance>>,
+    settings: Settings,
 }
 
-/// Runs the checks that share one server, phase by phase (see [`Mode`]). The
-/// [`Mode::OwnServer`] checks are left to the caller, marked as skipped.
+/// Runs the `runnable` checks that share one server, phase by phase (see
+/// [`Mode`]), and returns a result for each of `checks`: the others, and the
+/// [`Mode::OwnServer`] checks, are left to the caller, marked as skipped.
 fn run_phases(
     checks: &[&'static Check],
+    runnable: &[&'static Check],
     addr: SocketAddr,
     site: &Arc<Fixture>,
     watched: Option<&Arc<Instance>>,
+    settings: Settings,
 ) -> Vec<CheckResult> {
     let mut results: Vec<CheckResult> = checks
         .iter()
@@ -370,9 +551,10 @@ fn run_phases(
         addr,
         server: None,
         watched: watched.cloned(),
+        settings,
     };
     let in_mode = |mode| {
-        checks
+        runnable
             .iter()
             .copied()
             .filter(move |check| check.mode == mode)
@@ -415,13 +597,15 @@ fn run_batch(jobs: Vec<Job>, site: &Arc<Fixture>) -> Vec<(&'static Check, Verdic
     let mut pending = Vec::new();
     for job in jobs {
         let check = job.check;
+        let limit = limit_of(check, &job.settings);
         let started = Instant::now();
         let probe = checks::Probe {
             addr: job.addr,
             site: Arc::clone(site),
-            deadline: started + check.limit,
+            deadline: started + limit,
             server: job.server,
             watched: job.watched,
+            settings: job.settings,
         };
         let sender = done.clone();
         let spawned = thread::Builder::new()
@@ -438,45 +622,54 @@ fn run_batch(jobs: Vec<Job>, site: &Arc<Fixture>) -> Vec<(&'static Check, Verdic
                 let _ = sender.send((check.id, verdict, started.elapsed()));
             });
         match spawned {
-            Ok(_) => pending.push((check, started + check.limit + GRACE)),
+            Ok(_) => pending.push((check, limit, started + limit + GRACE)),
             Err(error) => {
                 let _ = done.send((
                     check.id,
                     Verdict::Fail(Failure::new(format!("no thread to run it: {error}"))),
                     Duration::ZERO,
                 ));
-                pending.push((check, Instant::now() + GRACE));
+                pending.push((check, limit, Instant::now() + GRACE));
             }
         }
     }
     drop(done);
     let mut finished = Vec::new();
-    while let Some(next_deadline) = pending.iter().map(|(_, deadline)| *deadline).min() {
+    while let Some(next_deadline) = pending.iter().map(|(_, _, deadline)| *deadline).min() {
         let wait = next_deadline.saturating_duration_since(Instant::now());
         match results.recv_timeout(wait) {
             Ok((id, verdict, took)) => {
-                if let Some(at) = pending.iter().position(|(check, _)| check.id == id) {
-                    let (check, _) = pending.remove(at);
+                if let Some(at) = pending.iter().position(|(check, _, _)| check.id == id) {
+                    let (check, _, _) = pending.remove(at);
                     finished.push((check, verdict, took));
                 }
             }
             Err(_) => {
                 let now = Instant::now();
-                pending.retain(|(check, deadline)| {
+                pending.retain(|(check, limit, deadline)| {
                     if *deadline > now {
                         return true;
                     }
                     let failure = Failure::new(format!(
                         "no result within its time limit of {} s: the server stopped answering",
-                        check.limit.as_secs()
+                        limit.as_secs()
                     ));
-                    finished.push((check, Verdict::Fail(failure), check.limit));
+                    finished.push((check, Verdict::Fail(failure), *limit));
                     false
                 });
             }
         }
     }
     finished
+}
+
+/// A check's time limit: its own, plus the keep-alive timeout if it waits for it.
+fn limit_of(check: &Check, settings: &Settings) -> Duration {
+    let waits = match settings.keep_alive_timeout {
+        Some(seconds) if check.needs.contains(&Need::KeepAliveTimeout) => seconds,
+        _ => 0,
+    };
+    check.limit + Duration::from_secs(waits)
 }
 
 /// Every check's verdict when the server never started: `connects` failed,
@@ -536,6 +729,7 @@ mod tests {
         title: "never returns",
         limit: Duration::from_millis(100),
         mode: Mode::Shared,
+        needs: &[],
         hint: "",
         run: hangs,
     };
@@ -554,6 +748,7 @@ mod tests {
             addr: SocketAddr::from(([127, 0, 0, 1], 9)),
             server: None,
             watched: None,
+            settings: Settings::default(),
         };
         let started = Instant::now();
         let results = run_batch(vec![job(&HANGS), job(&PANICS)], &site);

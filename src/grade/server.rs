@@ -6,6 +6,7 @@
 //! stopping the server stops everything it started, and that a Ctrl-C typed at
 //! the grader's terminal does not reach the server directly.
 
+use std::fs;
 use std::io::{self, BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -15,6 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use super::checks::Settings;
 
 /// How much of the server's output to keep for the report, in lines.
 const OUTPUT_LINES: usize = 40;
@@ -30,7 +33,7 @@ pub struct Instance {
     /// The process group: the child's own pid, as it leads the group.
     pgid: u32,
     pub addr: SocketAddr,
-    /// The command line, with `{port}` and `{root}` filled in.
+    /// The command line, with its placeholders filled in.
     pub command: Vec<String>,
     output: Arc<(Mutex<Output>, Condvar)>,
     stopped: AtomicBool,
@@ -92,21 +95,34 @@ impl StartError {
 }
 
 impl Instance {
-    /// Starts `template` with `{port}` and `{root}` replaced, and waits up to
-    /// `startup` for its port to accept a connection.
+    /// Starts `template` with its placeholders filled in (`{port}`, `{root}`,
+    /// and those of `settings` that have a value), and waits up to `startup`
+    /// for its port to accept a connection.
     pub fn start(
         template: &[String],
         root: &Path,
+        settings: &Settings,
         startup: Duration,
     ) -> Result<Instance, StartError> {
         let port = free_port().map_err(StartError::Port)?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let root = root.to_string_lossy();
+        let mut values = vec![("{port}", port.to_string()), ("{root}", root.into_owned())];
+        if let Some(threads) = settings.threads {
+            values.push((THREADS, threads.to_string()));
+        }
+        if let Some(queue) = settings.queue {
+            values.push((QUEUE, queue.to_string()));
+        }
+        if let Some(seconds) = settings.keep_alive_timeout {
+            values.push((KEEP_ALIVE_TIMEOUT, seconds.to_string()));
+        }
         let command: Vec<String> = template
             .iter()
             .map(|arg| {
-                arg.replace("{port}", &port.to_string())
-                    .replace("{root}", &root)
+                values
+                    .iter()
+                    .fold(arg.clone(), |arg, (name, value)| arg.replace(name, value))
             })
             .collect();
         let (program, args) = command.split_first().expect("a command was given");
@@ -218,6 +234,13 @@ impl Instance {
         output.lines.join("\n")
     }
 
+    /// How many threads the server has: those of every process in its group,
+    /// so that a `cargo run` and the server it started count together. `None`
+    /// where the system has no `/proc` to count them in.
+    pub fn threads(&self) -> Option<usize> {
+        group_threads(self.pgid)
+    }
+
     /// Kills the whole process group and reaps the server. Only the first call
     /// does anything: once the server is reaped, its process group id may be
     /// given to another process.
@@ -253,6 +276,72 @@ pub fn stop_all() {
     for pgid in groups {
         let _ = signal_group(pgid, "KILL");
     }
+}
+
+/// The placeholders a command may hold besides `{port}` and `{root}`.
+pub const THREADS: &str = "{threads}";
+pub const QUEUE: &str = "{queue}";
+pub const KEEP_ALIVE_TIMEOUT: &str = "{keep_alive_timeout}";
+
+/// Whether threads can be counted here: Linux has a `/proc` folder per thread.
+pub fn can_count_threads() -> bool {
+    Path::new("/proc/self/task").is_dir()
+}
+
+/// The threads of every process in group `pgid`, from `/proc/PID/stat`.
+fn group_threads(pgid: u32) -> Option<usize> {
+    let mut total = None;
+    for entry in fs::read_dir("/proc").ok()?.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        // A process may end between listing and reading: skip it.
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `PID (COMMAND) STATE PPID PGRP ... NUM_THREADS ...`: the command may
+        // hold spaces and parentheses, so count fields after the last `)`.
+        // Field 5 is the group, field 20 the number of threads (proc(5)).
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<usize>().ok());
+        if field(5) == Some(pgid as usize) {
+            *total.get_or_insert(0) += field(20).unwrap_or(0);
+        }
+    }
+    total
+}
+
+/// How many connections wait, accepted by the kernel but not yet by the
+/// server, on the listening socket at `port`: the `rx_queue` column of its
+/// line in `/proc/net/tcp` (or `tcp6`), which for a listening socket is the
+/// accept queue. `None` if it cannot be found.
+pub fn accept_queue(port: u16) -> Option<usize> {
+    let wanted = format!(":{port:04X}");
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // sl local_address rem_address st tx_queue:rx_queue ...; 0A is LISTEN.
+            let [_, local, _, state, queues, ..] = fields[..] else {
+                continue;
+            };
+            if state == "0A" && local.ends_with(&wanted) {
+                let rx = queues.split(':').nth(1)?;
+                return usize::from_str_radix(rx, 16).ok();
+            }
+        }
+    }
+    None
 }
 
 fn signal_group(pgid: u32, signal: &str) -> io::Result<()> {
@@ -360,6 +449,7 @@ mod tests {
         let error = Instance::start(
             &sh("echo oops {port} >&2; exit 3"),
             Path::new("/"),
+            &Settings::default(),
             Duration::from_secs(60),
         )
         .unwrap_err();
@@ -374,7 +464,13 @@ mod tests {
     #[test]
     fn a_program_that_does_not_exist_is_a_clear_error() {
         let command = ["no-such-program-here".to_owned()];
-        let error = Instance::start(&command, Path::new("/"), Duration::from_secs(1)).unwrap_err();
+        let error = Instance::start(
+            &command,
+            Path::new("/"),
+            &Settings::default(),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
         assert!(
             error
                 .to_string()
@@ -384,9 +480,42 @@ mod tests {
 
     #[test]
     fn a_port_that_never_opens_times_out() {
-        let error = Instance::start(&sh("sleep 30"), Path::new("/"), Duration::from_millis(300))
-            .unwrap_err();
+        let error = Instance::start(
+            &sh("sleep 30"),
+            Path::new("/"),
+            &Settings::default(),
+            Duration::from_millis(300),
+        )
+        .unwrap_err();
         assert!(matches!(error, StartError::Timeout { .. }), "{error}");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_threads_of_a_process_group_are_counted() {
+        let mut child = Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let counted = group_threads(child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(counted, Some(1));
+        assert_eq!(group_threads(u32::MAX), None);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_accept_queue_is_read_from_proc() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_eq!(accept_queue(port), Some(0));
+        let _first = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let _second = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        assert_eq!(accept_queue(port), Some(2));
+        let _accepted = listener.accept().unwrap();
+        assert_eq!(accept_queue(port), Some(1));
     }
 
     #[test]

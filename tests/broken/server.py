@@ -1,20 +1,30 @@
 #!/usr/bin/env python3
 """A small web server in Python, for the grading tests (tests/grading.rs).
 
-Run as it is, it is a correct server for stages 1 to 4 of the course: a thread
-per client, files sent byte for byte with their length and type, nothing
-outside the root, 404 with the site's error.html, 400 for a malformed request,
-and on Ctrl-C it finishes the responses under way and exits with status 0.
-That is the "grade a Python submission" story.
+Run as it is, it is a correct server for every stage of the course, 1 to 6:
+files sent byte for byte with their length and type, nothing outside the root,
+404 with the site's error.html, 400 for a malformed request; a fixed pool of
+worker threads fed by a bounded queue, and 503 with Retry-After when it is
+full; persistent connections (HTTP/1.1 keep-alive, HTTP/1.0 on request,
+pipelining), with idle connections waiting in a readiness loop (the selectors
+module: epoll on Linux) rather than in a thread; and on Ctrl-C it finishes the
+responses under way and exits with status 0. That is the "grade a Python
+submission" story.
 
 Each --defect breaks it in one way a student's server is often broken, so the
-tests can show that every check of the grader catches a real mistake:
+tests can show that every check of the grader catches a real mistake. Some
+defects need another way of serving: one client at a time, a thread per
+client, or a worker per connection.
 
-    python3 tests/broken/server.py PORT ROOT [--defect NAME]
+    python3 tests/broken/server.py PORT ROOT [--threads N] [--queue N]
+        [--keep-alive-timeout SECONDS] [--defect NAME]
 """
 
 import argparse
+import collections
 import os
+import queue
+import selectors
 import signal
 import socket
 import sys
@@ -39,11 +49,27 @@ DEFECTS = {
     "reraise": "on Ctrl-C finishes the downloads, then lets KeyboardInterrupt escape",
     "join-forever": "on Ctrl-C waits for every client with no time limit, idle ones too",
     "ignore-ctrl-c": "ignores Ctrl-C",
+    "thread-per-client-capped": "starts a thread for every client, up to threads + queue of them, "
+    "and answers 503 beyond: bounded, but by the queue, not the workers",
+    "unbounded-queue": "queues every connection it cannot serve yet, and never answers 503",
+    "worker-dies": "decodes the request line as strict UTF-8 in the worker, and a worker "
+    "whose job raises dies, so the pool shrinks",
+    "wait-for-queue": "on Ctrl-C serves everything still queued, with no time limit",
+    "closes-after-five": "closes a kept-alive connection after five requests, without saying "
+    "Connection: close in the fifth response",
+    "drops-pipelined": "throws away the bytes after the first request head it reads",
+    "ignores-connection-close": "keeps an HTTP/1.1 connection open when asked to close it",
+    "http10-kept-open": "keeps HTTP/1.0 connections open, as if they were HTTP/1.1",
+    "no-idle-timeout": "never closes a kept-alive connection that stays idle",
+    "worker-per-connection": "keeps each connection, idle or not, on a worker of the pool "
+    "until it closes",
 }
 
-READ_TIMEOUT = 10  # seconds a client has to send its request
-SHUTDOWN_TIMEOUT = 2  # seconds to wait for busy clients after Ctrl-C
+READ_TIMEOUT = 10  # seconds a client has to send a whole request head
+WRITE_TIMEOUT = 10  # seconds a response may take to send
+SHUTDOWN_TIMEOUT = 5  # seconds to wait for responses under way after Ctrl-C (as the course)
 MAX_HEAD = 16 * 1024
+TICK = 0.1  # how often the readiness loop looks at deadlines
 
 TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -52,32 +78,316 @@ TYPES = {
     ".png": "image/png",
 }
 TEXT = (".html", ".css", ".txt")
+HTML = TYPES[".html"]
+
+
+class Site:
+    """What every connection needs to know: the root, the settings, the defect."""
+
+    def __init__(self, args):
+        self.root = os.path.realpath(args.root)
+        self.defect = args.defect
+        self.threads = args.threads
+        self.queue = args.queue
+        self.keep_alive_timeout = args.keep_alive_timeout
+        self.closing = False
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("port", type=int)
     parser.add_argument("root")
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--queue", type=int, default=64)
+    parser.add_argument("--keep-alive-timeout", type=float, default=5)
     parser.add_argument("--defect", choices=sorted(DEFECTS))
     args = parser.parse_args()
-    defect = args.defect
-    if defect == "crash-at-start":
+    if args.defect == "crash-at-start":
         sys.exit("error: cannot start (defect crash-at-start)")
+    site = Site(args)
 
-    root = os.path.realpath(args.root)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", args.port))
     listener.listen(128)
-    # Wake up now and then, so Ctrl-C is noticed even if the signal happens to
-    # be delivered to a client's thread rather than the main one.
-    listener.settimeout(0.5)
-    if defect == "ignore-ctrl-c":
+    if site.defect == "ignore-ctrl-c":
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     print(f"Listening on http://127.0.0.1:{args.port}/", flush=True)
 
-    workers = threading.BoundedSemaphore(2) if defect == "pool-of-two" else None
+    if site.defect == "single-threaded":
+        serve_one_at_a_time(listener, site)
+    elif site.defect in ("join-forever", "pool-of-two", "thread-per-client-capped"):
+        serve_thread_per_client(listener, site)
+    elif site.defect == "worker-per-connection":
+        serve_worker_per_connection(listener, site)
+    else:
+        serve_with_readiness_loop(listener, site)
+    # Returning ends the process with status 0; daemon threads still busy end
+    # with it.
+
+
+# ---------------------------------------------------------------------------
+# The correct way: a readiness loop for idle connections, a pool for requests.
+
+
+class Conn:
+    """A client connection, with the bytes it has sent that are not answered yet."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buffer = b""
+        self.deadline = 0.0  # set when the loop starts watching it
+        self.answered = 0
+
+
+class Busy:
+    """How many connections are queued for a worker or being served."""
+
+    def __init__(self):
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def add(self):
+        with self.changed:
+            self.count += 1
+
+    def done(self):
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    def wait_idle(self, timeout):
+        with self.changed:
+            self.changed.wait_for(lambda: self.count == 0, timeout)
+
+
+def serve_with_readiness_loop(listener, site):
+    """Idle connections wait in the selector on this thread; a connection whose
+    request head is complete goes to a worker, which answers every request it
+    holds and gives the connection back."""
+    selector = selectors.DefaultSelector()
+    listener.setblocking(False)
+    selector.register(listener, selectors.EVENT_READ, "listener")
+    # Workers hand connections back through `returned`, and wake the loop by
+    # writing a byte to `wake_up`: the selector belongs to this thread alone.
+    woken, wake_up = socket.socketpair()
+    woken.setblocking(False)
+    wake_up.setblocking(False)
+    selector.register(woken, selectors.EVENT_READ, "wake")
+    returned = collections.deque()
+    jobs = queue.Queue(maxsize=0 if site.defect == "unbounded-queue" else site.queue)
+    busy = Busy()
+    for _ in range(site.threads):
+        worker = threading.Thread(
+            target=work, args=(jobs, returned, wake_up, busy, site), daemon=True
+        )
+        worker.start()
+
+    def watch(conn, timeout):
+        conn.deadline = time.monotonic() + timeout
+        selector.register(conn.sock, selectors.EVENT_READ, conn)
+
+    def dispatch(conn):
+        busy.add()
+        try:
+            jobs.put_nowait(conn)
+        except queue.Full:
+            busy.done()
+            turn_away(conn.sock)
+
+    try:
+        while True:
+            for key, _ in selector.select(timeout=TICK):
+                if key.data == "listener":
+                    accept_all(listener, site, watch)
+                elif key.data == "wake":
+                    drain(woken)
+                    while returned:
+                        conn = returned.popleft()
+                        if has_head(conn.buffer):
+                            dispatch(conn)
+                        elif conn.buffer:
+                            watch(conn, READ_TIMEOUT)
+                        elif site.defect == "no-idle-timeout":
+                            watch(conn, float("inf"))
+                        else:
+                            watch(conn, site.keep_alive_timeout)
+                else:
+                    conn = key.data
+                    state = read_available(conn)
+                    if state != "waiting":
+                        selector.unregister(conn.sock)
+                    if state == "closed":
+                        conn.sock.close()
+                    elif state == "complete":
+                        dispatch(conn)
+            now = time.monotonic()
+            for key in list(selector.get_map().values()):
+                if isinstance(key.data, Conn) and key.data.deadline <= now:
+                    selector.unregister(key.fileobj)
+                    key.fileobj.close()
+    except KeyboardInterrupt:
+        site.closing = True
+        listener.close()
+        for key in list(selector.get_map().values()):
+            if isinstance(key.data, Conn):
+                key.data.sock.close()
+        if site.defect == "no-join":
+            sys.exit(0)
+        if site.defect == "wait-for-queue":
+            busy.wait_idle(None)
+        else:
+            # The queued connections have had no response yet: close them, and
+            # wait (for a while) only for the responses under way.
+            close_queued(jobs, busy, lambda conn: conn.sock.close())
+            busy.wait_idle(SHUTDOWN_TIMEOUT)
+        if site.defect == "reraise":
+            raise
+
+
+def close_queued(jobs, busy, close):
+    """Closes every connection still waiting for a worker: on Ctrl-C, they
+    have had no response yet."""
+    while True:
+        try:
+            close(jobs.get_nowait())
+        except queue.Empty:
+            return
+        busy.done()
+
+
+def accept_all(listener, site, watch):
+    while True:
+        try:
+            sock, _ = listener.accept()
+        except BlockingIOError:
+            return
+        except OSError as error:  # out of descriptors, say: try again later
+            print(f"accept failed: {error}", file=sys.stderr, flush=True)
+            return
+        sock.setblocking(False)
+        watch(Conn(sock), READ_TIMEOUT)
+
+
+def read_available(conn):
+    """Reads what the client has sent: "complete" once a request head is in,
+    "waiting" for more, "closed" if the client left."""
+    while not has_head(conn.buffer):
+        try:
+            chunk = conn.sock.recv(65536)
+        except BlockingIOError:
+            return "waiting"
+        except OSError:
+            return "closed"
+        if not chunk:
+            return "closed"
+        if not conn.buffer:
+            # A request has started: its head now has the read timeout.
+            conn.deadline = time.monotonic() + READ_TIMEOUT
+        conn.buffer += chunk
+    return "complete"
+
+
+def has_head(buffer):
+    return b"\r\n\r\n" in buffer or len(buffer) > MAX_HEAD
+
+
+def work(jobs, returned, wake_up, busy, site):
+    while True:
+        conn = jobs.get()
+        try:
+            keep = answer_buffered(conn, site)
+        except OSError as error:  # timeouts, resets, broken pipes: this client only
+            print(f"connection error: {error}", file=sys.stderr, flush=True)
+            keep = False
+        except Exception:
+            if site.defect == "worker-dies":
+                conn.sock.close()
+                busy.done()
+                raise  # the thread ends here, and the pool is one worker short
+            print("a job failed; its connection is closed", file=sys.stderr, flush=True)
+            keep = False
+        if keep and not site.closing:
+            conn.sock.setblocking(False)
+            returned.append(conn)
+            try:
+                wake_up.send(b"!")
+            except BlockingIOError:
+                pass  # the loop has wake-ups waiting already
+        else:
+            conn.sock.close()
+        busy.done()
+
+
+def answer_buffered(conn, site):
+    """Answers every whole request in the buffer; True if the connection stays open."""
+    conn.sock.settimeout(WRITE_TIMEOUT)
+    while has_head(conn.buffer):
+        head, conn.buffer = split_head(conn.buffer)
+        if site.defect == "drops-pipelined":
+            conn.buffer = b""
+        if not respond(conn.sock, head, site):
+            return False
+        conn.answered += 1
+        if site.defect == "closes-after-five" and conn.answered == 5:
+            return False
+    return True
+
+
+def split_head(buffer):
+    if b"\r\n\r\n" in buffer:
+        head, rest = buffer.split(b"\r\n\r\n", 1)
+        return head, rest
+    return buffer, b""  # too long: answered as it is, then closed
+
+
+def drain(sock):
+    try:
+        while sock.recv(4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def turn_away(sock):
+    """503 for a connection no worker can take, without waiting."""
+    body = b"<h1>503 Service Unavailable</h1>\n"
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\n"
+        f"Content-Type: {HTML}\r\nContent-Length: {len(body)}\r\n"
+        "Retry-After: 1\r\nConnection: close\r\n\r\n"
+    )
+    try:
+        sock.setblocking(False)
+        sock.send(head.encode("latin-1") + body)  # small: fits the socket's buffer
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    sock.close()
+
+
+# ---------------------------------------------------------------------------
+# The other ways, for the defects that need them. Each connection is served
+# by one thread for its whole life, by `serve_connection`.
+
+
+def serve_one_at_a_time(listener, site):
+    while True:
+        conn, _ = listener.accept()
+        serve_connection(conn, site)
+
+
+def serve_thread_per_client(listener, site):
+    # Wake up now and then, so Ctrl-C is noticed even if the signal happens to
+    # be delivered to a client's thread rather than the main one.
+    listener.settimeout(0.5)
+    if site.defect == "pool-of-two":
+        limit, wait = threading.BoundedSemaphore(2), True
+    elif site.defect == "thread-per-client-capped":
+        limit, wait = threading.BoundedSemaphore(site.threads + site.queue), False
+    else:
+        limit, wait = None, False
     clients = []
     try:
         while True:
@@ -86,79 +396,130 @@ def main():
             except socket.timeout:
                 continue
             conn.settimeout(None)
-            if defect == "single-threaded":
-                handle(conn, root, defect)
+            if limit and not limit.acquire(blocking=wait):
+                turn_away(conn)
                 continue
-            if workers:
-                workers.acquire()  # the accept loop waits for a free worker
             thread = threading.Thread(
-                target=serve, args=(conn, root, defect, workers), daemon=True
+                target=serve_then_release, args=(conn, site, limit), daemon=True
             )
             thread.start()
             clients = [client for client in clients if client.is_alive()]
             clients.append(thread)
     except KeyboardInterrupt:
         listener.close()
-        if defect == "no-join":
-            sys.exit(0)
-        deadline = None if defect == "join-forever" else time.monotonic() + SHUTDOWN_TIMEOUT
+        if site.defect == "join-forever":
+            deadline = None
+        else:
+            deadline = time.monotonic() + SHUTDOWN_TIMEOUT
         for client in clients:
             client.join(None if deadline is None else max(0, deadline - time.monotonic()))
-        if defect == "reraise":
-            raise
-    # Returning ends the process with status 0; daemon threads still waiting
-    # on idle clients end with it.
 
 
-def serve(conn, root, defect, workers):
+def serve_then_release(conn, site, limit):
     try:
-        handle(conn, root, defect)
+        serve_connection(conn, site)
     finally:
-        if workers:
-            workers.release()
+        if limit:
+            limit.release()
 
 
-def handle(conn, root, defect):
+def serve_worker_per_connection(listener, site):
+    listener.settimeout(0.5)
+    jobs = queue.Queue(maxsize=site.queue)
+    busy = Busy()
+
+    def worker():
+        while True:
+            conn = jobs.get()
+            try:
+                serve_connection(conn, site)
+            finally:
+                busy.done()
+
+    for _ in range(site.threads):
+        threading.Thread(target=worker, daemon=True).start()
+    try:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except socket.timeout:
+                continue
+            conn.settimeout(None)
+            busy.add()
+            try:
+                jobs.put_nowait(conn)
+            except queue.Full:
+                busy.done()
+                turn_away(conn)
+    except KeyboardInterrupt:
+        listener.close()
+        close_queued(jobs, busy, lambda conn: conn.close())
+        busy.wait_idle(SHUTDOWN_TIMEOUT)
+
+
+def serve_connection(conn, site):
+    """Answers the requests on one connection, one after the other."""
     with conn:
         try:
-            conn.settimeout(None if defect == "join-forever" else READ_TIMEOUT)
-            head = read_head(conn)
-            if head is not None:
-                respond(conn, head, root, defect)
+            buffer = b""
+            first = True
+            while True:
+                if site.defect == "join-forever":
+                    timeout = None
+                elif first or buffer:
+                    timeout = READ_TIMEOUT
+                else:
+                    timeout = site.keep_alive_timeout  # idle between requests
+                head, buffer = read_head(conn, buffer, timeout)
+                if head is None:
+                    return
+                first = False
+                if not respond(conn, head, site):
+                    return
         except OSError as error:  # timeouts, resets, broken pipes: this client only
             print(f"connection error: {error}", file=sys.stderr, flush=True)
 
 
-def read_head(conn):
-    """The request head, up to its blank line; None if the client left first."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(4096)
+def read_head(conn, buffer, timeout):
+    """The next request head and the bytes after it; (None, b"") if the client
+    left first. Raises socket.timeout if the client is too slow."""
+    conn.settimeout(timeout)
+    while not has_head(buffer):
+        chunk = conn.recv(65536)
         if not chunk:
-            return None
-        data += chunk
-        if len(data) > MAX_HEAD:
-            break
-    return data.split(b"\r\n\r\n", 1)[0]
+            return None, b""
+        buffer += chunk
+        conn.settimeout(None if timeout is None else READ_TIMEOUT)
+    return split_head(buffer)
 
 
-def respond(conn, head, root, defect):
-    parts = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+# ---------------------------------------------------------------------------
+# One request, one response.
+
+
+def respond(conn, head, site):
+    """Answers the request whose head is `head`; True if the connection stays open."""
+    defect = site.defect
+    line, _, header_block = head.partition(b"\r\n")
+    # Latin-1 decodes any byte; strict UTF-8 raises on bytes that are not text.
+    text = line.decode("utf-8") if defect == "worker-dies" else line.decode("latin-1")
+    parts = text.split(" ")
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         if defect == "no-400":
-            return
-        send(conn, 400, "Bad Request", b"<h1>400 Bad Request</h1>\n", TYPES[".html"])
+            return False
+        send(conn, 400, "Bad Request", b"<h1>400 Bad Request</h1>\n", HTML)
         if defect == "exit-on-bad-request":
             os._exit(1)
-        return
-    method, target, _ = parts
+        return False
+    method, target, version = parts
+    keep = keeps_alive(version, header_block, defect)
     if method != "GET":
-        send(conn, 405, "Method Not Allowed", b"<h1>405 Method Not Allowed</h1>\n", TYPES[".html"])
-        return
-    path = find_file(root, target, defect)
+        send(conn, 405, "Method Not Allowed", b"<h1>405 Method Not Allowed</h1>\n", HTML)
+        return False
+    path = find_file(site.root, target, defect)
     if path is None:
-        not_found(conn, root, defect)
-        return
+        not_found(conn, site.root, defect)
+        return False
     body = read_file(path, defect)
     extension = os.path.splitext(path)[1].lower()
     content_type = TYPES.get(extension, "application/octet-stream")
@@ -167,7 +528,23 @@ def respond(conn, head, root, defect):
     length = len(body)
     if defect == "length-in-characters" and extension in TEXT:
         length = len(body.decode("utf-8"))
-    send(conn, 200, "OK", body, content_type, length)
+    send(conn, 200, "OK", body, content_type, length, keep)
+    return keep
+
+
+def keeps_alive(version, header_block, defect):
+    """HTTP/1.1 stays open unless the client says close; HTTP/1.0 closes unless
+    it says keep-alive."""
+    options = set()
+    for line in header_block.decode("latin-1").split("\r\n"):
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "connection":
+            options.update(part.strip().lower() for part in value.split(","))
+    if "close" in options and defect != "ignores-connection-close":
+        return False
+    if version == "HTTP/1.1" or defect == "http10-kept-open":
+        return True
+    return "keep-alive" in options
 
 
 def find_file(root, target, defect):
@@ -209,15 +586,15 @@ def not_found(conn, root, defect):
             page = file.read()
     except OSError:
         page = b"<h1>404 Not Found</h1>\n"
-    send(conn, 404, "Not Found", page, TYPES[".html"])
+    send(conn, 404, "Not Found", page, HTML)
 
 
-def send(conn, status, reason, body, content_type, length=None):
+def send(conn, status, reason, body, content_type, length=None, keep=False):
     head = (
         f"HTTP/1.1 {status} {reason}\r\n"
         f"Content-Type: {content_type}\r\n"
         f"Content-Length: {len(body) if length is None else length}\r\n"
-        "Connection: close\r\n\r\n"
+        f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n"
     )
     conn.sendall(head.encode("latin-1") + body)
 

@@ -1,7 +1,7 @@
-//! Exercise 4: shutting down cleanly on Ctrl-C.
+//! Exercise 5: a pool of threads.
 //!
-//! Run it:    cargo run -p ex04-daemon-join -- --port 8080 --root www
-//! Check it:  cargo test -p ex04-daemon-join
+//! Run it:    cargo run -p ex05-thread-pool -- --port 8080 --root www --threads 4 --queue 16
+//! Check it:  cargo test -p ex05-thread-pool
 //!
 //! The task and its steps are in README.md, hints in HINTS.md.
 
@@ -21,14 +21,23 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_HEAD: usize = 16 * 1024;
 /// On Ctrl-C, how long to wait for the clients being served.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many workers, and how many waiting connections, unless the command
+/// line says otherwise.
+const DEFAULT_THREADS: usize = 16;
+const DEFAULT_QUEUE: usize = 256;
 
 fn main() {
-    let (port, root) = parse_args();
+    let Settings {
+        port,
+        root,
+        threads,
+        queue,
+    } = parse_args();
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap_or_else(|error| {
         eprintln!("error: cannot listen on 127.0.0.1:{port}: {error}");
         process::exit(1);
     });
-    println!("Listening on http://127.0.0.1:{port}/");
+    println!("Listening on http://127.0.0.1:{port}/ ({threads} workers, a queue of {queue})");
 
     // Ctrl-C sets the stop flag. `accept` does not look at flags, so the
     // handler also connects to the server itself: `accept` returns that
@@ -44,6 +53,10 @@ fn main() {
     })
     .expect("cannot handle Ctrl-C");
 
+    // TODO: make the queue, `mpsc::sync_channel(queue)`, and start `threads`
+    // workers that take connections from it and serve them (README.md, steps
+    // 1 and 2). Then there is no need for a thread per client below.
+
     // The handles of the client threads, so they can be joined at the end.
     let mut clients: Vec<JoinHandle<()>> = Vec::new();
     for stream in listener.incoming() {
@@ -52,8 +65,9 @@ fn main() {
         }
         match stream {
             Ok(stream) => {
-                // Forget the threads that are done, so the list does not grow
-                // with every client ever served.
+                // TODO: hand the connection to the queue with `try_send`, which
+                // never waits; if the queue is full, answer `503 Service
+                // Unavailable` with `Retry-After` yourself, and close (step 3).
                 clients.retain(|client| !client.is_finished());
                 let root = root.clone();
                 clients.push(thread::spawn(move || handle_connection(stream, &root)));
@@ -64,8 +78,8 @@ fn main() {
 
     // New clients are refused from here on.
     drop(listener);
-    // Wait for the clients being served, but not forever: a client that never
-    // sends its request would keep us waiting until its read timeout.
+    // TODO: close the queue, so that the workers return once it is empty, and
+    // wait for the workers instead of the client threads (step 4).
     let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
     while clients.iter().any(|client| !client.is_finished()) && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(20));
@@ -207,25 +221,47 @@ fn send(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8]) -
     stream.write_all(body)
 }
 
-/// `--port PORT --root DIR`, in either order.
-fn parse_args() -> (u16, PathBuf) {
+/// What the command line asks for.
+struct Settings {
+    port: u16,
+    root: PathBuf,
+    /// How many workers serve clients.
+    threads: usize,
+    /// How many connections may wait for a worker.
+    queue: usize,
+}
+
+/// `--port PORT --root DIR [--threads N] [--queue N]`, in any order.
+fn parse_args() -> Settings {
     let mut port = None;
     let mut root = None;
+    let mut threads = Some(DEFAULT_THREADS);
+    let mut queue = Some(DEFAULT_QUEUE);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         match (flag.as_str(), args.next()) {
             ("--port", Some(value)) => port = value.parse().ok(),
             ("--root", Some(value)) => root = Some(PathBuf::from(value)),
+            ("--threads", Some(value)) => threads = value.parse().ok().filter(|&n| n > 0),
+            ("--queue", Some(value)) => queue = value.parse().ok(),
             _ => usage(),
         }
     }
-    match (port, root) {
-        (Some(port), Some(root)) if root.is_dir() => (port, root),
+    match (port, root, threads, queue) {
+        (Some(port), Some(root), Some(threads), Some(queue)) if root.is_dir() => Settings {
+            port,
+            root,
+            threads,
+            queue,
+        },
         _ => usage(),
     }
 }
 
 fn usage() -> ! {
-    eprintln!("usage: {} --port PORT --root DIR", env!("CARGO_PKG_NAME"));
+    eprintln!(
+        "usage: {} --port PORT --root DIR [--threads N] [--queue N]",
+        env!("CARGO_PKG_NAME")
+    );
     process::exit(2);
 }
