@@ -67,7 +67,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "TIME")]
     pub read_timeout: Duration,
 
-    /// How long a client may stall while we send it a response
+    /// How long sending a whole response may take, for a client slow to read it
     #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "TIME")]
     pub write_timeout: Duration,
 
@@ -205,7 +205,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" | "min" => value * 60.0,
         _ => return Err(format!("unknown unit `{unit}` (use ms, s or m)")),
     };
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
+    // Zero would mean "no time at all" to some calls and "wait for ever" to
+    // others (a socket timeout of zero is refused); and a deadline must fit in
+    // an `Instant`. A day is far more than any of these needs.
+    const MAX: Duration = Duration::from_secs(24 * 60 * 60);
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if duration.is_zero() => Err(format!("`{text}`: a time must be more than 0")),
+        Ok(duration) if duration <= MAX => Ok(duration),
+        _ => Err(format!("`{text}` is too long (at most a day, 1440m)")),
+    }
 }
 
 /// Reports a command-line error in one line on stderr and returns exit code 2.
@@ -333,5 +341,17 @@ mod tests {
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("5h").is_err());
         assert!(parse_duration("").is_err());
+        assert!(parse_duration("0").is_err(), "zero is no timeout");
+        assert!(parse_duration("0ms").is_err());
+        assert!(
+            parse_duration("0.000000000001").is_err(),
+            "less than a nanosecond"
+        );
+        assert_eq!(parse_duration("1440m"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_duration("1441m").is_err());
+        assert!(
+            parse_duration("10000000000000000000").is_err(),
+            "overflows an Instant"
+        );
     }
 }
