@@ -264,3 +264,47 @@ fn a_reader_that_stops_reading_is_cut_off_by_the_write_timeout() {
         assert_still_serves(&server, &site, "a stalled reader");
     }
 }
+
+/// A client that reads a big file slowly but steadily, 16 KiB every 100 ms,
+/// never lets one write wait as long as `--write-timeout`, so a timeout per
+/// write would let it hold its thread for as long as the file lasts (here,
+/// over three minutes). The whole response is due within the write timeout
+/// instead: the server gives up on it, logs it, and goes on serving.
+#[test]
+fn a_reader_that_reads_slowly_is_cut_off_by_the_write_deadline() {
+    const FILE: usize = 32 * 1024 * 1024;
+    let site = Site::new();
+    site.add_big_file("big.bin", FILE);
+    for stage in compiled_stages() {
+        let server = Server::start(stage.name(), &site.root, &["--write-timeout", "2s"]);
+        let mut slow = connect(server.addr);
+        slow.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reader = {
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                let mut chunk = vec![0; 16 * 1024];
+                let mut received = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    match slow.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => received += n,
+                    }
+                    thread::sleep(Duration::from_millis(100));
+                }
+                received
+            })
+        };
+        let cut_off = server.log_contains("200 not sent");
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let received = reader.join().unwrap();
+        assert!(
+            cut_off,
+            "{stage}: a slow reader was still being sent to after {PATIENCE:?}:\n{}",
+            server.log()
+        );
+        assert!(received < FILE, "{stage}: the whole file was sent");
+        assert_still_serves(&server, &site, "a slow reader");
+    }
+}

@@ -14,12 +14,12 @@ use crate::log;
 
 /// How long to keep reading after an error response, so the client sees it (see
 /// [`Connection`]'s `Drop`). Apache waits up to 2 s; we wait up to 1 s.
-const LINGER: Duration = Duration::from_secs(1);
+pub const LINGER: Duration = Duration::from_secs(1);
 /// ...but stop as soon as the client has been quiet this long: a client that
 /// sends nothing more has nothing left for the kernel to reset over.
-const LINGER_QUIET: Duration = Duration::from_millis(100);
+pub const LINGER_QUIET: Duration = Duration::from_millis(100);
 /// How much to read and throw away while lingering, at most.
-const LINGER_BYTES: usize = 1024 * 1024;
+pub const LINGER_BYTES: usize = 1024 * 1024;
 
 /// A client connection and the bytes it has sent that are not used yet.
 ///
@@ -36,10 +36,16 @@ pub struct Connection {
     scanner: HeadScanner,
     limits: Limits,
     read_timeout: Duration,
+    /// The whole of each response must be sent within this time.
+    write_timeout: Duration,
     /// Whether the socket is in non-blocking mode (handed over by a readiness
     /// loop). Small responses are written as they are; anything that would have
     /// to wait switches the socket to blocking mode first.
     nonblocking: bool,
+    /// Whether a readiness loop watches this connection between requests
+    /// (`keep-alive`). Such a connection never waits for the client's bytes on a
+    /// worker's time: see [`Connection::skip_body`].
+    watched: bool,
     /// Whether to tell the client the connection stays open. Only `keep-alive` sets it.
     pub keep_alive: bool,
     /// The exchange under way, for the log and for HEAD.
@@ -83,7 +89,9 @@ impl Connection {
             scanner: HeadScanner::new(),
             limits: config.limits,
             read_timeout: config.read_timeout,
+            write_timeout: config.write_timeout,
             nonblocking,
+            watched: nonblocking,
             keep_alive: false,
             started: Instant::now(),
             line: String::new(),
@@ -184,26 +192,27 @@ impl Connection {
         }
         let options = WriteOptions {
             head_only: self.head_only,
-            keep_alive: self.keep_alive && !status.is_error(),
+            keep_alive: self.can_continue(),
         };
         if self.nonblocking && response.is_streamed(options) {
             // `sendfile` streams a large file; in blocking mode it waits for
             // the client instead of failing with `WouldBlock`.
             self.blocking();
         }
-        let nonblocking = self.nonblocking;
-        let written = if nonblocking {
-            let mut patient = Patient {
-                stream: self
-                    .stream
-                    .as_ref()
-                    .expect("the stream is only taken by into_parts"),
-                nonblocking: &mut self.nonblocking,
-            };
-            response.write_to(&mut patient, options)
-        } else {
-            response.write_to(self.stream(), options)
+        let mut out = Timed {
+            stream: self
+                .stream
+                .as_ref()
+                .expect("the stream is only taken by into_parts"),
+            nonblocking: &mut self.nonblocking,
+            deadline: Instant::now() + self.write_timeout,
+            timeout: self.write_timeout,
         };
+        let written = response.write_to(&mut out, options);
+        if out.timeout != self.write_timeout {
+            // Cut short for a slow client: the next response starts afresh.
+            let _ = out.stream.set_write_timeout(Some(self.write_timeout));
+        }
         let elapsed = self.started.elapsed();
         match written {
             Ok(bytes) if log::requests_shown() => {
@@ -237,6 +246,24 @@ impl Connection {
     /// Whether the connection may carry another request after this one.
     pub fn can_continue(&self) -> bool {
         self.keep_alive && !self.linger
+    }
+
+    /// Whether closing must linger (see `Drop`): after an error, or a body not
+    /// read to its end, the client may still be sending.
+    pub fn must_linger(&self) -> bool {
+        self.linger
+    }
+
+    /// Half-closes the connection, so the client sees the end of our response,
+    /// and gives the stream back in non-blocking mode for a readiness loop to
+    /// linger on (`keep-alive`): the loop can read and throw away what the
+    /// client still sends without holding a thread for it.
+    pub fn into_lingering(mut self) -> TcpStream {
+        self.linger = false;
+        let stream = self.stream.take().expect("the stream is only taken here");
+        let _ = stream.shutdown(Shutdown::Write);
+        let _ = stream.set_nonblocking(true);
+        stream
     }
 
     /// Records a refused request: for the log, its first line as far as we have it;
@@ -285,6 +312,12 @@ impl Connection {
 
     /// Reads past a request body we have no use for, so that the next request on
     /// this connection starts where it should.
+    ///
+    /// On a connection a readiness loop watches, the worker does not wait for
+    /// a body that has not all arrived: a client sending one slowly would hold
+    /// the worker, which is the very thing the loop is there to prevent. The
+    /// request is answered, the connection closes after the response, and the
+    /// loop throws away the rest of the body while it lingers.
     fn skip_body(&mut self, len: u64, deadline: Instant) -> Result<(), Error> {
         let mut left = len;
         loop {
@@ -295,6 +328,10 @@ impl Connection {
             self.buffer.drain(..buffered);
             left -= buffered as u64;
             if left == 0 {
+                return Ok(());
+            }
+            if self.watched {
+                self.linger = true;
                 return Ok(());
             }
             if self.fill(deadline)? == 0 {
@@ -329,24 +366,76 @@ impl Drop for Connection {
     }
 }
 
-/// A writer for a non-blocking socket that never gives up with `WouldBlock`:
-/// when the socket's buffer is full it switches the socket to blocking mode
-/// (where the write timeout applies) and carries on. A small response fits in
-/// the buffer and goes out without that extra system call.
-struct Patient<'a> {
+/// Where [`Connection::send`] writes: the socket, with the whole response due
+/// by a deadline.
+///
+/// The socket's write timeout (`SO_SNDTIMEO`) limits each call, not the
+/// response: a client that reads a few bytes every 29 seconds would never trip
+/// a 30-second timeout, and would hold its thread for as long as a large file
+/// lasts. So before each call that may wait, the timeout is cut to the time
+/// left. (It is the same idea as the read deadline in [`Connection::fill`].)
+///
+/// It also never gives up with `WouldBlock` on a socket handed over in
+/// non-blocking mode: when the socket's buffer is full, it switches the socket
+/// to blocking mode (where the timeout applies) and carries on. A small
+/// response fits in the buffer and goes out without that extra system call.
+struct Timed<'a> {
     stream: &'a TcpStream,
     nonblocking: &'a mut bool,
+    deadline: Instant,
+    /// The write timeout the socket has now.
+    timeout: Duration,
 }
 
-impl Sink for Patient<'_> {}
+// ANCHOR: write_deadline
+impl Timed<'_> {
+    /// Makes sure the next call cannot wait past the deadline (give or take
+    /// `SLACK`, which spares a system call on every response that goes out in
+    /// one write).
+    fn arm(&mut self) -> io::Result<()> {
+        const SLACK: Duration = Duration::from_millis(100);
+        let left = self
+            .deadline
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())
+            .ok_or_else(too_slow)?;
+        if left + SLACK < self.timeout {
+            self.stream.set_write_timeout(Some(left))?;
+            self.timeout = left;
+        }
+        Ok(())
+    }
+}
+// ANCHOR_END: write_deadline
 
-impl io::Write for Patient<'_> {
+fn too_slow() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the client did not read the response within the write timeout",
+    )
+}
+
+impl Sink for Timed<'_> {
+    #[cfg(target_os = "linux")]
+    fn send_file(&mut self, file: &mut std::fs::File, len: u64) -> io::Result<u64> {
+        super::response::send_file(self.stream, file, len, || self.arm())
+    }
+}
+
+impl io::Write for Timed<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         loop {
+            if !*self.nonblocking {
+                self.arm()?;
+            }
             match (&mut &*self.stream).write(bytes) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock && *self.nonblocking => {
                     self.stream.set_nonblocking(false)?;
                     *self.nonblocking = false;
+                }
+                // In blocking mode, `WouldBlock` is the write timeout expiring.
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    return Err(too_slow());
                 }
                 result => return result,
             }
@@ -363,7 +452,9 @@ pub fn prepare(stream: &TcpStream, config: &Config) {
     // Responses are written whole; there is nothing for Nagle's algorithm to
     // gather, only a delayed ACK to wait for.
     let _ = stream.set_nodelay(true);
-    // A client that stops reading must not hold a thread forever.
+    // A client that stops reading must not hold a thread forever: no write
+    // waits longer than this (and `Timed` cuts it to what is left of a
+    // response's deadline).
     let _ = stream.set_write_timeout(Some(config.write_timeout));
 }
 

@@ -313,24 +313,38 @@ impl Sink for TcpStream {
     /// shows with Rust 1.95.)
     #[cfg(target_os = "linux")]
     fn send_file(&mut self, file: &mut File, len: u64) -> io::Result<u64> {
-        send_file(self, file, len)
+        send_file(self, file, len, || Ok(()))
     }
 }
 
 impl Sink for &TcpStream {
     #[cfg(target_os = "linux")]
     fn send_file(&mut self, file: &mut File, len: u64) -> io::Result<u64> {
-        send_file(self, file, len)
+        send_file(self, file, len, || Ok(()))
     }
 }
 
+/// Sends `len` bytes of `file` with `sendfile`, a piece at a time, calling
+/// `before_each` before every piece (a [`Connection`](super::Connection) uses
+/// it to keep the whole response within its deadline).
+///
+/// A piece is 64 KiB because that is how much the kernel moves at a time
+/// inside one `sendfile` call, and the socket's write timeout starts afresh for
+/// each such move: one call for a whole large file could wait far longer than
+/// the timeout, for a client that reads a little now and then.
 #[cfg(target_os = "linux")]
-fn send_file(socket: &TcpStream, file: &File, len: u64) -> io::Result<u64> {
+pub fn send_file(
+    socket: &TcpStream,
+    file: &File,
+    len: u64,
+    mut before_each: impl FnMut() -> io::Result<()>,
+) -> io::Result<u64> {
+    const PIECE: u64 = 64 * 1024;
     let mut sent = 0;
     while sent < len {
-        // At most 1 GiB a call: Linux sends a little under 2 GiB at most in one.
-        let chunk = (len - sent).min(1 << 30) as usize;
-        match rustix::fs::sendfile(socket, file, None, chunk) {
+        before_each()?;
+        let piece = (len - sent).min(PIECE) as usize;
+        match rustix::fs::sendfile(socket, file, None, piece) {
             Ok(0) => break, // the file is shorter than it was
             Ok(n) => sent += n as u64,
             Err(rustix::io::Errno::INTR) => {}
