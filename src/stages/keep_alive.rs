@@ -26,11 +26,18 @@
 //! code, and runs the same program on Linux and macOS. (The `polling` crate
 //! would do too, but since version 3 registering a socket is an `unsafe` call.)
 //!
+//! The loop also does the waiting that comes after a response. A connection
+//! closed after an error, or after a request whose body had not all arrived
+//! (a worker never waits for one), is half-closed and handed back to the loop,
+//! which reads and throws away what the client still sends until it stops:
+//! closing at once could reset the connection and lose the response.
+//!
 //! **What it still leaves out.** A worker still writes a response with blocking
-//! calls, so a client that reads slowly holds a worker (up to the write
-//! timeout). nginx never blocks: it writes what the socket takes and goes back to
-//! its loop until the socket can take more; hyper on tokio does the same with
-//! `async` code. There is no TLS, HTTP/2, compression or caching either.
+//! calls, so a client that reads slowly holds a worker, for at most the write
+//! timeout (a deadline for the whole response). nginx never blocks: it writes
+//! what the socket takes and goes back to its loop until the socket can take
+//! more; hyper on tokio does the same with `async` code. There is no TLS,
+//! HTTP/2, compression or caching either.
 //!
 //! Chapter: "Stage 6: keeping connections alive".
 
@@ -47,7 +54,7 @@ use mio::{Events, Interest, Poll, Registry, Token};
 
 use super::thread_pool::{ThreadPool, overloaded};
 use crate::config::Config;
-use crate::http::connection::{prepare, turn_away};
+use crate::http::connection::{LINGER, LINGER_BYTES, LINGER_QUIET, prepare, turn_away};
 use crate::http::request::HeadScanner;
 use crate::http::{Connection, Error, Response, files};
 use crate::log;
@@ -78,6 +85,13 @@ enum Expiry {
     RequestTimeout,
     /// Idle between requests: close quietly; the client can always reconnect.
     Close,
+    /// Answered and half-closed, after an error or with a request body not
+    /// read to its end: what the client still sends is read and thrown away,
+    /// so that closing does not reset the connection before the client has
+    /// read our response (see `Drop for Connection`). Closed when the client
+    /// closes, or has been quiet for a moment, or at the latest after
+    /// [`LINGER`]; counts the bytes thrown away.
+    Linger { until: Instant, drained: usize },
 }
 
 /// What reading from a connection told us.
@@ -97,13 +111,13 @@ enum Job {
     /// token is the connection's registration with the poller, if it has one.
     Serve(Option<Token>, Idle),
     /// The client took too long: send `408` and close.
-    TimedOut(Idle),
+    TimedOut(Token, Idle),
 }
 
 impl Job {
     fn into_idle(self) -> Idle {
         match self {
-            Job::Serve(_, idle) | Job::TimedOut(idle) => idle,
+            Job::Serve(_, idle) | Job::TimedOut(_, idle) => idle,
         }
     }
 }
@@ -138,8 +152,13 @@ impl Watched {
             None => (Token(self.next_token.fetch_add(1, Ordering::Relaxed)), true),
         };
         // Into the table first: the poller reports a socket with bytes waiting
-        // the moment it is armed, and the loop must find it there.
-        self.table().insert(token, idle);
+        // the moment it is armed, and the loop must find it there. And the
+        // table stays locked until it is armed: otherwise the loop could take
+        // the connection on an earlier event, have it served and closed, and
+        // its descriptor number be given to a new connection, which our late
+        // `reregister` would then move to this connection's token.
+        let mut table = self.table();
+        table.insert(token, idle);
         let mut source = SourceFd(&fd);
         let armed = if fresh {
             self.registry
@@ -150,7 +169,7 @@ impl Watched {
         };
         if let Err(error) = armed {
             log::error(format_args!("cannot watch a connection: {error}"));
-            self.table().remove(&token); // dropped, so closed
+            table.remove(&token); // dropped, so closed
         }
     }
 }
@@ -181,7 +200,7 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
         ThreadPool::new(config.threads, config.queue, move |job: Job| {
             let token = match &job {
                 Job::Serve(token, _) => *token,
-                Job::TimedOut(_) => None,
+                Job::TimedOut(token, _) => Some(*token),
             };
             if let Some(idle) = serve(job, &config, &shutdown) {
                 watched.watch(token, idle);
@@ -246,18 +265,18 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
 
 // ANCHOR: serve
 /// A worker's job: answer every request whose head is already buffered, then
-/// give the connection back (`Some`) if it stays open.
+/// give the connection back (`Some`) if it stays open or must linger.
 fn serve(job: Job, config: &Config, shutdown: &Shutdown) -> Option<Idle> {
     let (idle, timed_out) = match job {
         Job::Serve(_, idle) => (idle, false),
-        Job::TimedOut(idle) => (idle, true),
+        Job::TimedOut(_, idle) => (idle, true),
     };
     let peer = idle.peer;
     let mut connection = Connection::resume(idle.stream, peer, idle.buffer, config);
     if timed_out {
         let error = connection.refuse(Error::Timeout);
         connection.send_error(&config.root, &error);
-        return None;
+        return Some(Idle::lingering(connection.into_lingering(), peer));
     }
     // More than one request may be buffered: pipelined requests are answered
     // one after the other, in the order they came.
@@ -271,6 +290,10 @@ fn serve(job: Job, config: &Config, shutdown: &Shutdown) -> Option<Idle> {
         match answer {
             Ok(response) => connection.send(response),
             Err(error) => connection.send_error(&config.root, &error),
+        }
+        if connection.must_linger() {
+            // The loop lingers, so that this worker need not wait.
+            return Some(Idle::lingering(connection.into_lingering(), peer));
         }
         if !connection.can_continue() {
             return None; // dropping the connection closes it
@@ -350,7 +373,7 @@ fn advance(
 /// Closes the connections whose deadline has passed.
 // ANCHOR: expire
 fn expire(now: Instant, watched: &Watched, config: &Config, pool: &ThreadPool<Job>) {
-    let expired: Vec<Idle> = {
+    let expired: Vec<(Token, Idle)> = {
         let mut table = watched.table();
         let tokens: Vec<Token> = table
             .iter()
@@ -358,15 +381,15 @@ fn expire(now: Instant, watched: &Watched, config: &Config, pool: &ThreadPool<Jo
             .map(|(token, _)| *token)
             .collect();
         tokens
-            .iter()
-            .filter_map(|token| table.remove(token))
+            .into_iter()
+            .filter_map(|token| Some((token, table.remove(&token)?)))
             .collect()
     };
-    for idle in expired {
+    for (token, idle) in expired {
         if idle.on_expiry == Expiry::RequestTimeout {
-            // The 408 goes through a worker, which can linger after it while a
-            // slow client is still sending; the loop must never wait.
-            if let Err(job) = pool.try_execute(Job::TimedOut(idle)) {
+            // The 408 goes through a worker, as writing it could block; the
+            // loop must never wait.
+            if let Err(job) = pool.try_execute(Job::TimedOut(token, idle)) {
                 let timeout = Response::error(&config.root, &Error::Timeout);
                 turn_away(job.into_idle().stream, timeout.expect("408 is a response"));
             }
@@ -406,11 +429,36 @@ impl Idle {
         }
     }
 
+    /// A connection that was answered and half-closed, to linger on.
+    fn lingering(stream: TcpStream, peer: SocketAddr) -> Idle {
+        let now = Instant::now();
+        Idle {
+            stream,
+            peer,
+            buffer: Vec::new(),
+            scanner: HeadScanner::new(),
+            deadline: now + LINGER_QUIET,
+            on_expiry: Expiry::Linger {
+                until: now + LINGER,
+                drained: 0,
+            },
+        }
+    }
+
     /// Reads everything the socket has, without blocking, until a request head
     /// is complete or there is nothing more to read.
     // ANCHOR: read_available
     fn read_available(&mut self, config: &Config) -> Readiness {
         let mut chunk = [0; 16 * 1024];
+        if let Expiry::Linger { until, drained } = &mut self.on_expiry {
+            return linger(
+                &self.stream,
+                &mut chunk,
+                &mut self.deadline,
+                *until,
+                drained,
+            );
+        }
         loop {
             match self.scanner.scan(&self.buffer, &config.limits) {
                 Ok(Some(_)) | Err(_) => return Readiness::Request,
@@ -436,4 +484,31 @@ impl Idle {
         }
     }
     // ANCHOR_END: read_available
+}
+
+/// Reads and throws away what a lingering connection has sent; `Closed` once
+/// the client has closed, or sent more than we are willing to read.
+fn linger(
+    mut stream: &TcpStream,
+    chunk: &mut [u8],
+    deadline: &mut Instant,
+    until: Instant,
+    drained: &mut usize,
+) -> Readiness {
+    loop {
+        match stream.read(chunk) {
+            Ok(0) => return Readiness::Closed,
+            Ok(n) => {
+                *drained += n;
+                if *drained >= LINGER_BYTES {
+                    return Readiness::Closed;
+                }
+                // Quiet for a moment from now on, and we close.
+                *deadline = (Instant::now() + LINGER_QUIET).min(until);
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Readiness::Waiting,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Readiness::Closed,
+        }
+    }
 }
