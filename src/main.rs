@@ -63,6 +63,8 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         None => anyhow::bail!("no stage is compiled in; rebuild with `--features single-threaded`"),
     };
     let config = args.config()?;
+    // Not being able to raise it is no reason not to serve.
+    let _ = net::raise_open_file_limit();
     let address = SocketAddr::new(args.bind, args.port);
     let listener = net::listen(address, args.backlog)
         .with_context(|| format!("cannot listen on {address}"))?;

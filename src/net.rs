@@ -31,6 +31,31 @@ pub fn listen(address: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     Ok(socket.into())
 }
 
+/// Raises this process's soft limit on open files to its hard limit.
+///
+/// Every connection costs a descriptor. Many systems start a process with a
+/// soft limit of 1024, fewer than the thousand idle connections the
+/// `keep-alive` stage is built to hold plus its own files; past it, `accept`
+/// fails with "too many open files". The hard limit is usually far higher,
+/// and a process may raise its own soft limit up to it: Go's runtime does so
+/// for every program, nginx with `worker_rlimit_nofile`. Returns the limit.
+#[cfg(target_os = "linux")]
+pub fn raise_open_file_limit() -> io::Result<Option<u64>> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        setrlimit(Resource::Nofile, limit)?;
+    }
+    Ok(limit.current)
+}
+
+/// Elsewhere the limit is left as it is.
+#[cfg(not(target_os = "linux"))]
+pub fn raise_open_file_limit() -> io::Result<Option<u64>> {
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

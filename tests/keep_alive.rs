@@ -350,3 +350,48 @@ fn no_path_leaves_the_root() {
     let server = Server::start(STAGE, &site.root, &[]);
     assert_no_traversal(server.addr, &site);
 }
+
+/// Started with a soft limit of 64 open files (many systems start a process
+/// with 1024), the server raises it to the hard limit, so that it can hold
+/// the crowds of idle connections this stage is for.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_open_file_limit_is_raised_to_the_hard_limit() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    fn soft_and_hard(limits: &str) -> (String, String) {
+        let line = limits
+            .lines()
+            .find(|line| line.starts_with("Max open files"))
+            .expect("a line for open files");
+        let mut numbers = line["Max open files".len()..].split_whitespace();
+        (
+            numbers.next().unwrap().to_owned(),
+            numbers.next().unwrap().to_owned(),
+        )
+    }
+    let (_, hard) = soft_and_hard(&std::fs::read_to_string("/proc/self/limits").unwrap());
+    if hard == "64" || hard.parse::<u64>().is_ok_and(|hard| hard < 64) {
+        eprintln!("the hard limit is {hard}: nothing to raise");
+        return;
+    }
+    let site = Site::new();
+    let mut child = Command::new("sh")
+        .args(["-c", "ulimit -Sn 64 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_multithreaded-server"))
+        .args(["--stage", STAGE, "--port", "0", "--quiet", "--root"])
+        .arg(&site.root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ready.starts_with("Listening on"), "{ready}");
+    assert_eq!(soft_and_hard(&limits), (hard.clone(), hard), "{limits}");
+}
