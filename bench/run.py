@@ -354,7 +354,11 @@ def write_results(raw, summary, out, meta):
     goals = check_goals(summary)
     (out / "results.json").write_text(json.dumps({"meta": meta, "summary": rows, "goals": goals, "runs": raw}, indent=2) + "\n")
     (out / "summary.md").write_text(markdown_summary(summary, meta))
-    (out / "goals.md").write_text(markdown_goals(goals))
+    if goals:
+        (out / "goals.md").write_text(markdown_goals(goals))
+    else:
+        # A run without nginx or python (a sweep of pool sizes) checks no goal.
+        (out / "goals.md").unlink(missing_ok=True)
 
 
 def markdown_summary(summary, meta):
@@ -417,15 +421,19 @@ def check_goals(summary):
     return goals
 
 
+def shown_goal(g):
+    """A goal's target and measured value, as the table and the log show them."""
+    if g["kind"] in ("vs_nginx", "vs_self", "vs_python"):
+        return f"≥ {g['target']:.1f}x", f"{g['measured']:.2f}x" if g["measured"] is not None else "-"
+    if g["kind"] == "rss":
+        return f"≤ {g['target']:.0f} MiB", f"{g['measured']:.1f} MiB"
+    return f"≤ {g['target']}", f"{g['measured']}"
+
+
 def markdown_goals(goals):
     lines = ["| goal | target | measured | met |", "|---|---:|---:|:---:|"]
     for g in goals:
-        if g["kind"] in ("vs_nginx", "vs_self", "vs_python"):
-            target, measured = f"≥ {g['target']:.1f}x", f"{g['measured']:.2f}x" if g["measured"] is not None else "-"
-        elif g["kind"] == "rss":
-            target, measured = f"≤ {g['target']:.0f} MiB", f"{g['measured']:.1f} MiB"
-        else:
-            target, measured = f"≤ {g['target']}", f"{g['measured']}"
+        target, measured = shown_goal(g)
         lines.append(f"| {g['goal']} | {target} | {measured} | {'yes' if g['met'] else '**no**'} |")
     return "\n".join(lines) + "\n"
 
@@ -527,7 +535,8 @@ def main():
     summary = summarise(raw, servers, workloads)
     print_table(summary, servers, workloads)
     for goal in check_goals(summary):
-        log(f"{'met   ' if goal['met'] else 'MISSED'} {goal['goal']}: {goal['measured']}")
+        target, measured = shown_goal(goal)
+        log(f"{'met   ' if goal['met'] else 'MISSED'} {goal['goal']}: {measured} (goal {target})")
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "rounds": args.rounds,
