@@ -8,6 +8,10 @@
 //! - every `{{#include}}` and `{{#rustdoc_include}}` names a file that exists,
 //!   and, where it names an anchor, that file marks the region with both
 //!   `ANCHOR: name` and `ANCHOR_END: name`; a line range stays inside the file;
+//! - every file a chapter includes marks each of its anchors exactly once, with
+//!   one `ANCHOR` and, after it, one `ANCHOR_END` (mdBook takes the first start
+//!   it finds and reads on to the first end, so a second `ANCHOR: name` would
+//!   silently widen or cut the listing);
 //! - every picture a chapter shows exists;
 //! - every chapter `SUMMARY.md` lists exists, and every chapter file is listed;
 //! - every stage of the course has its chapter, `stage-N-name.md`, in `SUMMARY.md`.
@@ -15,6 +19,7 @@
 //! Each check is a function over a book folder, and the tests at the bottom feed
 //! each one a small broken book, to show that it catches what it is meant to.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -64,17 +69,20 @@ fn include_links(text: &str) -> Vec<String> {
     links
 }
 
-/// Whether `line` marks `kind` (`ANCHOR` or `ANCHOR_END`) for exactly `name`.
-fn marks(line: &str, kind: &str, name: &str) -> bool {
-    let Some(at) = line.find(&format!("{kind}:")) else {
-        return false;
-    };
-    let marked: String = line[at + kind.len() + 1..]
+/// The name `line` marks with `kind` (`ANCHOR` or `ANCHOR_END`), if it does.
+fn marked(line: &str, kind: &str) -> Option<String> {
+    let at = line.find(&format!("{kind}:"))?;
+    let name: String = line[at + kind.len() + 1..]
         .trim_start()
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
         .collect();
-    marked == name
+    (!name.is_empty()).then_some(name)
+}
+
+/// Whether `line` marks `kind` (`ANCHOR` or `ANCHOR_END`) for exactly `name`.
+fn marks(line: &str, kind: &str, name: &str) -> bool {
+    marked(line, kind).is_some_and(|marked| marked == name)
 }
 
 /// Problems with the includes of every chapter under `src`.
@@ -123,6 +131,64 @@ fn check_includes(src: &Path) -> Vec<String> {
                 (_, None) => problems.push(format!(
                     "{shown}: `{path}` has no `ANCHOR_END: {selector}` for its include"
                 )),
+            }
+        }
+    }
+    problems
+}
+
+/// Problems with the anchors of every file a chapter includes: each name must
+/// have one `ANCHOR` and one `ANCHOR_END`, in that order, whether or not a
+/// chapter includes that anchor.
+fn check_anchors(src: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for chapter in markdown_files(src) {
+        let text = fs::read_to_string(&chapter).unwrap();
+        for link in include_links(&text) {
+            let path = link.split_once(':').map_or(link.as_str(), |(path, _)| path);
+            let Ok(file) = fs::canonicalize(chapter.parent().unwrap().join(path)) else {
+                continue; // check_includes reports a missing file
+            };
+            if !seen.insert(file.clone()) {
+                continue;
+            }
+            let Ok(contents) = fs::read_to_string(&file) else {
+                continue;
+            };
+            // For each name, the lines (from 1) of its starts and of its ends.
+            let mut anchors: BTreeMap<String, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+            for (number, line) in contents.lines().enumerate() {
+                if let Some(name) = marked(line, "ANCHOR") {
+                    anchors.entry(name).or_default().0.push(number + 1);
+                }
+                if let Some(name) = marked(line, "ANCHOR_END") {
+                    anchors.entry(name).or_default().1.push(number + 1);
+                }
+            }
+            for (name, (starts, ends)) in anchors {
+                let lines = |numbers: &[usize]| {
+                    let numbers: Vec<String> = numbers.iter().map(usize::to_string).collect();
+                    numbers.join(", ")
+                };
+                match (starts.as_slice(), ends.as_slice()) {
+                    ([start], [end]) if start < end => {}
+                    ([start], [end]) => problems.push(format!(
+                        "`{path}`: `ANCHOR_END: {name}` (line {end}) comes before its `ANCHOR` (line {start})"
+                    )),
+                    ([start], []) => problems.push(format!(
+                        "`{path}`: `ANCHOR: {name}` (line {start}) is never closed"
+                    )),
+                    ([], [end]) => problems.push(format!(
+                        "`{path}`: `ANCHOR_END: {name}` (line {end}) closes an anchor never opened"
+                    )),
+                    _ => problems.push(format!(
+                        "`{path}`: anchor `{name}` starts on lines [{}] and ends on lines [{}]; \
+                         give each region a name of its own",
+                        lines(&starts),
+                        lines(&ends)
+                    )),
+                }
             }
         }
     }
@@ -235,6 +301,11 @@ fn every_include_names_an_existing_file_and_anchor() {
 }
 
 #[test]
+fn every_included_file_marks_each_anchor_once() {
+    assert_none(check_anchors(&chapters()));
+}
+
+#[test]
 fn every_picture_exists() {
     assert_none(check_images(&chapters()));
 }
@@ -343,6 +414,49 @@ fn an_anchor_is_matched_by_its_whole_name() {
     let book = ScratchBook::new();
     let problems = book.chapter("{{#include ../src/code.rs:ru}}");
     assert_eq!(problems.len(), 1, "{problems:?}");
+}
+
+#[test]
+fn an_anchor_marked_twice_or_left_open_is_caught() {
+    let book = ScratchBook::new();
+    // Two regions under one name, and one end: mdBook shows both as one
+    // listing, and the include check alone does not notice.
+    book.write(
+        "src/twice.rs",
+        "// ANCHOR: confine\nfn step() {}\n\n// ANCHOR: confine\nfn confine() {}\n\
+         // ANCHOR_END: confine\n\
+         // ANCHOR: outer\n// ANCHOR: inner\nfn inner() {}\n// ANCHOR_END: inner\n// ANCHOR_END: outer\n",
+    );
+    assert_none(book.chapter("{{#include ../src/twice.rs:confine}}"));
+    let problems = check_anchors(&book.src());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("`confine` starts on lines [1, 4] and ends on lines [6]"),
+        "{problems:?}"
+    );
+
+    // `code.rs` leaves `open` unclosed: caught in any file a chapter includes,
+    // even when the chapter includes another of its anchors.
+    book.chapter("{{#include ../src/code.rs:run}}");
+    let problems = check_anchors(&book.src());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("`ANCHOR: open` (line 7) is never closed"),
+        "{problems:?}"
+    );
+
+    // An end before its start.
+    book.write(
+        "src/backwards.rs",
+        "// ANCHOR_END: late\nfn late() {}\n// ANCHOR: late\n",
+    );
+    book.chapter("{{#include ../src/backwards.rs}}");
+    let problems = check_anchors(&book.src());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("comes before its `ANCHOR`"),
+        "{problems:?}"
+    );
 }
 
 #[test]

@@ -3,9 +3,10 @@
 # real runs of `multithreaded-server grade`. Writes
 # chapters/transcripts/instructors/*.txt.
 #
-# Each transcript shows the command as an instructor types it, after a `$ `
-# prompt, then what it printed (stderr and stdout, without colour). The ports,
-# folders and timings are those of the run that made it.
+# Each transcript shows the command as an instructor types it from the top
+# folder of the repository, after a `$ ` prompt, then what it printed (stderr
+# and stdout, without colour). The ports, folders and timings are those of the
+# run that made it, but for the one port in running.txt (see there).
 #
 # Needs python3 (the Python submission is the course's test server,
 # tests/broken/server.py). Takes about a minute.
@@ -32,40 +33,47 @@ shown() {
 
 shown "multithreaded-server grade --list" >"$OUT/list.txt"
 
-# A Python submission: a folder holding the student's server.py.
-submission=$(mktemp -d)
-trap 'rm -rf "$submission"' EXIT
-cp tests/broken/server.py "$submission/server.py"
-(
-  cd "$submission"
-  shown "multithreaded-server grade --stage 2 -- python3 server.py {port} {root}" >"$OUT/python-pass.txt"
-  # The same server with one mistake switched on: Content-Length in characters.
-  shown "multithreaded-server grade --stage 2 -- python3 server.py {port} {root} --defect length-in-characters" \
-    >"$OUT/python-fail.txt"
-  shown "multithreaded-server grade --stage 1 --json -- python3 server.py {port} {root} --defect length-in-characters" \
-    >"$OUT/python-json.txt"
-  # Stage 6 without the placeholders the pool checks need: skipped, saying why.
-  shown "multithreaded-server grade --stage 6 -- python3 server.py {port} {root}" >"$OUT/placeholders.txt"
-  # With them, and a server whose idle connections each hold a worker.
-  shown "multithreaded-server grade --stage 6 -- python3 server.py {port} {root} --threads {threads} --queue {queue} --keep-alive-timeout {keep_alive_timeout} --defect worker-per-connection" \
-    >"$OUT/python-stage-6.txt"
-)
+# A Python submission: the course's test server, a working server for every
+# stage until a --defect breaks it.
+SERVER_PY="python3 tests/broken/server.py {port} {root}"
+shown "multithreaded-server grade --stage 2 -- $SERVER_PY" >"$OUT/python-pass.txt"
+# The same server with one mistake switched on: Content-Length in characters.
+shown "multithreaded-server grade --stage 2 -- $SERVER_PY --defect length-in-characters" \
+  >"$OUT/python-fail.txt"
+shown "multithreaded-server grade --stage 1 --json -- $SERVER_PY --defect length-in-characters" \
+  >"$OUT/python-json.txt"
+# Stage 6 without the placeholders the pool checks need: skipped, saying why.
+shown "multithreaded-server grade --stage 6 -- $SERVER_PY" >"$OUT/placeholders.txt"
+# With them, and a server whose idle connections each hold a worker.
+shown "multithreaded-server grade --stage 6 -- $SERVER_PY --threads {threads} --queue {queue} --keep-alive-timeout {keep_alive_timeout} --defect worker-per-connection" \
+  >"$OUT/python-stage-6.txt"
 
 # A Rust submission: exercise 4 as it is handed out, before its TODOs are done.
 shown "multithreaded-server grade --stage 4 -- cargo run -q -p ex04-daemon-join -- --port {port} --root {root}" \
   >"$OUT/rust-exercise.txt"
 
 # A server that is already running, serving an empty folder, with its pool's
-# settings given to the grader.
-site=$(mktemp -d)
-trap 'rm -rf "$submission" "$site"; kill "$server" 2>/dev/null || true' EXIT
+# settings given to the grader. The folder is the one the chapter makes,
+# /tmp/grade-site; the grader leaves it empty, and it is removed after. The
+# chapter starts the server with `cargo run`, on port 3000; this one listens
+# on a free port, so that a run never fails because something holds 3000, and
+# that port is shown as 3000, as in the other chapters' transcripts
+# (scripts/lib/serve.sh).
+site=/tmp/grade-site
+mkdir -p "$site"
+if [[ -n "$(ls -A "$site")" ]]; then
+  echo "$site is not empty; the grader needs an empty folder there" >&2
+  exit 1
+fi
+trap 'rmdir "$site" 2>/dev/null || true; kill "${server:-}" 2>/dev/null || true' EXIT
 log=$(mktemp)
 settings="--threads 4 --queue 16 --keep-alive-timeout 2"
 # shellcheck disable=SC2086 # $settings is several arguments
 multithreaded-server --stage 6 --port 0 --root "$site" --quiet $settings >"$log" &
 server=$!
 until grep -q '^Listening on' "$log"; do sleep 0.05; done
-addr=$(sed -n 's|^Listening on http://\([^/]*\)/.*|\1|p' "$log")
-shown "multithreaded-server grade --stage 6 --addr $addr --root $site $settings" >"$OUT/running.txt"
+port=$(sed -n 's|^Listening on http://[^/]*:\([0-9]*\)/.*|\1|p' "$log")
+shown "multithreaded-server grade --stage 6 --addr 127.0.0.1:$port --root $site $settings" |
+  sed -E "s/\b${port}\b/3000/g" >"$OUT/running.txt"
 kill "$server"
 rm -f "$log"

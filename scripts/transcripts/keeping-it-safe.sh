@@ -62,7 +62,8 @@ shown() {
 shown "(cd www && python3 -c 'target = \"/../Cargo.toml\"; print(open(target[1:]).readline(), end=\"\")')" \
   >"$OUT/the-hole.txt"
 
-start_server
+# The chapter comes after stage 4, and starts that stage: `cargo run -- --stage 4`.
+start_server --stage 4
 {
   shown "curl -s --path-as-is -i http://127.0.0.1:$PORT/../Cargo.toml"
 } >"$OUT/traversal-curl.txt"
@@ -83,7 +84,7 @@ sleep 0.2
 public <"$LOG" >"$OUT/traversal-log.txt"
 stop_server
 
-start_server
+start_server --stage 4
 {
   shown "python3 -c 'print(\"GET /\" + \"a\" * 9000 + \" HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n\", end=\"\")' | nc 127.0.0.1 $PORT | head -n 1"
   shown "python3 -c 'print(\"GET / HTTP/1.1\\r\\nHost: x\\r\\n\" + \"X-Many: 1\\r\\n\" * 200 + \"\\r\\n\", end=\"\")' | nc 127.0.0.1 $PORT | head -n 1"

@@ -4,9 +4,10 @@ source "$(dirname "$0")/../lib/serve.sh"
 
 # Break it: every connection costs a thread, and nothing limits how many. The
 # command in the book finds the server with `pgrep -n`, the newest process of
-# that name. On a machine where other people's servers start all the time that
-# could be one of theirs, so this part runs in a PID namespace of its own
-# (`unshare`, which needs root), where the only server is ours.
+# that name. On a machine where other programs of that name start all the
+# time that could be one of them, so this part runs in a PID namespace of its
+# own (`unshare`, which needs root), where the only server is the one started
+# here.
 if [[ "${1:-}" == --threads ]]; then
   start_server --stage 4
   shown "grep Threads /proc/\$(pgrep -n multithreaded)/status"

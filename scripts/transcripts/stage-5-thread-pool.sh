@@ -8,9 +8,9 @@ TIMED_CURL="curl -s -o /dev/null -w 'HTTP %{http_code} after %{time_total} s\\n'
 # The crowd: 500 silent clients against stage 4, then against stage 5, with the
 # server's threads counted from /proc. The command in the book finds the server
 # with `pgrep -n`, the newest process of that name; on a machine where other
-# people's servers start all the time that could be one of theirs, so this part
-# runs in a PID namespace of its own (`unshare`, which needs root), where the
-# only server is ours.
+# programs of that name start all the time that could be one of them, so this
+# part runs in a PID namespace of its own (`unshare`, which needs root), where
+# the only server is the one started here.
 if [[ "${1:-}" == --crowd ]]; then
   for stage in 4 5; do
     start_server --stage "$stage" --quiet

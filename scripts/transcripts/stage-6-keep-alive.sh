@@ -64,7 +64,8 @@ shown "python3 scripts/idle-clients.py 4 --port $PORT --then \"$TIMED_CURL http:
 stop_server
 
 # Break it: clients that ask for a big file and do not read it hold a worker
-# each, until the write timeout gives up on them.
+# each, until the write timeout gives up on them. The folder holds what the
+# chapter puts in /tmp/site: the big file, and small.txt beside it.
 site=$(mktemp -d)
 head -c 60000000 /dev/urandom >"$site/big.bin"
 echo small >"$site/small.txt"

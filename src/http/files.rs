@@ -131,7 +131,7 @@ pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     })
 }
 
-// ANCHOR: confine
+// ANCHOR: step
 /// Goes one name further down from `path`, which is inside `root`.
 ///
 /// A name is a plain entry of the folder we are in (decoding made sure it has no
@@ -152,6 +152,7 @@ fn step(root: &Path, mut path: PathBuf, name: &str) -> Result<(PathBuf, fs::Meta
     let metadata = fs::metadata(&target).map_err(|_| Error::NotFound)?;
     Ok((target, metadata))
 }
+// ANCHOR_END: step
 
 /// Makes `path` canonical and checks that it is still under `root`.
 // ANCHOR: confine

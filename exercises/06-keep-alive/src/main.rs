@@ -46,7 +46,7 @@ fn main() {
         keep_alive_timeout.as_secs_f64()
     );
 
-    // TODO (part 2): keep idle connections in a readiness loop on this thread
+    // TODO: (part 2) keep idle connections in a readiness loop on this thread
     // instead of on the workers: a `mio::Poll` watches the listener and every
     // connection, and a connection goes to the queue only once its request
     // head is complete (README.md, steps 4 to 9).
@@ -167,7 +167,7 @@ enum Problem {
 
 /// Serves one connection: one request, one response, then close.
 fn handle_connection(mut stream: TcpStream, root: &Path) {
-    // TODO (part 1): answer request after request on this connection, for as
+    // TODO: (part 1) answer request after request on this connection, for as
     // long as the client wants it kept open. Keep the bytes read after a
     // request's head: they are the start of the next request. While waiting
     // for the next request, time out after the keep-alive timeout (step 3).
@@ -215,7 +215,7 @@ fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
 }
 
 /// The path in `GET /path HTTP/1.x`, without a query string.
-// TODO (part 1): also tell whether the client wants the connection kept open,
+// TODO: (part 1) also tell whether the client wants the connection kept open,
 // from the version and the `Connection` header (step 1).
 fn parse_target(head: &[u8]) -> Result<String, Problem> {
     let head = std::str::from_utf8(head).map_err(|_| Problem::BadRequest)?;
@@ -280,7 +280,7 @@ fn send_not_found(stream: &mut TcpStream, root: &Path) -> io::Result<()> {
 }
 
 /// Sends a response: the status line, the headers, a blank line, the body.
-// TODO (part 1): say in `Connection` whether the connection stays open (step 2).
+// TODO: (part 1) say in `Connection` whether the connection stays open (step 2).
 fn send(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8]) -> io::Result<()> {
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
