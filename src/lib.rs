@@ -1,8 +1,8 @@
 //! A web server built in stages, to learn how web servers work.
 //!
-//! The course starts from a student report, "Simple Multi-threaded Python Web
-//! Server" (CSE 336, Distributed Computing), and rebuilds its server in Rust one
-//! idea at a time. Each stage is a Cargo feature and a module; each builds on the
+//! The course starts from a student project report for a distributed computing
+//! course (CSE 336) on a simple multithreaded web server in Python, and rebuilds
+//! its server in Rust one idea at a time. Each stage is a Cargo feature and a module; each builds on the
 //! one before, and each has a chapter in the book (`chapters/`).
 //!
 //! # Layout
