@@ -341,6 +341,70 @@ mod python_servers {
         );
     }
 
+    /// Stopping the server kills its whole process group, not only the process
+    /// the grader started: here a shell that starts the server and a sleeper
+    /// and waits for them, as a wrapper script or `cargo run` would. The shell
+    /// writes their pids to a file; once grading is over, neither may be left
+    /// alive in the group.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn stopping_the_server_stops_everything_it_started() {
+        use std::time::{Duration, Instant};
+
+        let dir = std::env::temp_dir().join(format!("grading-group-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pids = dir.join("pids");
+        // `$$` is the shell, which leads the group; `$!` each child it starts.
+        let script = format!(
+            "python3 '{server}' {{port}} '{{root}}' & echo $$ $! >>'{pids}'; \
+             sleep 1000 & echo $$ $! >>'{pids}'; wait",
+            server = python_server(),
+            pids = pids.display(),
+        );
+        let report = Grader::command(["sh", "-c", &script])
+            .stage(Stage::SingleThreaded)
+            .run()
+            .unwrap();
+
+        let started: Vec<(String, String)> = std::fs::read_to_string(&pids)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let (group, pid) = line.split_once(' ').unwrap();
+                (group.to_owned(), pid.to_owned())
+            })
+            .collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(started.len(), 2, "{started:?}\n{report}");
+        // Alive: it exists, is not a zombie (dead, waiting to be reaped), and
+        // is still in the group, so is not another process given the same pid.
+        let alive = |(group, pid): &(String, String)| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
+                .split_whitespace()
+                .collect();
+            fields[0] != "Z" && fields[2] == group
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut left: Vec<_> = started.iter().filter(|p| alive(p)).collect();
+        while !left.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            left.retain(|p| alive(p));
+        }
+        for (_, pid) in &left {
+            let _ = std::process::Command::new("kill")
+                .args(["-s", "KILL", pid])
+                .status();
+        }
+        assert!(report.passed(), "\n{report}");
+        assert!(
+            left.is_empty(),
+            "still running 30 s after grading: {left:?} (group, pid)"
+        );
+    }
+
     /// Stage 1: the report's mistakes, one at a time.
     const STAGE_1: &[Broken] = &[
         // CRLF turned into LF by reading in text mode.
