@@ -223,20 +223,32 @@ pub fn report(error: clap::Error) -> ExitCode {
         let _ = error.print();
         return ExitCode::SUCCESS;
     }
-    // clap's message is several lines (the error, tips, usage); one line that
-    // keeps the error and its tips is easier to read in a script's output.
+    eprintln!("{} (see --help)", one_line(&error));
+    ExitCode::from(2)
+}
+
+/// clap's message is several lines (the error, what it names, tips, usage); one
+/// line that keeps all but the usage is easier to read in a script's output.
+fn one_line(error: &clap::Error) -> String {
     let text = error.to_string();
     let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
     let mut message = lines
         .next()
         .unwrap_or("error: invalid arguments")
         .to_owned();
-    for extra in lines.filter(|line| line.starts_with("tip:") || line.starts_with("[possible")) {
-        message.push_str("; ");
+    for extra in lines.take_while(|line| !line.starts_with("Usage:")) {
+        // "...were not provided:" is followed by the arguments, one a line.
+        let joint = if message.ends_with(':') {
+            " "
+        } else if extra.starts_with("tip:") || extra.starts_with("[possible") {
+            "; "
+        } else {
+            ", "
+        };
+        message.push_str(joint);
         message.push_str(extra.trim_matches(['[', ']']));
     }
-    eprintln!("{message} (see --help)");
-    ExitCode::from(2)
+    message
 }
 
 #[cfg(test)]
@@ -330,6 +342,17 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.port, 0);
         assert!(Cli::try_parse_from(["x", "--port", "0", "grade", "--stage", "2"]).is_err());
+    }
+
+    #[test]
+    fn a_command_line_error_is_one_line_that_names_what_is_missing() {
+        let error = Cli::try_parse_from(["x", "grade", "--json"]).unwrap_err();
+        let line = one_line(&error);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.contains("not provided: --stage <NAME|N>"), "{line}");
+        let error = Cli::try_parse_from(["x", "--stage", "seven"]).unwrap_err();
+        let line = one_line(&error);
+        assert!(line.contains("possible values: single-threaded"), "{line}");
     }
 
     #[test]

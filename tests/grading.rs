@@ -730,7 +730,7 @@ mod subcommand {
     /// Mistakes in using `grade` get one line on stderr and exit status 2.
     #[test]
     fn grade_mistakes_are_one_line_errors() {
-        let cases: [(&[&str], &str); 3] = [
+        let cases: [(&[&str], &str); 5] = [
             (
                 &[
                     "--stage",
@@ -758,6 +758,13 @@ mod subcommand {
                 &["--stage", "9", "--", "x", "{port}", "{root}"],
                 "invalid value '9'",
             ),
+            (
+                &[
+                    "--stage", "1", "--root", "/tmp", "--", "x", "{port}", "{root}",
+                ],
+                "--root is for a running server",
+            ),
+            (&["--json"], "not provided: --stage"),
         ];
         for (args, message) in cases {
             let output = grade(args);

@@ -427,6 +427,13 @@ pub fn run_cli(args: &GradeArgs) -> anyhow::Result<bool> {
     let stage = args.stage.expect("clap requires --stage unless --list");
     let mut grader = match (args.addr, &args.root) {
         (Some(addr), Some(root)) => Grader::running(addr, root),
+        // clap's `requires` on --root is not enforced beside a `last` command,
+        // and a --root that is silently ignored would grade the wrong folder.
+        (None, Some(_)) => {
+            anyhow::bail!(
+                "--root is for a running server: give its --addr too, or leave --root out"
+            )
+        }
         _ => Grader::command(args.command.iter().cloned()),
     };
     if let Some(threads) = args.threads {
