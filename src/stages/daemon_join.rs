@@ -22,9 +22,9 @@
 use std::io;
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 
-use super::not_found;
+use super::{not_found, thread_per_client};
 use crate::config::Config;
 use crate::log;
 use crate::shutdown::{InFlight, Shutdown};
@@ -51,15 +51,13 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
 
         let config = Arc::clone(&config);
         let guard = in_flight.enter();
-        let spawned = thread::Builder::new()
-            .name(format!("client-{number}"))
-            .spawn(move || {
-                not_found::handle_connection(stream, &config);
-                drop(guard);
-            });
-        match spawned {
-            Ok(client) => clients.push(client),
-            Err(error) => log::error(format_args!("no thread for a new client: {error}")),
+        let spawned = thread_per_client::spawn_client(number, move || {
+            not_found::handle_connection(stream, &config);
+            drop(guard);
+        });
+        // Stage 2 dropped the handle; we keep it, to join the thread later.
+        if let Some(client) = spawned {
+            clients.push(client);
         }
     }
     // ANCHOR_END: run
