@@ -77,6 +77,7 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
     // is joined (those not yet finished are only returning). A thread still
     // serving after the timeout is not: `join` would wait for it as long as its
     // client likes. Returning from `main` ends it with the process.
+    let mut joined = 0;
     for client in clients {
         if stalled > 0 && !client.is_finished() {
             continue;
@@ -84,7 +85,11 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
         if client.join().is_err() {
             log::error("a client thread had panicked");
         }
+        joined += 1;
     }
+    // Only the threads of the last few clients: `retain` kept the list short,
+    // however many came before (the report's list kept every one).
+    log::info(format_args!("joined {joined} client thread(s)"));
     super::log_stopped(stalled, "client", config.shutdown_timeout);
     Ok(())
     // ANCHOR_END: join
