@@ -18,6 +18,15 @@ fn serves_files_byte_exact_with_their_headers() {
     assert_serves_site(server.addr, &site);
 }
 
+/// Fifty clients at once all get the whole file, byte-exact: answering errors
+/// costs the clients that have none nothing.
+#[test]
+fn fifty_concurrent_clients_are_all_served() {
+    let site = Site::new();
+    let server = Server::start(STAGE, &site.root, &[]);
+    assert_concurrent_clients(server.addr, &site, 50);
+}
+
 /// A missing file gets `404 Not Found` with the root's `error.html`, byte-exact.
 #[test]
 fn a_missing_file_gets_the_sites_404_page() {
