@@ -112,6 +112,8 @@ impl fmt::Display for Stage {
 pub enum StageError {
     /// The stage's feature was left out of this build.
     NotCompiled(Stage),
+    /// Every stage's feature was left out of this build.
+    NoneCompiled,
     /// The server failed (its listener, usually).
     Io(io::Error),
 }
@@ -123,6 +125,9 @@ impl fmt::Display for StageError {
                 f,
                 "stage `{stage}` is not compiled in; rebuild with `--features {stage}`"
             ),
+            StageError::NoneCompiled => {
+                f.write_str("no stage is compiled in; rebuild with `--features single-threaded`")
+            }
             StageError::Io(error) => write!(f, "the server stopped: {error}"),
         }
     }
