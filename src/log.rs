@@ -118,7 +118,9 @@ fn prefix(peer: SocketAddr) -> String {
 }
 
 /// Each thread name gets a colour of its own, the same one every time. Red is
-/// left out: it means an error.
+/// left out: it means an error. A numbered name (`client-17`, `worker-3`) is
+/// coloured by its number, so that neighbours, which are the threads most
+/// often seen together, never share a colour; any other name by a hash.
 fn thread_color(name: &str) -> Color {
     const PALETTE: [Color; 10] = [
         Color::Cyan,
@@ -134,6 +136,11 @@ fn thread_color(name: &str) -> Color {
     ];
     if name == "main" {
         return Color::White;
+    }
+    if let Some((_, number)) = name.rsplit_once('-')
+        && let Ok(number) = number.parse::<usize>()
+    {
+        return PALETTE[number % PALETTE.len()];
     }
     // FNV-1a: tiny, and the same on every run (std's hasher is seeded randomly).
     let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
@@ -151,4 +158,26 @@ fn print_line(line: std::fmt::Arguments<'_>) {
     let mut out = std::io::stdout().lock();
     // A closed stdout (the reader went away) must not stop the server.
     let _ = writeln!(out, "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thread_color;
+
+    /// Ten threads in a row, as a burst of clients or a pool's workers are
+    /// named, get ten different colours.
+    #[test]
+    fn consecutive_threads_differ_in_colour() {
+        for prefix in ["client", "worker"] {
+            let colours: Vec<_> = (0..10)
+                .map(|n| thread_color(&format!("{prefix}-{n}")))
+                .collect();
+            for (n, colour) in colours.iter().enumerate() {
+                assert!(
+                    !colours[..n].contains(colour),
+                    "{prefix}-{n} has the colour of an earlier one: {colours:?}"
+                );
+            }
+        }
+    }
 }

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             // A stage missing from the build is a usage error, like a bad flag;
             // so is anything that keeps grading from starting.
             match error.downcast_ref::<StageError>() {
-                Some(StageError::NotCompiled(_)) => ExitCode::from(2),
+                Some(StageError::NotCompiled(_) | StageError::NoneCompiled) => ExitCode::from(2),
                 _ if cli.command.is_some() => ExitCode::from(2),
                 _ => ExitCode::FAILURE,
             }
@@ -60,7 +60,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let stage = match args.stage.or_else(Stage::highest_compiled) {
         Some(stage) if stage.is_compiled() => stage,
         Some(stage) => return Err(StageError::NotCompiled(stage).into()),
-        None => anyhow::bail!("no stage is compiled in; rebuild with `--features single-threaded`"),
+        None => return Err(StageError::NoneCompiled.into()),
     };
     let config = args.config()?;
     // Not being able to raise it is no reason not to serve.

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::net::TcpListener;
 use std::process::{Command, Output};
 
 use support::*;
@@ -85,15 +84,18 @@ fn a_bad_address_is_a_one_line_error() {
     assert_one_line_error(&output, 2, "invalid value 'nowhere'");
 }
 
+// A build without stages stops before it looks at the root or the port.
 #[test]
+#[cfg(feature = "single-threaded")]
 fn a_missing_root_is_a_one_line_error() {
     let output = run(&["--port", "0", "--root", "/no/such/folder"]);
     assert_one_line_error(&output, 1, "root folder `/no/such/folder` does not exist");
 }
 
 #[test]
+#[cfg(feature = "single-threaded")]
 fn a_port_in_use_is_a_one_line_error() {
-    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     let site = Site::new();
     let root = site.root.to_string_lossy().into_owned();
@@ -121,5 +123,17 @@ fn a_stage_not_compiled_in_says_which_feature_to_enable() {
         &output,
         2,
         "stage `daemon-join` is not compiled in; rebuild with `--features daemon-join`",
+    );
+}
+
+/// A build with no stage at all is a usage error too, and says how to get one.
+#[test]
+#[cfg(not(feature = "single-threaded"))]
+fn a_build_without_stages_says_which_feature_to_enable() {
+    let output = run(&["--port", "0"]);
+    assert_one_line_error(
+        &output,
+        2,
+        "no stage is compiled in; rebuild with `--features single-threaded`",
     );
 }

@@ -1,17 +1,20 @@
-//! Load and slow clients, against the stages that give every connection a
-//! thread of its own (`thread-per-client`, `not-found`, `daemon-join`).
+//! Load and slow clients, against every stage compiled in.
 //!
 //! The Rust Book's final server stops answering once four clients connect and
-//! say nothing; these tests show that these stages do not, and that what a
-//! crowd of clients takes (threads, file descriptors) is all given back. The
-//! stages with a fixed pool of threads have their own tests for this: there,
-//! idle clients do hold the pool, and that is the point of their chapter.
+//! say nothing; the first test shows that the stages which give every
+//! connection a thread of its own (`thread-per-client`, `not-found`,
+//! `daemon-join`) do not. The stages with a fixed pool of threads have their
+//! own tests for that: there, idle clients do hold the pool, and that is the
+//! point of their chapter. The other tests hold for every stage: what a crowd
+//! of clients takes (threads, file descriptors) is all given back, and a client
+//! that sends or reads too slowly is cut off by a deadline instead of holding a
+//! thread for ever.
 //!
 //! Descriptor counts stay well under the usual soft limit of 1024 per process:
 //! at most 300 connections are open at once, and each costs one descriptor in
 //! this process and one in the server.
 
-#![cfg(feature = "thread-per-client")]
+#![cfg(feature = "single-threaded")]
 
 mod support;
 
@@ -50,14 +53,21 @@ fn wait_until_at_least(server: &Server, target: usize, measure: fn(&Server) -> u
     }
 }
 
-/// The threads and descriptors a freshly started server has, checked to be
-/// the same again after it has served one request.
+/// The threads and descriptors the server has with no client, once it has
+/// served one. A stage with a pool starts its workers (and `keep-alive` its
+/// poller) after the ready line, before its first `accept`: by the time a
+/// response has come, they are all there. The client's connection and thread
+/// are then waited out: a thread for a client is named `client-N`.
 fn idle_baseline(server: &Server, site: &Site) -> (usize, usize) {
-    let (threads, fds) = (server.threads(), server.open_fds());
     assert_still_serves(server, site, "start-up");
+    assert_eq!(server.settle(0, Server::open_connections), 0);
+    let threads = server
+        .thread_names()
+        .iter()
+        .filter(|name| !name.starts_with("client-"))
+        .count();
     assert_eq!(server.settle(threads, Server::threads), threads);
-    assert_eq!(server.settle(fds, Server::open_fds), fds);
-    (threads, fds)
+    (threads, server.open_fds())
 }
 
 /// Three hundred clients connect and send nothing. A normal client is served
@@ -136,7 +146,8 @@ impl Client {
 /// Two thousand connections, fifty at a time, many of them cut off in the
 /// middle of a 16 MiB response, others silent, half-sent or garbage. Once they
 /// are gone the server has exactly the descriptors and threads it had before:
-/// a leak of one per connection would show as thousands.
+/// a leak of one per connection would show as thousands. Every client says
+/// `Connection: close` or closes first, so `keep-alive` keeps none of them.
 #[test]
 fn two_thousand_connections_leave_no_descriptor_or_thread_behind() {
     const CONNECTIONS: usize = 2000;
@@ -152,7 +163,7 @@ fn two_thousand_connections_leave_no_descriptor_or_thread_behind() {
         Client::HalfRequest,
         Client::Garbage,
     ];
-    for stage in thread_per_client_stages() {
+    for stage in compiled_stages() {
         // Quiet, but errors (a panic, a failed accept) are still logged.
         let server = Server::start(stage.name(), &site.root, &["--quiet"]);
         let (threads, fds) = idle_baseline(&server, &site);
@@ -202,12 +213,18 @@ fn two_thousand_connections_leave_no_descriptor_or_thread_behind() {
 
 /// A client that sends its request a byte at a time, forever, is cut off when
 /// the read deadline passes: the deadline is for the whole head, so staying
-/// busy does not help. From `not-found` on it is told so with a 408.
+/// busy does not help. From `not-found` on it is told so with a 408. Then the
+/// thread that read from it is free again: the only one in `single-threaded`,
+/// the only worker (`--threads 1`) from `thread-pool` on.
 #[test]
 fn a_dribbler_is_cut_off_by_the_read_deadline() {
     let site = Site::new();
-    for stage in thread_per_client_stages() {
-        let server = Server::start(stage.name(), &site.root, &["--read-timeout", "1s"]);
+    for stage in compiled_stages() {
+        let server = Server::start(
+            stage.name(),
+            &site.root,
+            &["--read-timeout", "1s", "--threads", "1"],
+        );
         let (threads, _) = idle_baseline(&server, &site);
         let mut stream = connect(server.addr);
         let mut writer = stream.try_clone().unwrap();
@@ -233,18 +250,26 @@ fn a_dribbler_is_cut_off_by_the_read_deadline() {
         drop(stream);
         dribbler.join().unwrap();
         assert_eq!(server.settle(threads, Server::threads), threads, "{stage}");
+        assert_still_serves(&server, &site, "a dribbler");
     }
 }
 
-/// A client that asks for a big file and then stops reading cannot hold its
-/// thread for ever: once nothing has moved for `--write-timeout`, the server
-/// gives up, logs it, and the thread ends, while the client is still connected.
+/// A client that asks for a big file and then stops reading cannot hold the
+/// thread sending it for ever: once nothing has moved for `--write-timeout`,
+/// the server gives up and logs it. The thread is free again while that client
+/// is still connected: in the stages with a thread per client it has ended; the
+/// only thread of `single-threaded`, and the only worker (`--threads 1`) from
+/// `thread-pool` on, serve the next client.
 #[test]
 fn a_reader_that_stops_reading_is_cut_off_by_the_write_timeout() {
     let site = Site::new();
     site.add_big_file("big.bin", 32 * 1024 * 1024);
-    for stage in thread_per_client_stages() {
-        let server = Server::start(stage.name(), &site.root, &["--write-timeout", "1s"]);
+    for stage in compiled_stages() {
+        let server = Server::start(
+            stage.name(),
+            &site.root,
+            &["--write-timeout", "1s", "--threads", "1"],
+        );
         let (threads, _) = idle_baseline(&server, &site);
         let mut stalled = connect(server.addr);
         stalled
@@ -260,8 +285,8 @@ fn a_reader_that_stops_reading_is_cut_off_by_the_write_timeout() {
             threads,
             "{stage}: the thread is still held"
         );
-        drop(stalled);
         assert_still_serves(&server, &site, "a stalled reader");
+        drop(stalled);
     }
 }
 

@@ -22,9 +22,9 @@
 use std::io;
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 
-use super::not_found;
+use super::{not_found, thread_per_client};
 use crate::config::Config;
 use crate::log;
 use crate::shutdown::{InFlight, Shutdown};
@@ -51,15 +51,13 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
 
         let config = Arc::clone(&config);
         let guard = in_flight.enter();
-        let spawned = thread::Builder::new()
-            .name(format!("client-{number}"))
-            .spawn(move || {
-                not_found::handle_connection(stream, &config);
-                drop(guard);
-            });
-        match spawned {
-            Ok(client) => clients.push(client),
-            Err(error) => log::error(format_args!("no thread for a new client: {error}")),
+        let spawned = thread_per_client::spawn_client(number, move || {
+            not_found::handle_connection(stream, &config);
+            drop(guard);
+        });
+        // Stage 2 dropped the handle; we keep it, to join the thread later.
+        if let Some(client) = spawned {
+            clients.push(client);
         }
     }
     // ANCHOR_END: run
@@ -79,6 +77,7 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
     // is joined (those not yet finished are only returning). A thread still
     // serving after the timeout is not: `join` would wait for it as long as its
     // client likes. Returning from `main` ends it with the process.
+    let mut joined = 0;
     for client in clients {
         if stalled > 0 && !client.is_finished() {
             continue;
@@ -86,7 +85,11 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
         if client.join().is_err() {
             log::error("a client thread had panicked");
         }
+        joined += 1;
     }
+    // Only the threads of the last few clients: `retain` kept the list short,
+    // however many came before (the report's list kept every one).
+    log::info(format_args!("joined {joined} client thread(s)"));
     super::log_stopped(stalled, "client", config.shutdown_timeout);
     Ok(())
     // ANCHOR_END: join

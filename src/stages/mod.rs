@@ -112,6 +112,8 @@ impl fmt::Display for Stage {
 pub enum StageError {
     /// The stage's feature was left out of this build.
     NotCompiled(Stage),
+    /// Every stage's feature was left out of this build.
+    NoneCompiled,
     /// The server failed (its listener, usually).
     Io(io::Error),
 }
@@ -123,6 +125,9 @@ impl fmt::Display for StageError {
                 f,
                 "stage `{stage}` is not compiled in; rebuild with `--features {stage}`"
             ),
+            StageError::NoneCompiled => {
+                f.write_str("no stage is compiled in; rebuild with `--features single-threaded`")
+            }
             StageError::Io(error) => write!(f, "the server stopped: {error}"),
         }
     }
@@ -140,25 +145,25 @@ pub fn run(
     config: Arc<Config>,
     shutdown: Shutdown,
 ) -> Result<(), StageError> {
-    // Only the stages that use the shutdown flag look at it.
-    let _ = &shutdown;
-    let result = match stage {
+    // Only the stages that use the shutdown flag look at it; a build with no
+    // stage at all looks at none of the arguments.
+    let _ = (&listener, &config, &shutdown);
+    match stage {
         #[cfg(feature = "single-threaded")]
-        Stage::SingleThreaded => single_threaded::run(listener, &config),
+        Stage::SingleThreaded => single_threaded::run(listener, &config).map_err(StageError::Io),
         #[cfg(feature = "thread-per-client")]
-        Stage::ThreadPerClient => thread_per_client::run(listener, config),
+        Stage::ThreadPerClient => thread_per_client::run(listener, config).map_err(StageError::Io),
         #[cfg(feature = "not-found")]
-        Stage::NotFound => not_found::run(listener, config),
+        Stage::NotFound => not_found::run(listener, config).map_err(StageError::Io),
         #[cfg(feature = "daemon-join")]
-        Stage::DaemonJoin => daemon_join::run(listener, config, shutdown),
+        Stage::DaemonJoin => daemon_join::run(listener, config, shutdown).map_err(StageError::Io),
         #[cfg(feature = "thread-pool")]
-        Stage::ThreadPool => thread_pool::run(listener, config, shutdown),
+        Stage::ThreadPool => thread_pool::run(listener, config, shutdown).map_err(StageError::Io),
         #[cfg(feature = "keep-alive")]
-        Stage::KeepAlive => keep_alive::run(listener, config, shutdown),
+        Stage::KeepAlive => keep_alive::run(listener, config, shutdown).map_err(StageError::Io),
         #[allow(unreachable_patterns)]
-        stage => return Err(StageError::NotCompiled(stage)),
-    };
-    result.map_err(StageError::Io)
+        stage => Err(StageError::NotCompiled(stage)),
+    }
 }
 
 /// Says in the log how a graceful shutdown ended: every `what` (clients or

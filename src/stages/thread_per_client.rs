@@ -15,7 +15,7 @@
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::thread;
+use std::thread::{self, JoinHandle};
 
 use super::single_threaded;
 use crate::config::Config;
@@ -43,15 +43,31 @@ pub fn serve(listener: TcpListener, config: Arc<Config>, handler: Handler) -> io
         let config = Arc::clone(&config);
         // `move` gives the stream to the new thread: from here on only that
         // thread can use it, and it is closed when the thread is done with it.
-        let spawned = thread::Builder::new()
-            .name(format!("client-{number}"))
-            .spawn(move || handler(stream, &config));
-        // `thread::spawn` would panic if the system refused another thread;
-        // `Builder::spawn` returns the error, and we drop just this client.
-        if let Err(error) = spawned {
-            log::error(format_args!("no thread for a new client: {error}"));
-        }
+        // The thread's handle is dropped at once: the thread runs on, and no
+        // one will ever wait for it to finish.
+        spawn_client(number, move || handler(stream, &config));
     }
     Ok(())
+}
+
+/// Starts the thread `client-{number}` running `serve`, and returns its handle,
+/// or `None` if the system would not make another thread.
+pub fn spawn_client(
+    number: usize,
+    serve: impl FnOnce() + Send + 'static,
+) -> Option<JoinHandle<()>> {
+    let spawned = thread::Builder::new()
+        .name(format!("client-{number}"))
+        .spawn(serve);
+    // `thread::spawn` would panic if the system refused another thread;
+    // `Builder::spawn` returns the error, and we drop just this client (its
+    // stream was moved into `serve`, which is dropped, so it is closed).
+    match spawned {
+        Ok(client) => Some(client),
+        Err(error) => {
+            log::error(format_args!("no thread for a new client: {error}"));
+            None
+        }
+    }
 }
 // ANCHOR_END: serve

@@ -253,10 +253,46 @@ impl Server {
             .expect("Threads: line in /proc")
     }
 
+    /// The names of the server's threads now (`main`'s is the program's name).
+    pub fn thread_names(&self) -> Vec<String> {
+        fs::read_dir(format!("/proc/{}/task", self.pid()))
+            .unwrap()
+            .filter_map(|task| fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim_end().to_owned())
+            .collect()
+    }
+
     /// The number of open file descriptors the server has now.
     pub fn open_fds(&self) -> usize {
         fs::read_dir(format!("/proc/{}/fd", self.pid()))
             .unwrap()
+            .count()
+    }
+
+    /// The number of TCP connections the server has open now, not counting its
+    /// listener: each descriptor that is a socket, looked up by its inode in the
+    /// kernel's tables of TCP sockets.
+    pub fn open_connections(&self) -> usize {
+        let pid = self.pid();
+        let mut connections = std::collections::HashSet::new();
+        for table in ["tcp", "tcp6"] {
+            let Ok(text) = fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+                continue;
+            };
+            for line in text.lines().skip(1) {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                // Field 3 is the state (0A is LISTEN), field 9 the inode.
+                if let [_, _, _, state, _, _, _, _, _, inode, ..] = fields[..]
+                    && state != "0A"
+                {
+                    connections.insert(format!("socket:[{inode}]"));
+                }
+            }
+        }
+        fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .filter_map(|fd| fs::read_link(fd.ok()?.path()).ok())
+            .filter(|target| connections.contains(&*target.to_string_lossy()))
             .count()
     }
 
