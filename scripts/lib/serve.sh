@@ -117,13 +117,14 @@ as_drawn() {
 }
 
 # chromium_headless ARGS...: Debian's chromium, headless, with a fresh profile and
-# nothing that talks to the network on its own.
+# nothing that talks to the network on its own. The virtual time budget lets a
+# page finish loading (its icon comes last) before --dump-dom ends the browser.
 chromium_headless() {
   local profile
   profile=$(mktemp -d)
   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$profile" "$@" 2>/dev/null
+    --virtual-time-budget=3000 --user-data-dir="$profile" "$@" 2>/dev/null
   rm -rf "$profile"
 }
 
