@@ -379,6 +379,10 @@ def markdown_summary(summary, meta):
 
 
 # (what, workload, server, how to measure it, the goal)
+# keep-alive's default number of workers, as `Stage::default_threads` in
+# src/stages/mod.rs chooses it: twice the cores, at least 4.
+KEEP_ALIVE_WORKERS = max(4, 2 * (os.cpu_count() or 2))
+
 GOALS = [
     ("thread-pool, small page, Connection: close", "close", "thread-pool", "vs_nginx", 1.0),
     ("keep-alive, small page, Connection: close", "close", "keep-alive", "vs_nginx", 1.0),
@@ -387,7 +391,7 @@ GOALS = [
     ("keep-alive, 1 MiB file", "1mib", "keep-alive", "vs_nginx", 0.9),
     ("keep-alive with 300 idle, against itself without", "idle+load", "keep-alive", "vs_self", 0.8),
     ("keep-alive, 1,000 idle: peak RSS (MiB, at most)", "idle-1000", "keep-alive", "rss", 30.0),
-    ("keep-alive, 1,000 idle: threads (at most workers + 4)", "idle-1000", "keep-alive", "threads", 16 + 4),
+    ("keep-alive, 1,000 idle: threads (at most workers + 4)", "idle-1000", "keep-alive", "threads", KEEP_ALIVE_WORKERS + 4),
 ]
 THREADED = ["thread-per-client", "not-found", "daemon-join", "thread-pool", "keep-alive"]
 

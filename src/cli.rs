@@ -76,8 +76,9 @@ pub struct ServeArgs {
     pub shutdown_timeout: Duration,
 
     /// How many worker threads serve clients (thread-pool and later)
-    #[arg(long, default_value_t = Config::DEFAULT_THREADS, value_parser = parse_threads, value_name = "N")]
-    pub threads: usize,
+    /// [default: 16 for thread-pool; twice the number of cores, at least 4, for keep-alive]
+    #[arg(long, value_parser = parse_threads, value_name = "N")]
+    pub threads: Option<usize>,
 
     /// How many connections may wait for a worker before new ones get 503 (thread-pool and later)
     #[arg(long, default_value_t = Config::DEFAULT_QUEUE, value_name = "N")]
@@ -93,13 +94,13 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The settings these arguments ask for; fails if the root is not a folder.
-    pub fn config(&self) -> Result<Config, RootError> {
+    /// The settings these arguments ask for `stage`; fails if the root is not a folder.
+    pub fn config(&self, stage: Stage) -> Result<Config, RootError> {
         let mut config = Config::new(&self.root)?;
         config.read_timeout = self.read_timeout;
         config.write_timeout = self.write_timeout;
         config.shutdown_timeout = self.shutdown_timeout;
-        config.threads = self.threads;
+        config.threads = self.threads.unwrap_or_else(|| stage.default_threads());
         config.queue = self.queue;
         config.keep_alive_timeout = self.keep_alive_timeout;
         Ok(config)

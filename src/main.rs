@@ -62,7 +62,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         Some(stage) => return Err(StageError::NotCompiled(stage).into()),
         None => return Err(StageError::NoneCompiled.into()),
     };
-    let config = args.config()?;
+    let config = args.config(stage)?;
     // Not being able to raise it is no reason not to serve.
     let _ = net::raise_open_file_limit();
     let address = SocketAddr::new(args.bind, args.port);
