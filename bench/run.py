@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measures every stage side by side with nginx and Python's http.server.
 
-    python3 bench/run.py            # the full run: 3 interleaved rounds, ~15 minutes
+    python3 bench/run.py            # the full run: 3 interleaved rounds, ~25 minutes
     python3 bench/run.py --quick    # one short round, ~3 minutes, for a first look
 
     # how many workers? the thread-pool stage with 1 to 64, on two workloads
