@@ -25,3 +25,31 @@ for backlog in 5 128; do
   stop_server
 done
 rm -rf "$site"
+
+# A thread per connection, counted: stage 2 and stage 5 under `strace -c -f`,
+# which counts every system call of every thread, for the same load. The
+# server is started as the chapter says, through a two-line wrapper that puts
+# strace in front of it.
+command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace; }
+site=$(mktemp -d)
+printf '<!doctype html><title>small</title><p>%0420d</p>\n' 0 >"$site/index.html"
+REAL_BIN=$BIN
+BIN=$(mktemp)
+for stage in 2 5; do
+  counted="$site/syscalls-stage-$stage.txt"
+  printf '#!/bin/sh\nexec strace -f -c -o %s %s "$@"\n' "$counted" "$REAL_BIN" >"$BIN"
+  chmod +x "$BIN"
+  start_server --stage "$stage" --quiet --root "$site"
+  {
+    shown "wrk -t1 -c10 -d3s -H 'Connection: close' http://127.0.0.1:$PORT/"
+    # Ctrl-C in the server's terminal reaches the server; strace, started with
+    # a program to run, holds fatal signals itself, and ends when it does.
+    pkill -INT -P "$SERVER_PID"
+    wait "$SERVER_PID" || true
+    # strace's table, busiest first: share of time, seconds, microseconds a call, calls, errors, name.
+    printf '$ sort -k4 -n -r syscalls.txt\n'
+    grep -E '^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+' "$counted" | sort -k4 -n -r
+  } >"$(out "syscalls-stage-$stage.txt")"
+done
+BIN=$REAL_BIN
+rm -rf "$site"
