@@ -38,22 +38,22 @@ pub fn listen(address: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
 /// `keep-alive` stage is built to hold plus its own files; past it, `accept`
 /// fails with "too many open files". The hard limit is usually far higher,
 /// and a process may raise its own soft limit up to it: Go's runtime does so
-/// for every program, nginx with `worker_rlimit_nofile`. Returns the limit.
+/// for every program, nginx with `worker_rlimit_nofile`.
 #[cfg(target_os = "linux")]
-pub fn raise_open_file_limit() -> io::Result<Option<u64>> {
+pub fn raise_open_file_limit() -> io::Result<()> {
     use rustix::process::{Resource, getrlimit, setrlimit};
     let mut limit = getrlimit(Resource::Nofile);
     if limit.current != limit.maximum {
         limit.current = limit.maximum;
         setrlimit(Resource::Nofile, limit)?;
     }
-    Ok(limit.current)
+    Ok(())
 }
 
 /// Elsewhere the limit is left as it is.
 #[cfg(not(target_os = "linux"))]
-pub fn raise_open_file_limit() -> io::Result<Option<u64>> {
-    Ok(None)
+pub fn raise_open_file_limit() -> io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]

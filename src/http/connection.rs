@@ -486,18 +486,27 @@ pub fn turn_away(stream: TcpStream, response: Response) {
 
 /// Reads and discards what the client has already sent, without waiting.
 fn drain(stream: &TcpStream) {
-    if stream.set_nonblocking(true).is_err() {
-        return;
+    if stream.set_nonblocking(true).is_ok() {
+        discard_waiting(stream, LINGER_BYTES);
     }
+}
+
+/// Reads and throws away, from a non-blocking socket, what has arrived, up to
+/// about `limit` bytes. Returns how many bytes that was, and whether the client
+/// may send more: `false` once it has closed (or the connection failed).
+pub fn discard_waiting(mut stream: &TcpStream, limit: usize) -> (usize, bool) {
     let mut scratch = [0; 8192];
     let mut drained = 0;
-    let mut reader = stream;
-    while drained < LINGER_BYTES {
-        match reader.read(&mut scratch) {
-            Ok(0) | Err(_) => break,
+    while drained < limit {
+        match stream.read(&mut scratch) {
+            Ok(0) => return (drained, false),
             Ok(n) => drained += n,
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return (drained, false),
         }
     }
+    (drained, true)
 }
 
 /// Half-closes, then reads and discards for up to [`LINGER`], so a client still
@@ -534,4 +543,65 @@ fn first_line(bytes: &[u8]) -> String {
         line.push_str("...");
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn socket() -> TcpStream {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        TcpStream::connect(listener.local_addr().unwrap()).unwrap()
+    }
+
+    /// The socket's own timeout is cut to what is left of the response's
+    /// deadline, so that no call can wait past it; and once the deadline has
+    /// passed, no call is made at all.
+    #[test]
+    fn a_write_may_wait_only_for_what_is_left_of_the_deadline() {
+        let stream = socket();
+        stream
+            .set_write_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut nonblocking = false;
+        let mut out = Timed {
+            stream: &stream,
+            nonblocking: &mut nonblocking,
+            deadline: Instant::now() + Duration::from_secs(2),
+            timeout: Duration::from_secs(30),
+        };
+        out.arm().unwrap();
+        let set = stream.write_timeout().unwrap().expect("a timeout");
+        // (The kernel keeps it to its own granularity: about, not exactly, 2 s.)
+        assert!(set <= Duration::from_secs(2), "{set:?}");
+        assert!(out.timeout <= Duration::from_secs(2), "{:?}", out.timeout);
+
+        out.deadline = Instant::now();
+        let error = out.arm().unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+    }
+
+    /// A response that starts with the full timeout left costs no system call
+    /// to set it again.
+    #[test]
+    fn a_fresh_deadline_leaves_the_timeout_alone() {
+        let stream = socket();
+        stream
+            .set_write_timeout(Some(Duration::from_secs(7)))
+            .unwrap();
+        let mut nonblocking = false;
+        let mut out = Timed {
+            stream: &stream,
+            nonblocking: &mut nonblocking,
+            deadline: Instant::now() + Duration::from_secs(30),
+            timeout: Duration::from_secs(30),
+        };
+        out.arm().unwrap();
+        // Had `arm` set it, it would be about 30 s, not the 7 s left there.
+        assert_eq!(
+            stream.write_timeout().unwrap(),
+            Some(Duration::from_secs(7))
+        );
+    }
 }

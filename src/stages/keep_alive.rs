@@ -54,7 +54,9 @@ use mio::{Events, Interest, Poll, Registry, Token};
 
 use super::thread_pool::{ThreadPool, overloaded};
 use crate::config::Config;
-use crate::http::connection::{LINGER, LINGER_BYTES, LINGER_QUIET, prepare, turn_away};
+use crate::http::connection::{
+    LINGER, LINGER_BYTES, LINGER_QUIET, discard_waiting, prepare, turn_away,
+};
 use crate::http::request::HeadScanner;
 use crate::http::{Connection, Error, Response, files};
 use crate::log;
@@ -449,16 +451,20 @@ impl Idle {
     /// is complete or there is nothing more to read.
     // ANCHOR: read_available
     fn read_available(&mut self, config: &Config) -> Readiness {
-        let mut chunk = [0; 16 * 1024];
         if let Expiry::Linger { until, drained } = &mut self.on_expiry {
-            return linger(
-                &self.stream,
-                &mut chunk,
-                &mut self.deadline,
-                *until,
-                drained,
-            );
+            // Answered already: throw away what comes, until the client is
+            // quiet for a moment, or closes, or has sent too much.
+            let (read, open) = discard_waiting(&self.stream, LINGER_BYTES - *drained);
+            *drained += read;
+            if !open || *drained >= LINGER_BYTES {
+                return Readiness::Closed;
+            }
+            if read > 0 {
+                self.deadline = (Instant::now() + LINGER_QUIET).min(*until);
+            }
+            return Readiness::Waiting;
         }
+        let mut chunk = [0; 16 * 1024];
         loop {
             match self.scanner.scan(&self.buffer, &config.limits) {
                 Ok(Some(_)) | Err(_) => return Readiness::Request,
@@ -484,31 +490,4 @@ impl Idle {
         }
     }
     // ANCHOR_END: read_available
-}
-
-/// Reads and throws away what a lingering connection has sent; `Closed` once
-/// the client has closed, or sent more than we are willing to read.
-fn linger(
-    mut stream: &TcpStream,
-    chunk: &mut [u8],
-    deadline: &mut Instant,
-    until: Instant,
-    drained: &mut usize,
-) -> Readiness {
-    loop {
-        match stream.read(chunk) {
-            Ok(0) => return Readiness::Closed,
-            Ok(n) => {
-                *drained += n;
-                if *drained >= LINGER_BYTES {
-                    return Readiness::Closed;
-                }
-                // Quiet for a moment from now on, and we close.
-                *deadline = (Instant::now() + LINGER_QUIET).min(until);
-            }
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Readiness::Waiting,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return Readiness::Closed,
-        }
-    }
 }
