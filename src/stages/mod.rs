@@ -105,9 +105,10 @@ impl Stage {
     /// A `thread-pool` worker waits while its client sends the request, so the
     /// pool needs room for slow clients, and more workers cost next to nothing:
     /// measured on two cores, 4 and 16 workers serve small pages equally fast,
-    /// and 16 cost 0.3 MiB more. A `keep-alive` worker never waits for a client
-    /// to send; it only works, and more workers than cores only take turns: 16
-    /// workers served kept-alive requests a fifth slower than 4. So it gets
+    /// and 16 cost less than half a MiB more. A `keep-alive` worker never waits
+    /// for a client to send; it only works, and more workers than cores only
+    /// take turns: 16 workers served nearly a quarter fewer kept-alive requests
+    /// a second than 4. So it gets
     /// twice as many as the machine has cores, and at least 4 ("Measuring the
     /// stages" has the numbers).
     pub fn default_threads(self) -> usize {
