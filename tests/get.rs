@@ -41,7 +41,7 @@ fn one_shot(response: &'static [u8]) -> String {
 #[test]
 fn fetches_text_and_binary_files_byte_exact() {
     let site = Site::new();
-    let Some(stage) = multithreaded_server::Stage::highest_compiled() else {
+    let Some(stage) = multithreaded_server::stages::highest_compiled() else {
         return;
     };
     let server = Server::start(stage.name(), &site.root, &[]);
@@ -62,7 +62,7 @@ fn fetches_text_and_binary_files_byte_exact() {
 #[test]
 fn saves_to_a_file_and_sends_head() {
     let site = Site::new();
-    let Some(stage) = multithreaded_server::Stage::highest_compiled() else {
+    let Some(stage) = multithreaded_server::stages::highest_compiled() else {
         return;
     };
     let server = Server::start(stage.name(), &site.root, &[]);
@@ -88,7 +88,7 @@ fn saves_to_a_file_and_sends_head() {
 #[test]
 fn an_error_status_is_still_a_response() {
     let site = Site::new();
-    let Some(stage) = multithreaded_server::Stage::highest_compiled() else {
+    let Some(stage) = multithreaded_server::stages::highest_compiled() else {
         return;
     };
     if stage < multithreaded_server::Stage::NotFound {
