@@ -1,5 +1,5 @@
-//! What a grading run found: a coloured checklist for people, and one JSON
-//! object for autograding pipelines.
+//! What a grading run found: a coloured checklist for people, one JSON
+//! object for autograding pipelines, and the list of checks (`grade --list`).
 //!
 //! # The JSON format
 //!
@@ -10,17 +10,15 @@
 //!   "format": "multithreaded-server-grade/1",
 //!   "stage": { "number": 2, "name": "thread-per-client" },
 //!   "server": "python3 server.py 23456 /tmp/multithreaded-server-grade-.../site",
-//!   "passed": 9, "failed": 1, "skipped": 0, "total": 10,
+//!   "passed": 9,
+//!   "failed": 1,
+//!   "skipped": 0,
+//!   "total": 10,
 //!   "success": false,
 //!   "server_exit": null,
 //!   "checks": [
-//!     { "id": "connects", "stage": 1, "title": "accepts connections on ...",
-//!       "result": "pass", "millis": 2,
-//!       "problem": null, "sent": null, "received": null, "hint": null, "reason": null },
-//!     { "id": "content-type", "stage": 1, "title": "...", "result": "fail", "millis": 12,
-//!       "problem": "GET /style.css: Content-Type is `text/html`; expected text/css",
-//!       "sent": "GET /style.css HTTP/1.1\\r\\n...", "received": "HTTP/1.1 200 OK\\r\\n...",
-//!       "hint": "Choose Content-Type from the file's extension; ...", "reason": null }
+//!     { "id": "connects", "stage": 1, "title": "accepts connections on ...", "result": "pass", "millis": 2, "problem": null, "sent": null, "received": null, "hint": null, "reason": null },
+//!     { "id": "content-type", "stage": 1, "title": "...", "result": "fail", "millis": 12, "problem": "GET /style.css: Content-Type is `text/html`; expected text/css", "sent": "GET /style.css HTTP/1.1\\r\\n...", "received": "HTTP/1.1 200 OK\\r\\n...", "hint": "Choose Content-Type from the file's extension; ...", "reason": null }
 //!   ]
 //! }
 //! ```
@@ -34,6 +32,7 @@
 //!   grading without being asked to ("exited with status 1").
 //! - Every key is always present; new keys may be added, existing ones keep
 //!   their meaning while `format` stays the same.
+//! - The top level has one key a line, and each check is one line.
 
 use std::fmt::{self, Write as _};
 use std::io;
