@@ -51,6 +51,17 @@ struct Output {
     changed: Condvar,
 }
 
+impl Output {
+    /// Waits for a new line or a pipe to close, but not past `deadline`.
+    fn wait<'a>(&self, lines: MutexGuard<'a, Lines>, deadline: Instant) -> MutexGuard<'a, Lines> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.changed
+            .wait_timeout(lines, left)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+    }
+}
+
 #[derive(Debug, Default)]
 struct Lines {
     /// The last lines, at most `keep` of them.
@@ -198,16 +209,10 @@ impl Process {
                 return Some(found);
             }
             next = lines.dropped + lines.kept.len();
-            let left = deadline.checked_duration_since(Instant::now())?;
-            if lines.open_pipes == 0 {
+            if lines.open_pipes == 0 || Instant::now() >= deadline {
                 return None;
             }
-            lines = self
-                .output
-                .changed
-                .wait_timeout(lines, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            lines = self.output.wait(lines, deadline);
         }
     }
 
@@ -244,16 +249,8 @@ impl Process {
         let mut lines = lock(&self.output.lines);
         if self.exit_status().is_some() {
             let deadline = Instant::now() + Duration::from_secs(1);
-            while lines.open_pipes > 0 {
-                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                    break;
-                };
-                lines = self
-                    .output
-                    .changed
-                    .wait_timeout(lines, left)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
+            while lines.open_pipes > 0 && Instant::now() < deadline {
+                lines = self.output.wait(lines, deadline);
             }
         }
         let kept: Vec<&str> = lines.kept.iter().map(String::as_str).collect();
