@@ -379,7 +379,7 @@ def markdown_summary(summary, meta):
 
 
 # (what, workload, server, how to measure it, the goal)
-# keep-alive's default number of workers, as `Stage::default_threads` in
+# keep-alive's default number of workers, as `default_threads` in
 # src/stages/mod.rs chooses it: twice the cores, at least 4.
 KEEP_ALIVE_WORKERS = max(4, 2 * (os.cpu_count() or 2))
 

@@ -1,6 +1,6 @@
-//! What every stage needs to know to serve: the root folder, limits and timeouts.
+//! What every stage needs to know to serve: the root folder, limits and timeouts,
+//! and how a time is written (`10s`, `500ms`) wherever one is given.
 
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,32 +62,87 @@ impl Config {
 }
 
 /// Why a folder cannot be served.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RootError {
     /// There is no such folder.
+    #[error("root folder `{}` does not exist", .0.display())]
     Missing(PathBuf),
     /// It exists but is a file.
+    #[error("root `{}` is not a folder", .0.display())]
     NotAFolder(PathBuf),
     /// It could not be looked at (permissions, usually).
+    #[error("root folder `{}` cannot be read: {}", .0.display(), .1)]
     Unreadable(PathBuf, io::Error),
 }
 
-impl fmt::Display for RootError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RootError::Missing(path) => {
-                write!(f, "root folder `{}` does not exist", path.display())
-            }
-            RootError::NotAFolder(path) => write!(f, "root `{}` is not a folder", path.display()),
-            RootError::Unreadable(path, error) => {
-                write!(
-                    f,
-                    "root folder `{}` cannot be read: {error}",
-                    path.display()
-                )
-            }
-        }
+/// Parses `10s`, `500ms`, `2m` or a bare number of seconds (`1.5`): how every
+/// time the course takes is written, on its command line and in its tests.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 10s or 500ms"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        _ => return Err(format!("unknown unit `{unit}` (use ms, s or m)")),
+    };
+    // Zero would mean "no time at all" to some calls and "wait for ever" to
+    // others (a socket timeout of zero is refused); and a deadline must fit in
+    // an `Instant`. A day is far more than any of these needs.
+    const MAX: Duration = Duration::from_secs(24 * 60 * 60);
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if duration.is_zero() => Err(format!("`{text}`: a time must be more than 0")),
+        Ok(duration) if duration <= MAX => Ok(duration),
+        _ => Err(format!("`{text}` is too long (at most a day, 1440m)")),
     }
 }
 
-impl std::error::Error for RootError {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("0").is_err(), "zero is no timeout");
+        assert!(parse_duration("0ms").is_err());
+        assert!(
+            parse_duration("0.000000000001").is_err(),
+            "less than a nanosecond"
+        );
+        assert_eq!(parse_duration("1440m"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_duration("1441m").is_err());
+        assert!(
+            parse_duration("10000000000000000000").is_err(),
+            "overflows an Instant"
+        );
+    }
+
+    #[test]
+    fn a_root_must_be_a_folder_that_exists() {
+        let missing = Config::new("/no/such/folder").unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "root folder `/no/such/folder` does not exist"
+        );
+        let file = std::env::current_exe().unwrap();
+        let not_a_folder = Config::new(&file).unwrap_err();
+        assert!(
+            matches!(not_a_folder, RootError::NotAFolder(_)),
+            "{not_a_folder}"
+        );
+        assert!(Config::new(std::env::temp_dir()).is_ok());
+    }
+}

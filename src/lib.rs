@@ -29,21 +29,17 @@
 //!   clients still being served, and the Ctrl-C handler.
 //! - [`log`]: one coloured line per request, naming the thread that served it.
 //! - [`net`]: the listening socket, with a chosen backlog (`--backlog`).
-//! - [`cli`]: the command line; `main.rs` only parses it and starts a stage.
-//! - [`get`]: `multithreaded-server get URL`, a small HTTP client (the
-//!   report's optional exercise), used beside `curl` in the book.
-//! - [`grade`]: `multithreaded-server grade`, the black-box grader for a server
-//!   in any language, stage by stage; its checks also grade the stages above in
-//!   `tests/grading.rs` and the starter projects in `exercises/` (chapter "For
-//!   instructors: grading").
+//!
+//! The stages themselves are named in the `course` crate ([`Stage`]), which the
+//! grader shares. The command line is the binary's (`src/bin/multithreaded-server/`):
+//! serving, `get URL` (a small HTTP client, the report's optional exercise) and
+//! `grade` (the black-box grader of the `grade` crate, for a server in any
+//! language).
 //!
 //! Every stage entry point takes a `TcpListener` that is already bound, so tests
 //! can bind `127.0.0.1:0` and learn the port before a single request is sent.
 
-pub mod cli;
 pub mod config;
-pub mod get;
-pub mod grade;
 pub mod http;
 pub mod log;
 pub mod net;
@@ -51,4 +47,4 @@ pub mod shutdown;
 pub mod stages;
 
 pub use config::Config;
-pub use stages::Stage;
+pub use course::Stage;

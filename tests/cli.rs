@@ -44,7 +44,7 @@ fn the_ready_line_gives_the_real_address() {
 /// Without `--stage`, the most complete stage compiled in is used.
 #[test]
 fn the_default_stage_is_the_highest_compiled() {
-    let Some(highest) = multithreaded_server::Stage::highest_compiled() else {
+    let Some(highest) = multithreaded_server::stages::highest_compiled() else {
         return;
     };
     let site = Site::new();

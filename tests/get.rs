@@ -41,7 +41,7 @@ fn one_shot(response: &'static [u8]) -> String {
 #[test]
 fn fetches_text_and_binary_files_byte_exact() {
     let site = Site::new();
-    let Some(stage) = multithreaded_server::Stage::highest_compiled() else {
+    let Some(stage) = multithreaded_server::stages::highest_compiled() else {
         return;
     };
     let server = Server::start(stage.name(), &site.root, &[]);
@@ -62,7 +62,7 @@ fn fetches_text_and_binary_files_byte_exact() {
 #[test]
 fn saves_to_a_file_and_sends_head() {
     let site = Site::new();
-    let Some(stage) = multithreaded_server::Stage::highest_compiled() else {
+    let Some(stage) = multithreaded_server::stages::highest_compiled() else {
         return;
     };
     let server = Server::start(stage.name(), &site.root, &[]);
@@ -88,7 +88,7 @@ fn saves_to_a_file_and_sends_head() {
 #[test]
 fn an_error_status_is_still_a_response() {
     let site = Site::new();
-    let Some(stage) = multithreaded_server::Stage::highest_compiled() else {
+    let Some(stage) = multithreaded_server::stages::highest_compiled() else {
         return;
     };
     if stage < multithreaded_server::Stage::NotFound {
@@ -153,4 +153,34 @@ fn reads_to_the_close_without_a_length() {
     let output = get(&[&url]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(output.stdout, b"no length, just close");
+}
+
+/// A chunked body is decoded, its chunk extensions and trailers skipped;
+/// chunks that break their framing end in one clear line and exit 1, after
+/// what did arrive.
+#[test]
+fn decodes_chunked_bodies_and_refuses_broken_chunks() {
+    let url = one_shot(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+          5;name=value\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n",
+    );
+    let output = get(&[&url]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(output.stdout, b"hello, world");
+
+    let url = one_shot(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nmore\r\n0\r\n\r\n",
+    );
+    let output = get(&[&url]);
+    assert_eq!(output.status.code(), Some(1));
+    let last = stderr(&output)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        last,
+        "error: the chunked body is malformed: chunk size line `zz` does not start with a size in hex"
+    );
+    assert_eq!(output.stdout, b"hello", "what did arrive is still written");
 }

@@ -19,8 +19,7 @@
 //! default build (`cfg(feature = "default")`): CI's builds of one stage at a
 //! time would only repeat it.
 
-use multithreaded_server::Stage;
-use multithreaded_server::grade::{CHECKS, Grader, Report};
+use grade::{CHECKS, Grader, Report, Stage};
 
 const BIN: &str = env!("CARGO_BIN_EXE_multithreaded-server");
 
@@ -138,9 +137,7 @@ fn stage_3_fails_the_ctrl_c_checks_of_stage_4() {
         Stage::DaemonJoin,
         &["ctrl-c-finishes-download", "ctrl-c-exits-0"],
     );
-    let Some(multithreaded_server::grade::Verdict::Fail(failure)) =
-        report.verdict("ctrl-c-exits-0")
-    else {
+    let Some(grade::Verdict::Fail(failure)) = report.verdict("ctrl-c-exits-0") else {
         unreachable!()
     };
     assert!(
@@ -298,7 +295,7 @@ mod python_servers {
         );
         assert!(!report.passed());
         let reason = |id| match report.verdict(id) {
-            Some(multithreaded_server::grade::Verdict::Skip(reason)) => reason.clone(),
+            Some(grade::Verdict::Skip(reason)) => reason.clone(),
             _ => unreachable!(),
         };
         assert!(
@@ -323,8 +320,7 @@ mod python_servers {
             .unwrap();
         assert_eq!(report.failed_ids(), ["connects"], "\n{report}");
         assert_eq!(report.skipped_count(), report.results.len() - 1);
-        let Some(multithreaded_server::grade::Verdict::Fail(failure)) = report.verdict("connects")
-        else {
+        let Some(grade::Verdict::Fail(failure)) = report.verdict("connects") else {
             unreachable!()
         };
         assert!(

@@ -5,16 +5,18 @@
 
 mod support;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use grade::client::{self, End};
+use grade::response::Framing;
 use support::*;
 
 const STAGE: &str = "keep-alive";
 
 /// A client that keeps its connection and reads responses one at a time, by
-/// their `Content-Length`, the way a browser does.
+/// their `Content-Length`, the way a browser does (with the grader's reader).
 struct Client {
     stream: TcpStream,
     buffer: Vec<u8>,
@@ -40,32 +42,20 @@ impl Client {
         self.response()
     }
 
-    /// Reads exactly one response.
+    /// Reads exactly one response, which must say where it ends with a
+    /// `Content-Length`; bytes after it wait in the buffer for the next.
     fn response(&mut self) -> Reply {
-        let head_end = loop {
-            if let Some(end) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break end + 4;
-            }
-            assert!(self.fill() > 0, "closed before a whole response head");
-        };
-        let mut reply = parse_reply(&self.buffer[..head_end]).expect("a response head");
-        let len: usize = reply.header("Content-Length").unwrap().parse().unwrap();
-        while self.buffer.len() < head_end + len {
-            assert!(self.fill() > 0, "closed before the whole body");
-        }
-        reply.body = self.buffer[head_end..head_end + len].to_vec();
-        self.buffer.drain(..head_end + len);
+        let deadline = Instant::now() + PATIENCE;
+        let (bytes, end) = client::read_one(&mut self.stream, &mut self.buffer, "GET", deadline);
+        let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+        assert_eq!(end, End::Complete, "not one whole response: {shown:?}");
+        let reply = parse_reply(&bytes).expect("a response");
+        assert!(
+            matches!(reply.framing, Framing::Length(_)),
+            "framed by {}, not Content-Length: {shown:?}",
+            reply.framing
+        );
         reply
-    }
-
-    fn fill(&mut self) -> usize {
-        let mut chunk = [0; 65536];
-        let n = self
-            .stream
-            .read(&mut chunk)
-            .expect("the server answers in time");
-        self.buffer.extend_from_slice(&chunk[..n]);
-        n
     }
 
     /// Whether the server closes the connection (within the test's patience).

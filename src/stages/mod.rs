@@ -1,7 +1,6 @@
 //! The stages, each behind its own Cargo feature, and the one function that runs
 //! whichever was chosen.
 
-use std::fmt;
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -24,137 +23,69 @@ pub mod thread_per_client;
 #[cfg(feature = "thread-pool")]
 pub mod thread_pool;
 
-/// The stages of the course, in order. Every stage is listed whether or not its
-/// feature is compiled in, so `--stage` can say how to get a missing one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
-pub enum Stage {
-    /// 1: one client at a time, the report's six steps
-    #[value(alias = "1")]
-    SingleThreaded,
-    /// 2: a new thread for every client
-    #[value(alias = "2")]
-    ThreadPerClient,
-    /// 3: errors answered: 404 Not Found, 400, 405
-    #[value(alias = "3")]
-    NotFound,
-    /// 4: keep the threads' handles; on Ctrl-C finish every response, then exit
-    #[value(alias = "4")]
-    DaemonJoin,
-    /// 5: a fixed set of worker threads and a bounded queue; 503 when full
-    #[value(alias = "5")]
-    ThreadPool,
-    /// 6: many requests per connection; idle connections wait in epoll, not in threads
-    #[value(alias = "6")]
-    KeepAlive,
-}
+pub use course::Stage;
 
-impl Stage {
-    pub const ALL: [Stage; 6] = [
-        Stage::SingleThreaded,
-        Stage::ThreadPerClient,
-        Stage::NotFound,
-        Stage::DaemonJoin,
-        Stage::ThreadPool,
-        Stage::KeepAlive,
-    ];
-
-    /// Its number in the course, from 1.
-    pub fn number(self) -> u8 {
-        self as u8 + 1
-    }
-
-    /// Its name, which is also its Cargo feature and its `--stage` value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::SingleThreaded => "single-threaded",
-            Stage::ThreadPerClient => "thread-per-client",
-            Stage::NotFound => "not-found",
-            Stage::DaemonJoin => "daemon-join",
-            Stage::ThreadPool => "thread-pool",
-            Stage::KeepAlive => "keep-alive",
-        }
-    }
-
-    /// Whether this build has the stage's feature.
-    pub fn is_compiled(self) -> bool {
-        match self {
-            Stage::SingleThreaded => cfg!(feature = "single-threaded"),
-            Stage::ThreadPerClient => cfg!(feature = "thread-per-client"),
-            Stage::NotFound => cfg!(feature = "not-found"),
-            Stage::DaemonJoin => cfg!(feature = "daemon-join"),
-            Stage::ThreadPool => cfg!(feature = "thread-pool"),
-            Stage::KeepAlive => cfg!(feature = "keep-alive"),
-        }
-    }
-
-    /// The most complete stage in this build: what `cargo run` serves with.
-    pub fn highest_compiled() -> Option<Stage> {
-        Stage::ALL
-            .into_iter()
-            .rev()
-            .find(|stage| stage.is_compiled())
-    }
-
-    /// Whether the stage handles Ctrl-C itself (otherwise the signal kills the process).
-    pub fn handles_signals(self) -> bool {
-        self >= Stage::DaemonJoin
-    }
-
-    /// How many workers the stage has when `--threads` is not given.
-    ///
-    /// A `thread-pool` worker waits while its client sends the request, so the
-    /// pool needs room for slow clients, and more workers cost next to nothing:
-    /// measured on two cores, 4 and 16 workers serve small pages equally fast,
-    /// and 16 cost less than half a MiB more. A `keep-alive` worker never waits
-    /// for a client to send; it only works, and more workers than cores only
-    /// take turns: 16 workers served nearly a quarter fewer kept-alive requests
-    /// a second than 4. So it gets
-    /// twice as many as the machine has cores, and at least 4 ("Measuring the
-    /// stages" has the numbers).
-    pub fn default_threads(self) -> usize {
-        match self {
-            Stage::KeepAlive => {
-                let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-                (2 * cores).max(4)
-            }
-            _ => Config::DEFAULT_THREADS,
-        }
+/// Whether this build has `stage`'s feature. (Every stage is known to
+/// [`Stage`] whether or not it is compiled in, so `--stage` can say how to get
+/// a missing one.)
+pub fn is_compiled(stage: Stage) -> bool {
+    match stage {
+        Stage::SingleThreaded => cfg!(feature = "single-threaded"),
+        Stage::ThreadPerClient => cfg!(feature = "thread-per-client"),
+        Stage::NotFound => cfg!(feature = "not-found"),
+        Stage::DaemonJoin => cfg!(feature = "daemon-join"),
+        Stage::ThreadPool => cfg!(feature = "thread-pool"),
+        Stage::KeepAlive => cfg!(feature = "keep-alive"),
     }
 }
 
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+/// The most complete stage in this build: what `cargo run` serves with.
+pub fn highest_compiled() -> Option<Stage> {
+    Stage::ALL
+        .into_iter()
+        .rev()
+        .find(|stage| is_compiled(*stage))
+}
+
+/// Whether `stage` handles Ctrl-C itself (otherwise the signal kills the process).
+pub fn handles_signals(stage: Stage) -> bool {
+    stage >= Stage::DaemonJoin
+}
+
+/// How many workers `stage` has when `--threads` is not given.
+///
+/// A `thread-pool` worker waits while its client sends the request, so the
+/// pool needs room for slow clients, and more workers cost next to nothing:
+/// measured on two cores, 4 and 16 workers serve small pages equally fast,
+/// and 16 cost less than half a MiB more. A `keep-alive` worker never waits
+/// for a client to send; it only works, and more workers than cores only
+/// take turns: 16 workers served nearly a quarter fewer kept-alive requests
+/// a second than 4. So it gets
+/// twice as many as the machine has cores, and at least 4 ("Measuring the
+/// stages" has the numbers).
+pub fn default_threads(stage: Stage) -> usize {
+    match stage {
+        Stage::KeepAlive => {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            (2 * cores).max(4)
+        }
+        _ => Config::DEFAULT_THREADS,
     }
 }
 
 /// Why a stage could not run.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StageError {
     /// The stage's feature was left out of this build.
+    #[error("stage `{0}` is not compiled in; rebuild with `--features {0}`")]
     NotCompiled(Stage),
     /// Every stage's feature was left out of this build.
+    #[error("no stage is compiled in; rebuild with `--features single-threaded`")]
     NoneCompiled,
     /// The server failed (its listener, usually).
+    #[error("the server stopped: {0}")]
     Io(io::Error),
 }
-
-impl fmt::Display for StageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StageError::NotCompiled(stage) => write!(
-                f,
-                "stage `{stage}` is not compiled in; rebuild with `--features {stage}`"
-            ),
-            StageError::NoneCompiled => {
-                f.write_str("no stage is compiled in; rebuild with `--features single-threaded`")
-            }
-            StageError::Io(error) => write!(f, "the server stopped: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for StageError {}
 
 /// Runs `stage` on an already-bound listener until it stops.
 ///

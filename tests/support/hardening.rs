@@ -5,7 +5,7 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 
-use multithreaded_server::Stage;
+use multithreaded_server::{Stage, stages};
 
 use super::{Rng, Server, Site, assert_file, get};
 
@@ -13,7 +13,7 @@ use super::{Rng, Server, Site, assert_file, get};
 pub fn compiled_stages() -> Vec<Stage> {
     Stage::ALL
         .into_iter()
-        .filter(|stage| stage.is_compiled())
+        .filter(|stage| stages::is_compiled(*stage))
         .collect()
 }
 
@@ -24,10 +24,10 @@ pub fn answers_errors(stage: Stage) -> bool {
 
 /// The same random bytes on every run, so a failure can be replayed.
 pub fn fixed_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::seeded(seed);
     let mut bytes = Vec::with_capacity(len + 8);
     while bytes.len() < len {
-        bytes.extend(rng.next().to_le_bytes());
+        bytes.extend(rng.next_u64().to_le_bytes());
     }
     bytes.truncate(len);
     bytes

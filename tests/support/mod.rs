@@ -5,21 +5,30 @@
 //! TCP connection, bytes back. They start the real binary (not a function in the
 //! test process) so that signals, exit codes, thread and descriptor counts are
 //! those of a server a student would run.
+//!
+//! This is a thin layer over the grader's own tools, which grade the same
+//! binary in `tests/grading.rs`: its process control (`grade::process`), its
+//! response reader (`grade::response`), its raw reads (`grade::client`) and its
+//! random generator (`grade::random`).
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
 pub mod hardening;
 
 use std::fs;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use grade::client::{self, End};
+use grade::process::{Process, Signal};
+pub use grade::random::Rng;
+pub use grade::response::Reply;
 
 /// Long enough for a loaded CI machine; a test that waits this long has failed.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -51,7 +60,7 @@ impl Site {
         let root = dir.join("root");
         fs::create_dir_all(root.join("sub")).unwrap();
         fs::create_dir_all(root.join("empty-folder")).unwrap();
-        let mut rng = Rng::seeded(n);
+        let mut rng = Rng::new();
         let token = rng.token();
         let site = Site {
             secret: dir.join("secret.txt"),
@@ -66,7 +75,7 @@ impl Site {
         );
         site.write(
             "style.css",
-            format!("body {{ color: #{:06x}; }}\n", rng.next() % 0xffffff),
+            format!("body {{ color: #{:06x}; }}\n", rng.next_u64() % 0xffffff),
         );
         site.write(
             "error.html",
@@ -97,7 +106,7 @@ impl Site {
 
     /// Adds a file of `len` random bytes, for downloads that take a while.
     pub fn add_big_file(&self, name: &str, len: usize) -> Vec<u8> {
-        let bytes = Rng::seeded(len as u64).bytes(len);
+        let bytes = Rng::new().bytes(len);
         self.write(name, &bytes);
         bytes
     }
@@ -109,191 +118,88 @@ impl Drop for Site {
     }
 }
 
-/// xorshift64*: random enough for test data, and no dependency.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn seeded(seed: u64) -> Rng {
-        let time = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
-        Rng((time ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
-        let mut bytes: Vec<u8> = (0..=255).collect();
-        while bytes.len() < len {
-            bytes.extend(self.next().to_le_bytes());
-        }
-        bytes.truncate(len);
-        bytes
-    }
-
-    pub fn token(&mut self) -> String {
-        format!("{:016x}", self.next())
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The server under test
 
 /// The real binary, running one stage on a free port. Killed on drop.
 pub struct Server {
-    child: Child,
+    process: Process,
     pub addr: SocketAddr,
-    log: Arc<Mutex<String>>,
 }
 
 impl Server {
     /// Starts `stage` serving `root`, with extra command-line arguments.
     pub fn start(stage: &str, root: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_multithreaded-server"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_multithreaded-server"));
+        command
             .args(["--stage", stage, "--port", "0", "--root"])
             .arg(root)
             .args(extra)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server binary starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (ready_tx, ready_rx) = mpsc::channel();
-        // Keep reading the log, or the server would block once the pipe is full.
-        let stdout = child.stdout.take().unwrap();
-        let sink = Arc::clone(&log);
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let ready = ready_address(&line);
-                // Log first, so the ready line is in the log once start() returns.
-                sink.lock().unwrap().push_str(&format!("{line}\n"));
-                if let Some(addr) = ready {
-                    let _ = ready_tx.send(addr);
-                }
-            }
-        });
-        let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&log);
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push_str(&format!("stderr: {line}\n"));
-            }
-        });
-        let addr = match ready_rx.recv_timeout(PATIENCE) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("no ready line; log:\n{}", log.lock().unwrap());
-            }
+            .env("NO_COLOR", "1");
+        // Every line is kept: tests count what the log says.
+        let process = Process::start(command, usize::MAX).expect("the server binary starts");
+        let Some(addr) = process.wait_for_output(ready_address, PATIENCE) else {
+            panic!("no ready line; log:\n{}", process.output());
         };
-        Server { child, addr, log }
+        Server { process, addr }
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
-    /// Everything the server printed so far.
+    /// Everything the server printed so far, stdout and stderr.
     pub fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.process.output()
     }
 
     /// Waits until the log contains `needle` (log lines may trail the response
     /// they describe by a moment); `false` if it never does.
     pub fn log_contains(&self, needle: &str) -> bool {
-        let deadline = Instant::now() + PATIENCE;
-        while !self.log().contains(needle) {
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-        true
+        let found = self
+            .process
+            .wait_for_output(|line| line.contains(needle).then_some(()), PATIENCE);
+        found.is_some()
     }
 
     /// Sends a signal by name (`INT`, `TERM`), as Ctrl-C or `kill` would.
     pub fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([format!("-{name}"), self.pid().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -{name} failed");
+        let signal = match name {
+            "INT" => Signal::Interrupt,
+            "TERM" => Signal::Terminate,
+            _ => panic!("no signal {name} for a test to send"),
+        };
+        self.process.signal(signal).expect("kill runs");
     }
 
     /// Waits for the process to exit, up to `timeout`.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
+        self.process.wait_exit(timeout)
     }
 
     /// The number of threads the server has now.
     pub fn threads(&self) -> usize {
-        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("Threads:"))
-            .and_then(|count| count.trim().parse().ok())
-            .expect("Threads: line in /proc")
+        self.process.threads().expect("threads counted in /proc")
     }
 
     /// The names of the server's threads now (`main`'s is the program's name).
     pub fn thread_names(&self) -> Vec<String> {
-        fs::read_dir(format!("/proc/{}/task", self.pid()))
-            .unwrap()
-            .filter_map(|task| fs::read_to_string(task.ok()?.path().join("comm")).ok())
-            .map(|name| name.trim_end().to_owned())
-            .collect()
+        self.process.thread_names().expect("threads named in /proc")
     }
 
     /// The number of open file descriptors the server has now.
     pub fn open_fds(&self) -> usize {
-        fs::read_dir(format!("/proc/{}/fd", self.pid()))
-            .unwrap()
-            .count()
+        self.process
+            .open_descriptors()
+            .expect("descriptors counted in /proc")
     }
 
     /// The number of TCP connections the server has open now, not counting its
-    /// listener: each descriptor that is a socket, looked up by its inode in the
-    /// kernel's tables of TCP sockets.
+    /// listener.
     pub fn open_connections(&self) -> usize {
-        let pid = self.pid();
-        let mut connections = std::collections::HashSet::new();
-        for table in ["tcp", "tcp6"] {
-            let Ok(text) = fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
-                continue;
-            };
-            for line in text.lines().skip(1) {
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                // Field 3 is the state (0A is LISTEN), field 9 the inode.
-                if let [_, _, _, state, _, _, _, _, _, inode, ..] = fields[..]
-                    && state != "0A"
-                {
-                    connections.insert(format!("socket:[{inode}]"));
-                }
-            }
-        }
-        fs::read_dir(format!("/proc/{pid}/fd"))
-            .unwrap()
-            .filter_map(|fd| fs::read_link(fd.ok()?.path()).ok())
-            .filter(|target| connections.contains(&*target.to_string_lossy()))
-            .count()
+        self.process
+            .open_connections()
+            .expect("connections counted in /proc")
     }
 
     /// Waits until `measure` is at most `limit`, returning the last measurement.
@@ -309,13 +215,6 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The address in `Listening on http://127.0.0.1:40123/ (stage ...)`.
 pub fn ready_address(line: &str) -> Option<SocketAddr> {
     let rest = line.strip_prefix("Listening on http://")?;
@@ -324,28 +223,6 @@ pub fn ready_address(line: &str) -> Option<SocketAddr> {
 
 // ---------------------------------------------------------------------------
 // Clients
-
-/// A response as it came off the wire.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub status_line: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
 
 /// Connects with a timeout suited to a busy machine.
 pub fn connect(addr: SocketAddr) -> TcpStream {
@@ -366,34 +243,15 @@ pub fn send_raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
 
 /// Reads until the server closes the connection (or resets it, or times out).
 pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut chunk = [0; 65536];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-    }
-    bytes
+    client::read_to_close(stream, Instant::now() + PATIENCE).0
 }
 
 /// Reads until the server closes the connection, and returns what came; `None`
 /// if it was still open after [`PATIENCE`] (the server never let go).
 pub fn wait_for_close(stream: &mut TcpStream) -> Option<Vec<u8>> {
-    let mut bytes = Vec::new();
-    let mut chunk = [0; 65536];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) => return Some(bytes),
-            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return None;
-            }
-            Err(_) => return Some(bytes),
-        }
+    match client::read_to_close(stream, Instant::now() + PATIENCE) {
+        (_, End::TimedOut) => None,
+        (bytes, _) => Some(bytes),
     }
 }
 
@@ -411,7 +269,7 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[&str]) -> 
     }
     text.push_str("\r\n");
     let bytes = send_raw(addr, text.as_bytes());
-    parse_reply(&bytes).unwrap_or_else(|| {
+    parse_reply_to(method, &bytes).unwrap_or_else(|| {
         panic!(
             "no response to {method} {path}; got {:?}",
             String::from_utf8_lossy(&bytes)
@@ -420,24 +278,20 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[&str]) -> 
 }
 
 /// Parses one response; `None` if the bytes are not one (nothing at all, say).
-/// The body is everything after the head; [`Reply::body`] is checked against
-/// `Content-Length` by the tests, not trusted.
+/// The body is everything the server sent after the head (decoded, were it
+/// chunked): a byte beyond what `Content-Length` promised is a bug the tests
+/// must see, so [`Reply::body`] is checked against `Content-Length` by the
+/// tests, not trusted.
 pub fn parse_reply(bytes: &[u8]) -> Option<Reply> {
-    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&bytes[..end]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next()?.to_owned();
-    let status = status_line.split(' ').nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.to_owned(), value.trim().to_owned()))
-        .collect();
-    Some(Reply {
-        status,
-        status_line,
-        headers,
-        body: bytes[end + 4..].to_vec(),
-    })
+    parse_reply_to("GET", bytes)
+}
+
+/// [`parse_reply`] for the response to a `method` request.
+fn parse_reply_to(method: &str, bytes: &[u8]) -> Option<Reply> {
+    let mut reply = Reply::parse(bytes, method, true)?;
+    let mut excess = std::mem::take(&mut reply.excess);
+    reply.body.append(&mut excess);
+    Some(reply)
 }
 
 /// Checks a 200 response carrying exactly `expected`, with a true length and type.
@@ -576,22 +430,10 @@ pub fn assert_no_traversal(addr: SocketAddr, site: &Site) {
 pub fn request_while_idle_client_waits(addr: SocketAddr, window: Duration) -> Option<Reply> {
     let idle = connect(addr);
     let mut other = connect(addr);
-    other
-        .write_all(b"GET /index.html HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    other.set_read_timeout(Some(window)).unwrap();
-    let started = Instant::now();
-    let mut bytes = Vec::new();
-    let mut chunk = [0; 8192];
-    while started.elapsed() < window {
-        match other.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
-            Err(_) => break,
-        }
-    }
+    let request = b"GET /index.html HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
+    let exchange = client::exchange_on(&mut other, request, Instant::now() + window);
     drop(idle);
-    parse_reply(&bytes)
+    parse_reply(&exchange.received)
 }
 
 /// Downloads `path` while sending `signal` to the server half-way through, and

@@ -7,8 +7,7 @@
 //! requests. When a check fails, the report says what was sent, what came back
 //! (or did not), and a hint.
 
-use multithreaded_server::Stage;
-use multithreaded_server::grade::Grader;
+use grade::{Grader, Stage};
 
 #[test]
 fn passes_the_stage_6_checks() {

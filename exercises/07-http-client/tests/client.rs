@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread;
 
 use multithreaded_server::shutdown::Shutdown;
-use multithreaded_server::{Config, Stage, stages};
+use multithreaded_server::{Config, stages};
 
 /// A folder to serve, with a text page and a binary file holding every byte value.
 struct Site {
@@ -48,7 +48,7 @@ impl Drop for Site {
 
 /// The course's server on a free port, on a thread of this test (it ends with it).
 fn serve(site: &Site) -> SocketAddr {
-    let stage = Stage::highest_compiled().expect("a stage is compiled in");
+    let stage = stages::highest_compiled().expect("a stage is compiled in");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     let config = Arc::new(Config::new(&site.root).unwrap());

@@ -1,5 +1,20 @@
 //! `multithreaded-server`: parse the command line, start the chosen stage (or
 //! grade a server, or fetch a URL), and print any error once, in one line.
+//!
+//! The command line is this binary's alone, as in mini-redis: the server
+//! library knows nothing of clap, and the grader is a crate of its own.
+//!
+//! | module | job |
+//! |---|---|
+//! | `cli` | the arguments, parsed by clap, and one-line errors |
+//! | `get` | `get URL`: a small HTTP client |
+//! | `grading` | `grade`: runs the grader, prints its report, cleans up on Ctrl-C |
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod get;
+mod grading;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -9,10 +24,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 
-use multithreaded_server::cli::{self, Cli, Command, ServeArgs};
+use cli::{Cli, Command, ServeArgs};
 use multithreaded_server::shutdown::Shutdown;
-use multithreaded_server::stages::{self, Stage, StageError};
-use multithreaded_server::{get, grade, log, net};
+use multithreaded_server::stages::{self, StageError};
+use multithreaded_server::{log, net};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -21,7 +36,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         None => serve(&cli.serve).map(|()| ExitCode::SUCCESS),
-        Some(Command::Grade(args)) => grade::run_cli(args).map(|passed| {
+        Some(Command::Grade(args)) => grading::run(args).map(|passed| {
             // 1 is "graded, and a check did not pass"; errors below are 2.
             if passed {
                 ExitCode::SUCCESS
@@ -33,7 +48,7 @@ fn main() -> ExitCode {
             // A response of any status is a success, as with curl; failing to
             // get a whole response is not (exit 1).
             return match get::run(args) {
-                Ok(_) => ExitCode::SUCCESS,
+                Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("error: {error}");
                     ExitCode::FAILURE
@@ -57,8 +72,8 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let stage = match args.stage.or_else(Stage::highest_compiled) {
-        Some(stage) if stage.is_compiled() => stage,
+    let stage = match args.stage.or_else(stages::highest_compiled) {
+        Some(stage) if stages::is_compiled(stage) => stage,
         Some(stage) => return Err(StageError::NotCompiled(stage).into()),
         None => return Err(StageError::NoneCompiled.into()),
     };
@@ -76,7 +91,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     std::panic::set_hook(Box::new(|info| log::error(format_args!("panic: {info}"))));
 
     let shutdown = Shutdown::new();
-    if stage.handles_signals() {
+    if stages::handles_signals(stage) {
         #[cfg(feature = "daemon-join")]
         multithreaded_server::shutdown::on_signals(shutdown.clone())
             .context("cannot handle Ctrl-C")?;

@@ -12,10 +12,11 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{ANSWER_WITHIN, EXIT_WITHIN, Failure, Probe, expect_200, output_of};
-use crate::grade::client::{self, End, Exchange};
-use crate::grade::fixture;
-use crate::grade::server::{self, describe_exit};
+use super::{ANSWER_WITHIN, EXIT_WITHIN, Probe, expect_200, output_of};
+use crate::check::Failure;
+use crate::client::{self, End, Exchange};
+use crate::fixture;
+use crate::process::{self, describe_exit};
 
 /// How many slow clients `threads-bounded` connects: far more than a pool's
 /// workers, so that a thread for each client cannot hide.
@@ -27,14 +28,14 @@ pub const EXTRA: usize = 4;
 
 /// Threads a server may have beyond its workers and still count as bounded: a
 /// main thread, a signal handler, a readiness loop, the `cargo run` around it.
-const THREAD_SLACK: usize = 8;
+pub const THREAD_SLACK: usize = 8;
 
 /// How long a server may take to accept a crowd of connections.
 const ACCEPT_WITHIN: Duration = Duration::from_secs(10);
 
 /// How long a server may take to serve again once a crowd has gone: it may
 /// have a queue of abandoned connections to work through first.
-const RECOVER_WITHIN: Duration = Duration::from_secs(10);
+pub const RECOVER_WITHIN: Duration = Duration::from_secs(10);
 
 /// Once a crowd has gone, asks for the front page until the answer is not
 /// `503` (or [`RECOVER_WITHIN`] has passed), and returns the last exchange.
@@ -122,7 +123,7 @@ impl ThreadWatch {
 /// server a moment instead.
 pub fn wait_until_accepted(probe: &Probe, deadline: Instant) -> Option<usize> {
     loop {
-        match server::accept_queue(probe.addr.port()) {
+        match process::accept_queue(probe.addr.port()) {
             Some(0) => return None,
             Some(waiting) if Instant::now() >= deadline => return Some(waiting),
             Some(_) => thread::sleep(Duration::from_millis(20)),
@@ -432,7 +433,7 @@ pub fn ctrl_c_with_busy_pool(probe: &Probe) -> Result<(), Failure> {
     let request = download_request(probe);
     let downloads = full.busy.len();
     for (n, (stream, first)) in full.busy.iter_mut().enumerate() {
-        let (rest, end) = client::read_response(stream, probe.deadline);
+        let (rest, end) = client::read_response(stream, "GET", probe.deadline);
         let exchange = Exchange {
             sent: request.clone(),
             received: [&[*first][..], &rest].concat(),
@@ -440,9 +441,9 @@ pub fn ctrl_c_with_busy_pool(probe: &Probe) -> Result<(), Failure> {
             took: Duration::ZERO,
         };
         let reply = exchange.reply().filter(|reply| reply.status == 200);
-        if reply.is_none_or(|reply| reply.body != *expected) {
+        if reply.is_none_or(|reply| reply.body_with_excess()[..] != expected[..]) {
             let what = match exchange.reply() {
-                Some(reply) => client::first_difference(expected, &reply.body),
+                Some(reply) => client::first_difference(expected, &reply.body_with_excess()),
                 None => "no whole response came".to_owned(),
             };
             return Err(Failure::of(

@@ -10,9 +10,9 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::random::Rng;
 
 /// The front page: HTML with CRLF line ends and non-ASCII text.
 pub const INDEX: &str = "index.html";
@@ -73,39 +73,18 @@ enum Cleanup {
 }
 
 /// Why the fixture could not be written.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
     /// `--root` names a folder that does not exist.
+    #[error("`{}` is not a folder; create an empty one and start the server on it", .0.display())]
     Missing(PathBuf),
     /// `--root` names a folder that holds files of its own.
+    #[error("`{}` is not empty; the grader writes its own files there, so give it an empty folder", .0.display())]
     NotEmpty(PathBuf),
     /// Writing a file failed.
-    Write(PathBuf, io::Error),
+    #[error("cannot write `{}`: {error}", .path.display())]
+    Write { path: PathBuf, error: io::Error },
 }
-
-impl std::fmt::Display for FixtureError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FixtureError::Missing(dir) => write!(
-                f,
-                "`{}` is not a folder; create an empty one and start the server on it",
-                dir.display()
-            ),
-            FixtureError::NotEmpty(dir) => write!(
-                f,
-                "`{}` is not empty; the grader writes its own files there, so give it an empty folder",
-                dir.display()
-            ),
-            FixtureError::Write(path, error) => {
-                write!(f, "cannot write `{}`: {error}", path.display())
-            }
-        }
-    }
-}
-
-impl std::error::Error for FixtureError {}
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Folders made by [`Fixture::temporary`] and not removed yet, for
 /// [`remove_temporary`].
@@ -155,9 +134,10 @@ impl Fixture {
         if !entries.is_empty() && !ours {
             return Err(FixtureError::NotEmpty(root.to_path_buf()));
         }
-        let root = root
-            .canonicalize()
-            .map_err(|error| FixtureError::Write(root.to_path_buf(), error))?;
+        let root = root.canonicalize().map_err(|error| FixtureError::Write {
+            path: root.to_path_buf(),
+            error,
+        })?;
         let marker = root.join(MARKER);
         write_file(
             &marker,
@@ -271,7 +251,7 @@ fn site_files(rng: &mut Rng, token: &str) -> Vec<SiteFile> {
          </body>\r\n</html>\r\n"
     );
     let rules: String = (0..3 + rng.below(20))
-        .map(|n| format!(".c{n} {{ color: #{:06x}; }}\n", rng.next() & 0xff_ffff))
+        .map(|n| format!(".c{n} {{ color: #{:06x}; }}\n", rng.next_u64() & 0xff_ffff))
         .collect();
     let style = format!("/* {token} */\nh1::after {{ content: \" → ✓\"; }}\n{rules}");
     let image_len = 1024 + rng.below(8 * 1024);
@@ -315,54 +295,17 @@ fn text(path: &'static str, contents: String, media_type: &'static str) -> SiteF
 }
 
 fn make_dir(path: &Path) -> Result<(), FixtureError> {
-    fs::create_dir_all(path).map_err(|error| FixtureError::Write(path.to_path_buf(), error))
+    fs::create_dir_all(path).map_err(|error| FixtureError::Write {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), FixtureError> {
-    fs::write(path, bytes).map_err(|error| FixtureError::Write(path.to_path_buf(), error))
-}
-
-/// xorshift64*: random enough for test data, and no dependency. Seeded from the
-/// clock, the process and a counter, so two runs never write the same site.
-struct Rng(u64);
-
-impl Rng {
-    fn new() -> Rng {
-        let time = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos() as u64);
-        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let seed = time ^ (u64::from(std::process::id()) << 32) ^ count.wrapping_mul(0x9E37_79B9);
-        let mut rng = Rng(seed | 1);
-        rng.next();
-        rng
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// `len` bytes that start with every byte value once (when `len` allows).
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        let mut bytes: Vec<u8> = (0..=255).collect();
-        bytes.reserve(len.saturating_sub(bytes.len()));
-        while bytes.len() < len {
-            bytes.extend(self.next().to_le_bytes());
-        }
-        bytes.truncate(len);
-        bytes
-    }
-
-    fn token(&mut self) -> String {
-        format!("{:016x}", self.next())
-    }
+    fs::write(path, bytes).map_err(|error| FixtureError::Write {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 #[cfg(test)]

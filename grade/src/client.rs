@@ -1,19 +1,25 @@
 //! A small raw HTTP client: bytes out, bytes back, and a deadline on everything.
 //!
-//! The grader does not trust the server to be correct, so it never parses more
-//! than it must, and never waits without a limit. A response is read until the
-//! server closes the connection, which every stage does after answering a
-//! request that says `Connection: close`. A server that keeps the connection
-//! open anyway is read up to its `Content-Length`, plus a short wait for the
-//! close (none if it says `Connection: keep-alive`), so that a keep-alive
-//! server is graded too rather than timed out.
+//! The grader does not trust the server to be correct, so it keeps every byte
+//! that came back, for its reports, and never waits without a limit. A
+//! response is read until the server closes the connection, which every stage
+//! does after answering a request that says `Connection: close`. A server that
+//! keeps the connection open anyway is read to the end of its response (where
+//! its framing says: `Content-Length`, or the last chunk), plus a short wait
+//! for the close (none if it says `Connection: keep-alive`), so that a
+//! keep-alive server is graded too rather than timed out. Where a response
+//! ends is the [`response`](crate::response) reader's to say.
 
-use std::io::{ErrorKind, Read, Write};
+use std::borrow::Cow;
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-/// After a whole response (by its `Content-Length`) has arrived, how long to
-/// wait for the server to close, or for bytes beyond what it promised.
+use crate::check::Failure;
+use crate::response::{Event, ReadError, Reader, Reply, find};
+
+/// After a whole response has arrived, how long to wait for the server to
+/// close, or for bytes beyond what it promised.
 const GRACE_AFTER_RESPONSE: Duration = Duration::from_millis(300);
 
 /// How a read of a response ended.
@@ -44,58 +50,6 @@ pub struct Exchange {
     pub end: End,
     /// How long after the request was sent the reading ended.
     pub took: Duration,
-}
-
-/// A response as it came off the wire.
-#[derive(Clone, Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub status_line: String,
-    pub headers: Vec<(String, String)>,
-    /// Everything after the blank line, whatever `Content-Length` said.
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    /// The first header called `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    /// Every header called `name`.
-    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// Parses a response head and takes the rest as its body; `None` if `bytes`
-/// do not start with a complete `HTTP/1.x NNN` head.
-pub fn parse_reply(bytes: &[u8]) -> Option<Reply> {
-    let end = find(bytes, b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&bytes[..end]);
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next()?.to_owned();
-    let mut parts = status_line.splitn(3, ' ');
-    if !parts.next()?.starts_with("HTTP/1.") {
-        return None;
-    }
-    let status = parts.next()?.parse().ok()?;
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    Some(Reply {
-        status,
-        status_line,
-        headers,
-        body: bytes[end + 4..].to_vec(),
-    })
 }
 
 /// The request the grader sends for `path`.
@@ -133,7 +87,7 @@ pub fn exchange_on(stream: &mut TcpStream, request: &[u8], deadline: Instant) ->
     // A server may rightly close before reading all of a bad request; what it
     // sent back is what counts, so a failed write is not the end.
     let _ = stream.write_all(request);
-    let (received, end) = read_response(stream, deadline);
+    let (received, end) = read_response(stream, &method_of(request), deadline);
     Exchange {
         sent: request.to_vec(),
         received,
@@ -142,38 +96,34 @@ pub fn exchange_on(stream: &mut TcpStream, request: &[u8], deadline: Instant) ->
     }
 }
 
-/// Reads a response until the server closes, or until `deadline`; see the
-/// module docs for servers that keep the connection open.
-pub fn read_response(stream: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
-    let mut bytes = Vec::new();
-    let mut chunk = vec![0; 64 * 1024];
-    // Set once, when the response is complete: the wait for a close is
-    // counted from then, however many reads it takes.
+/// Reads the response to a `method` request until the server closes, or until
+/// `deadline`; see the module docs for servers that keep the connection open.
+pub fn read_response(stream: &mut TcpStream, method: &str, deadline: Instant) -> (Vec<u8>, End) {
+    let mut incoming = Incoming::new(method);
+    let mut received = Vec::new();
+    // Set once, when the response is whole: the wait for a close is counted
+    // from then, however many reads it takes.
     let mut grace_ends = None;
     loop {
-        if grace_ends.is_none() && is_complete(&bytes) {
+        if grace_ends.is_none() && incoming.is_whole() {
             // A server that says it keeps the connection open is taken at its
             // word: no close is coming.
-            if parse_reply(&bytes).is_some_and(|reply| says_connection(&reply, "keep-alive")) {
-                return (bytes, End::LeftOpen);
+            if incoming.keep_alive {
+                return (received, End::LeftOpen);
             }
             grace_ends = Some(deadline.min(Instant::now() + GRACE_AFTER_RESPONSE));
         }
-        let complete = grace_ends.is_some();
-        let Some(left) = time_left(grace_ends.unwrap_or(deadline)) else {
-            let end = if complete {
+        let until = grace_ends.unwrap_or(deadline);
+        if time_left(until).is_none() {
+            let end = if grace_ends.is_some() {
                 End::LeftOpen
             } else {
                 End::TimedOut
             };
-            return (bytes, end);
-        };
-        let _ = stream.set_read_timeout(Some(left));
-        match read_chunk(stream, &mut chunk) {
-            Ok(0) => return (bytes, End::Closed),
-            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
-            Err(None) => {}
-            Err(Some(end)) => return (bytes, end),
+            return (received, end);
+        }
+        if let Some(end) = incoming.read(stream, &mut received, until) {
+            return (received, end);
         }
     }
 }
@@ -188,7 +138,7 @@ pub fn exchange_one(
 ) -> Exchange {
     let started = Instant::now();
     let _ = stream.write_all(request);
-    let (received, end) = read_one(stream, pending, deadline);
+    let (received, end) = read_one(stream, pending, &method_of(request), deadline);
     Exchange {
         sent: request.to_vec(),
         received,
@@ -197,31 +147,31 @@ pub fn exchange_one(
     }
 }
 
-/// Reads one response, and no more, from a connection that may carry several:
-/// up to the end of its body, by its `Content-Length`. Bytes read beyond it are
-/// left in `pending` for the next call. Ends with [`End::Complete`] once a
-/// whole response is in; a response without `Content-Length` has no end but
-/// the connection's.
+/// Reads one response to a `method` request, and no more, from a connection
+/// that may carry several: up to the end of its body, where its framing says.
+/// Bytes read beyond it are left in `pending` for the next call. Ends with
+/// [`End::Complete`] once a whole response is in; a response framed by
+/// neither `Content-Length` nor chunks has no end but the connection's.
 pub fn read_one(
     stream: &mut TcpStream,
     pending: &mut Vec<u8>,
+    method: &str,
     deadline: Instant,
 ) -> (Vec<u8>, End) {
-    let mut chunk = vec![0; 64 * 1024];
+    let mut incoming = Incoming::new(method);
+    incoming.reader.feed(pending);
+    let mut received = std::mem::take(pending);
     loop {
-        if let Some(len) = response_len(pending).filter(|len| pending.len() >= *len) {
-            let rest = pending.split_off(len);
-            return (std::mem::replace(pending, rest), End::Complete);
+        if incoming.is_whole() {
+            *pending = incoming.reader.rest();
+            received.truncate(received.len() - pending.len());
+            return (received, End::Complete);
         }
-        let Some(left) = time_left(deadline) else {
-            return (std::mem::take(pending), End::TimedOut);
-        };
-        let _ = stream.set_read_timeout(Some(left));
-        match read_chunk(stream, &mut chunk) {
-            Ok(0) => return (std::mem::take(pending), End::Closed),
-            Ok(n) => pending.extend_from_slice(&chunk[..n]),
-            Err(None) => {}
-            Err(Some(end)) => return (std::mem::take(pending), end),
+        if time_left(deadline).is_none() {
+            return (received, End::TimedOut);
+        }
+        if let Some(end) = incoming.read(stream, &mut received, deadline) {
+            return (received, end);
         }
     }
 }
@@ -235,31 +185,107 @@ pub fn wait_for_close(
     pending: &mut Vec<u8>,
     deadline: Instant,
 ) -> (Vec<u8>, End) {
+    let mut incoming = Incoming::new("GET");
+    incoming.reader.feed(pending);
     let mut received = std::mem::take(pending);
-    let mut chunk = vec![0; 64 * 1024];
     loop {
-        let Some(left) = time_left(deadline) else {
+        if time_left(deadline).is_none() {
             let end = if received.is_empty() {
                 End::TimedOut
             } else {
                 End::LeftOpen
             };
             return (received, end);
-        };
-        let _ = stream.set_read_timeout(Some(left));
-        match read_chunk(stream, &mut chunk) {
-            Ok(0) => return (received, End::Closed),
-            Ok(n) => {
-                received.extend_from_slice(&chunk[..n]);
-                // Anything complete is worth reporting at once.
-                if response_len(&received).is_some_and(|len| received.len() >= len) {
-                    return (received, End::LeftOpen);
-                }
-            }
-            Err(None) => {}
-            Err(Some(end)) => return (received, end),
+        }
+        let before = received.len();
+        if let Some(end) = incoming.read(stream, &mut received, deadline) {
+            return (received, end);
+        }
+        // Anything whole is worth reporting at once.
+        if received.len() > before && incoming.is_whole() {
+            return (received, End::LeftOpen);
         }
     }
+}
+
+/// Reads until the server closes the connection (or resets it), or until
+/// `deadline`: every byte, whatever it is.
+pub fn read_to_close(stream: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
+    let mut incoming = Incoming::new("GET");
+    let mut received = Vec::new();
+    loop {
+        if time_left(deadline).is_none() {
+            return (received, End::TimedOut);
+        }
+        if let Some(end) = incoming.read(stream, &mut received, deadline) {
+            return (received, end);
+        }
+        // Only to let the reader give its buffer up: what it makes of the
+        // bytes does not matter here.
+        incoming.is_whole();
+    }
+}
+
+/// A response being read: the reader that finds its end, and what the
+/// client needs to know of it so far.
+struct Incoming {
+    reader: Reader,
+    /// Its head says `Connection: keep-alive`.
+    keep_alive: bool,
+}
+
+impl Incoming {
+    fn new(method: &str) -> Incoming {
+        Incoming {
+            reader: Reader::new(method),
+            keep_alive: false,
+        }
+    }
+
+    /// Whether the response is whole, after the bytes read so far. A
+    /// response that breaks its framing is never whole: it is read on to the
+    /// close or the deadline, as one without a length would be.
+    fn is_whole(&mut self) -> bool {
+        loop {
+            match self.reader.next_event() {
+                Ok(Event::Head(head)) => self.keep_alive = head.says_connection("keep-alive"),
+                Ok(Event::Body(_)) => {}
+                Ok(Event::End) => return true,
+                Ok(Event::NeedMore) | Err(_) => return false,
+            }
+        }
+    }
+
+    /// One read, by `deadline`, into the reader and onto `received`; the way
+    /// the connection ended, if it did.
+    fn read(
+        &mut self,
+        stream: &mut TcpStream,
+        received: &mut Vec<u8>,
+        deadline: Instant,
+    ) -> Option<End> {
+        match self.reader.read_by(stream, deadline) {
+            Ok([]) => Some(End::Closed),
+            Ok(bytes) => {
+                received.extend_from_slice(bytes);
+                None
+            }
+            // The caller looks at the clock, and ends the wait if it is over.
+            Err(ReadError::TimedOut) => None,
+            Err(ReadError::Reset(_)) => Some(End::Reset),
+            Err(error) => Some(End::Failed(error.to_string())),
+        }
+    }
+}
+
+/// The method of `request` (its first word), for the reader of the response:
+/// the answer to `HEAD` has no body.
+fn method_of(request: &[u8]) -> Cow<'_, str> {
+    let end = request
+        .iter()
+        .position(|&b| b == b' ')
+        .unwrap_or(request.len());
+    String::from_utf8_lossy(&request[..end])
 }
 
 /// Closes the connection with a reset (RST) rather than a normal close, as a
@@ -268,26 +294,6 @@ pub fn wait_for_close(
 pub fn reset(stream: TcpStream) {
     let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
     drop(stream);
-}
-
-/// Whether the response's `Connection` header holds `option` (`close`,
-/// `keep-alive`), in any case, in any of its comma-separated parts.
-pub fn says_connection(reply: &Reply, option: &str) -> bool {
-    reply
-        .headers_named("Connection")
-        .flat_map(|value| value.split(','))
-        .any(|part| part.trim().eq_ignore_ascii_case(option))
-}
-
-/// One read with the stream's read timeout: `Ok(n)` bytes (0 when the server
-/// has closed), `Err(None)` when it is worth reading again (the timeout passed,
-/// or a signal came), `Err(Some(end))` when the connection has ended so.
-fn read_chunk(stream: &mut TcpStream, chunk: &mut [u8]) -> Result<usize, Option<End>> {
-    stream.read(chunk).map_err(|error| match error.kind() {
-        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut => None,
-        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => Some(End::Reset),
-        _ => Some(End::Failed(error.to_string())),
-    })
 }
 
 /// Whether the connection is still open: nothing to read yet, and no close.
@@ -300,24 +306,10 @@ pub fn is_open(stream: &TcpStream) -> bool {
     let open = match stream.peek(&mut byte) {
         Ok(0) => false,
         Ok(_) => true,
-        Err(error) => error.kind() == ErrorKind::WouldBlock,
+        Err(error) => error.kind() == std::io::ErrorKind::WouldBlock,
     };
     let _ = stream.set_nonblocking(false);
     open
-}
-
-/// Whether `bytes` hold a head and as many body bytes as its `Content-Length`.
-fn is_complete(bytes: &[u8]) -> bool {
-    response_len(bytes).is_some_and(|len| bytes.len() >= len)
-}
-
-/// How long the response at the start of `bytes` is, head and body, if its
-/// head has arrived and says (by `Content-Length`).
-fn response_len(bytes: &[u8]) -> Option<usize> {
-    let head_end = find(bytes, b"\r\n\r\n")? + 4;
-    let reply = parse_reply(&bytes[..head_end])?;
-    let body = reply.header("Content-Length")?.parse::<usize>().ok()?;
-    Some(head_end + body)
 }
 
 /// The time until `deadline`, or `None` once it has passed.
@@ -327,17 +319,21 @@ pub fn time_left(deadline: Instant) -> Option<Duration> {
         .filter(|left| !left.is_zero())
 }
 
-/// Where `needle` first occurs in `haystack`.
-pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
+impl Failure {
+    /// A failure of one request, showing both sides of it.
+    pub fn of(problem: impl Into<String>, exchange: &Exchange) -> Failure {
+        Failure::new(problem)
+            .sent(exchange.describe_sent())
+            .received(exchange.describe_received())
+    }
 }
 
 impl Exchange {
-    /// The response, if a complete head came back.
+    /// The response, if a whole head came back: its body as far as it came,
+    /// and whatever followed it (see [`Reply::parse`]).
     pub fn reply(&self) -> Option<Reply> {
-        parse_reply(&self.received)
+        let closed = matches!(self.end, End::Closed | End::Reset | End::Failed(_));
+        Reply::parse(&self.received, &method_of(&self.sent), closed)
     }
 
     /// What was sent, for a report: the text with `\r\n` shown.
@@ -453,33 +449,79 @@ pub fn first_difference(expected: &[u8], got: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::response::Ending;
+    use std::net::TcpListener;
+
+    /// A connected pair: the client's end, and the server's.
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (client, server)
+    }
+
+    fn exchange_of(sent: &[u8], received: &[u8], end: End) -> Exchange {
+        Exchange {
+            sent: sent.to_vec(),
+            received: received.to_vec(),
+            end,
+            took: Duration::ZERO,
+        }
+    }
 
     #[test]
-    fn a_reply_is_parsed_and_its_body_kept_whole() {
-        let reply = parse_reply(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nabc").unwrap();
+    fn a_reply_is_read_as_its_request_and_close_say() {
+        let received = b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nabc";
+        let reply = exchange_of(b"GET / HTTP/1.1\r\n\r\n", received, End::Closed)
+            .reply()
+            .unwrap();
         assert_eq!(reply.status, 404);
-        assert_eq!(reply.header("content-length"), Some("2"));
-        assert_eq!(reply.body, b"abc");
-        assert!(parse_reply(b"<html>hello</html>\r\n\r\n").is_none());
-        assert!(parse_reply(b"HTTP/1.1 200 OK\r\n").is_none());
+        assert_eq!(
+            (reply.body.as_slice(), reply.excess.as_slice()),
+            (&b"ab"[..], &b"c"[..])
+        );
+        // The answer to HEAD has no body: all after the head is excess.
+        let reply = exchange_of(b"HEAD / HTTP/1.1\r\n\r\n", received, End::Closed)
+            .reply()
+            .unwrap();
+        assert_eq!(
+            (reply.body.len(), reply.excess.as_slice()),
+            (0, &b"abc"[..])
+        );
+        // Cut short: broken once the server has closed, unfinished before.
+        let cut = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc";
+        let closed = exchange_of(b"GET /", cut, End::Closed).reply().unwrap();
+        assert!(matches!(closed.ending, Ending::Broken(_)));
+        let open = exchange_of(b"GET /", cut, End::TimedOut).reply().unwrap();
+        assert_eq!(open.ending, Ending::Unfinished);
+        let not_http = exchange_of(b"GET /", b"<html>hello</html>\r\n\r\n", End::Closed);
+        assert!(not_http.reply().is_none());
     }
 
     #[test]
     fn one_response_is_read_and_the_next_left_pending() {
-        use std::net::TcpListener;
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (mut server, _) = listener.accept().unwrap();
+        let (mut client, mut server) = pair();
         server
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nabHTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nz")
+            .write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab\
+                HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n\
+                HTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nz",
+            )
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut pending = Vec::new();
-        let (first, end) = read_one(&mut client, &mut pending, deadline);
-        assert_eq!(end, End::Complete);
-        assert_eq!(parse_reply(&first).unwrap().body, b"ab");
-        let (second, _) = read_one(&mut client, &mut pending, deadline);
-        assert_eq!(parse_reply(&second).unwrap().status, 404);
+        let mut read = |pending: &mut Vec<u8>| {
+            let (bytes, end) = read_one(&mut client, pending, "GET", deadline);
+            assert_eq!(end, End::Complete);
+            Reply::parse(&bytes, "GET", false).unwrap()
+        };
+        assert_eq!(read(&mut pending).body, b"ab");
+        let chunked = read(&mut pending);
+        assert_eq!(
+            (chunked.body.as_slice(), chunked.excess.len()),
+            (&b"z"[..], 0)
+        );
+        assert_eq!(read(&mut pending).status, 404);
         assert!(pending.is_empty());
         drop(server);
         let (rest, end) = wait_for_close(&mut client, &mut pending, deadline);
@@ -488,32 +530,38 @@ mod tests {
 
     #[test]
     fn a_response_left_open_is_waited_on_briefly() {
-        use std::net::TcpListener;
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (mut server, _) = listener.accept().unwrap();
-        server
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab")
-            .unwrap();
-        let started = Instant::now();
-        let (bytes, end) = read_response(&mut client, started + Duration::from_secs(60));
-        assert_eq!(end, End::LeftOpen);
-        assert_eq!(parse_reply(&bytes).unwrap().body, b"ab");
-        // The grace is counted from the end of the response, once: not a
-        // minute, which is the deadline.
-        assert!(started.elapsed() < Duration::from_secs(30));
-        drop(server);
+        for response in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab"[..],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+        ] {
+            let (mut client, mut server) = pair();
+            server.write_all(response).unwrap();
+            let started = Instant::now();
+            let (bytes, end) = read_response(&mut client, "GET", started + Duration::from_secs(60));
+            assert_eq!(end, End::LeftOpen);
+            assert_eq!(bytes, response);
+            // The grace is counted from the end of the response, once: not a
+            // minute, which is the deadline.
+            assert!(started.elapsed() < Duration::from_secs(30));
+        }
     }
 
     #[test]
-    fn completeness_follows_content_length() {
-        assert!(is_complete(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
-        ));
-        assert!(!is_complete(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab"
-        ));
-        assert!(!is_complete(b"HTTP/1.1 200 OK\r\n\r\nabc"));
+    fn bytes_are_read_to_the_close_or_the_deadline() {
+        let (mut client, mut server) = pair();
+        server
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab")
+            .unwrap();
+        let started = Instant::now();
+        let (bytes, end) = read_to_close(&mut client, started + Duration::from_millis(300));
+        assert_eq!(
+            (bytes.len(), end),
+            (40, End::TimedOut),
+            "a whole response does not end it"
+        );
+        drop(server);
+        let (bytes, end) = read_to_close(&mut client, Instant::now() + Duration::from_secs(60));
+        assert_eq!((bytes.len(), end), (0, End::Closed));
     }
 
     #[test]

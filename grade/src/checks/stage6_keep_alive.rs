@@ -10,10 +10,12 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use super::thread_pool::{self, ThreadWatch};
-use super::{ANSWER_WITHIN, Failure, Probe, expect_200};
-use crate::grade::client::{self, End, Exchange, Reply};
-use crate::grade::fixture;
+use super::stage5_thread_pool::{self, ThreadWatch};
+use super::{ANSWER_WITHIN, Probe, expect_200};
+use crate::check::Failure;
+use crate::client::{self, End, Exchange};
+use crate::fixture;
+use crate::response::Reply;
 
 /// How long past the keep-alive timeout an idle connection may stay open: the
 /// timeout is checked now and then, not to the millisecond, and the machine
@@ -129,14 +131,15 @@ fn expect_file(
         ));
     }
     let expected = &probe.site.file(path).bytes;
-    if reply.body != *expected {
+    let body = reply.body_with_excess();
+    if body[..] != expected[..] {
         let other = probe
             .site
             .files()
             .iter()
-            .find(|file| file.bytes == reply.body)
+            .find(|file| file.bytes[..] == body[..])
             .map_or_else(
-                || client::first_difference(expected, &reply.body),
+                || client::first_difference(expected, &body),
                 |file| format!("it holds /{} instead", file.path),
             );
         return Err(Failure::of(
@@ -164,7 +167,7 @@ fn one_connection(probe: &Probe, paths: &[&str]) -> Result<(), Failure> {
             ));
         }
         let reply = expect_file(probe, &exchange, path, &what)?;
-        if client::says_connection(&reply, "close") {
+        if reply.says_connection("close") {
             return Err(Failure::of(
                 format!(
                     "{what} was answered with Connection: close, although the client did not ask to close"
@@ -207,6 +210,7 @@ pub fn pipelining(probe: &Probe) -> Result<(), Failure> {
         let (received, end) = client::read_one(
             &mut conversation.stream,
             &mut conversation.pending,
+            "GET",
             probe.within(ANSWER_WITHIN),
         );
         let exchange = Exchange {
@@ -233,7 +237,7 @@ pub fn connection_close(probe: &Probe) -> Result<(), Failure> {
     );
     let what = "a request with Connection: close";
     let reply = expect_file(probe, &exchange, fixture::INDEX, what)?;
-    if !client::says_connection(&reply, "close") {
+    if !reply.says_connection("close") {
         return Err(Failure::of(
             format!("the response to {what} did not say Connection: close"),
             &exchange,
@@ -249,7 +253,7 @@ pub fn http_10(probe: &Probe) -> Result<(), Failure> {
     let exchange = conversation.ask(probe, &request(probe, fixture::INDEX, "HTTP/1.0", None));
     let what = "an HTTP/1.0 request without Connection: keep-alive";
     let reply = expect_file(probe, &exchange, fixture::INDEX, what)?;
-    if client::says_connection(&reply, "keep-alive") {
+    if reply.says_connection("keep-alive") {
         return Err(Failure::of(
             format!("{what} was answered with Connection: keep-alive"),
             &exchange,
@@ -265,7 +269,7 @@ pub fn http_10(probe: &Probe) -> Result<(), Failure> {
     let first = request(probe, fixture::INDEX, "HTTP/1.0", Some("keep-alive"));
     let exchange = conversation.ask(probe, &first);
     let reply = expect_file(probe, &exchange, fixture::INDEX, what)?;
-    if !client::says_connection(&reply, "keep-alive") {
+    if !reply.says_connection("keep-alive") {
         return Err(Failure::of(
             format!("the response to {what} did not say Connection: keep-alive"),
             &exchange,
@@ -291,7 +295,7 @@ pub fn idle_timeout(probe: &Probe) -> Result<(), Failure> {
         let reply = expect_file(probe, &exchange, path, &what).map_err(|failure| {
             failure.hint("The connection must stay open after a response before it can time out; see the check `keep-alive`.")
         })?;
-        if client::says_connection(&reply, "close") {
+        if reply.says_connection("close") {
             return Err(Failure::of(
                 format!(
                     "{what} was answered with Connection: close, so there was no idle connection to time out"
@@ -326,7 +330,7 @@ pub fn idle_timeout(probe: &Probe) -> Result<(), Failure> {
 
 pub fn many_idle_connections(probe: &Probe) -> Result<(), Failure> {
     let result = idle_crowd(probe);
-    thread_pool::after_the_crowd(probe);
+    stage5_thread_pool::after_the_crowd(probe);
     result
 }
 
@@ -381,7 +385,7 @@ fn idle_crowd(probe: &Probe) -> Result<(), Failure> {
             )?;
         }
     }
-    let _ = thread_pool::wait_until_accepted(probe, probe.within(ANSWER_WITHIN));
+    let _ = stage5_thread_pool::wait_until_accepted(probe, probe.within(ANSWER_WITHIN));
     let with = format!("with {crowd} idle connections open");
     let request = client::get_request(probe.addr, &format!("/{}", fixture::INDEX));
     let exchange = client::exchange(probe.addr, &request, probe.within(ANSWER_WITHIN));

@@ -3,8 +3,10 @@
 //!
 //! It does what a browser does for one file, and nothing more: open a TCP
 //! connection, send `GET` (or `HEAD`), read the status line and headers, then
-//! read the body by its `Content-Length` (or until the server closes). The head
-//! goes to stderr, in colour on a terminal; the body goes to stdout or a file.
+//! read the body: in chunks, by its `Content-Length`, or until the server
+//! closes, as the grader's response reader finds it (`grade::response`). The
+//! head goes to stderr, in colour on a terminal; the body goes to stdout or a
+//! file, a piece at a time as it arrives, so a body of any size fits.
 //!
 //! ```text
 //! $ multithreaded-server get http://127.0.0.1:3000/ -o index.html
@@ -13,9 +15,8 @@
 //! ...
 //! ```
 
-use std::fmt;
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -23,11 +24,11 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use colored::Colorize;
+use grade::response::{Event, Framing, Head, ReadError, Reader, ResponseError};
 
-use crate::http::response::SERVER;
+use multithreaded_server::config::parse_duration;
+use multithreaded_server::http::response::SERVER;
 
-/// The longest response head we accept.
-const MAX_HEAD: usize = 64 * 1024;
 /// Bodies at least this large get a progress bar (on a terminal).
 const PROGRESS_FROM: u64 = 1024 * 1024;
 
@@ -50,7 +51,7 @@ pub struct GetArgs {
     pub verbose: bool,
 
     /// Give up when the server is silent for this long
-    #[arg(long, default_value = "10s", value_parser = crate::cli::parse_duration, value_name = "TIME")]
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "TIME")]
     pub timeout: Duration,
 }
 
@@ -114,8 +115,8 @@ impl FromStr for Url {
     }
 }
 
-impl fmt::Display for Url {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl std::fmt::Display for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "http://{}{}", self.authority(), self.path)
     }
 }
@@ -143,71 +144,31 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
 }
 
 /// Why a fetch failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum GetError {
     /// The URL is not one this client can fetch.
+    #[error("bad URL {0}")]
     BadUrl(String),
     /// The host name did not resolve.
+    #[error("cannot find host `{0}`: {1}")]
     Resolve(String, io::Error),
     /// Nothing accepted the connection.
+    #[error("cannot connect to {0}: {1}")]
     Connect(SocketAddr, io::Error),
     /// The server went silent for longer than the timeout.
+    #[error("timed out: the server said nothing for {0:?}")]
     Timeout(Duration),
-    /// The server sent something that is not an HTTP/1 response.
-    BadResponse(String),
-    /// The connection closed before the promised body arrived.
-    Truncated { expected: u64, received: u64 },
+    /// What came is not a whole HTTP/1 response.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
     /// Reading, writing or saving failed.
-    Io(io::Error),
-}
-
-impl fmt::Display for GetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GetError::BadUrl(why) => write!(f, "bad URL {why}"),
-            GetError::Resolve(host, error) => write!(f, "cannot find host `{host}`: {error}"),
-            GetError::Connect(address, error) => write!(f, "cannot connect to {address}: {error}"),
-            GetError::Timeout(after) => {
-                write!(f, "timed out: the server said nothing for {after:?}")
-            }
-            GetError::BadResponse(why) => write!(f, "not an HTTP response: {why}"),
-            GetError::Truncated { expected, received } => write!(
-                f,
-                "the body was cut short: {received} of {expected} bytes arrived"
-            ),
-            GetError::Io(error) => write!(f, "{error}"),
-        }
-    }
-}
-
-impl std::error::Error for GetError {}
-
-impl From<io::Error> for GetError {
-    fn from(error: io::Error) -> GetError {
-        GetError::Io(error)
-    }
-}
-
-/// The status line and headers of a response.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResponseHead {
-    pub status_line: String,
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-}
-
-impl ResponseHead {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
+    #[error(transparent)]
+    Io(#[from] io::Error),
 }
 
 /// Fetches `args.url`, printing the head to stderr and the body to stdout (or
 /// the output file).
-pub fn run(args: &GetArgs) -> Result<ResponseHead, GetError> {
+pub fn run(args: &GetArgs) -> Result<(), GetError> {
     let url = &args.url;
     let method = if args.head { "HEAD" } else { "GET" };
     let mut stream = connect(url, args.timeout)?;
@@ -225,30 +186,48 @@ pub fn run(args: &GetArgs) -> Result<ResponseHead, GetError> {
         .write_all(request.as_bytes())
         .map_err(|e| timeout_or(e, args.timeout))?;
 
-    let (head, rest) = read_head(&mut stream, args.timeout)?;
-    print_head(&head, args.verbose);
-
-    let has_body = !args.head && !matches!(head.status, 100..=199 | 204 | 304);
-    if has_body {
-        let expected = match head.header("content-length") {
-            Some(value) => Some(value.trim().parse::<u64>().map_err(|_| {
-                GetError::BadResponse(format!("Content-Length `{value}` is not a number"))
-            })?),
-            None if head.header("transfer-encoding").is_some() => {
-                return Err(GetError::BadResponse(
-                    "chunked bodies are not supported by this client".into(),
-                ));
+    let mut reader = Reader::new(method);
+    let mut body: Option<(Box<dyn Write>, Progress)> = None;
+    loop {
+        match reader.next_event()? {
+            // The timeout is for silence: each read may wait that long.
+            Event::NeedMore => match reader.read_by(&mut stream, Instant::now() + args.timeout) {
+                Ok(_) => {}
+                Err(ReadError::TimedOut) => return Err(GetError::Timeout(args.timeout)),
+                Err(ReadError::Reset(error) | ReadError::Io(error)) => return Err(error.into()),
+            },
+            Event::Head(head) => {
+                print_head(&head, args.verbose);
+                // Where to put the body, if it has one whose end can be found.
+                body = match reader.framing() {
+                    None | Some(Framing::NoBody) => None,
+                    Some(framing) => {
+                        let sink: Box<dyn Write> = match &args.output {
+                            Some(path) => Box::new(io::BufWriter::new(File::create(path)?)),
+                            None => Box::new(io::stdout().lock()),
+                        };
+                        let total = match framing {
+                            Framing::Length(length) => Some(length),
+                            _ => None,
+                        };
+                        Some((sink, Progress::new(total)))
+                    }
+                };
             }
-            None => None, // read until the server closes
-        };
-        let mut sink: Box<dyn Write> = match &args.output {
-            Some(path) => Box::new(io::BufWriter::new(File::create(path)?)),
-            None => Box::new(io::stdout().lock()),
-        };
-        copy_body(&mut stream, rest, expected, &mut sink, args.timeout)?;
+            Event::Body(piece) => {
+                let (sink, progress) = body.as_mut().expect("the head comes first");
+                // What did arrive is kept, even if the rest never does.
+                sink.write_all(&piece)?;
+                progress.update(reader.received());
+            }
+            Event::End => break,
+        }
+    }
+    if let Some((mut sink, mut progress)) = body {
+        progress.finish();
         sink.flush()?;
     }
-    Ok(head)
+    Ok(())
 }
 
 fn connect(url: &Url, timeout: Duration) -> Result<TcpStream, GetError> {
@@ -280,70 +259,7 @@ fn timeout_or(error: io::Error, timeout: Duration) -> GetError {
     }
 }
 
-/// Reads up to the blank line; returns the parsed head and the body bytes that
-/// came with it.
-fn read_head(
-    stream: &mut TcpStream,
-    timeout: Duration,
-) -> Result<(ResponseHead, Vec<u8>), GetError> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0; 16 * 1024];
-    loop {
-        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = parse_head(&buffer[..end])?;
-            return Ok((head, buffer[end + 4..].to_vec()));
-        }
-        if buffer.len() > MAX_HEAD {
-            return Err(GetError::BadResponse(
-                "the head is longer than 64 KiB".into(),
-            ));
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) if buffer.is_empty() => {
-                return Err(GetError::BadResponse(
-                    "the server closed the connection without a word".into(),
-                ));
-            }
-            Ok(0) => return Err(GetError::BadResponse("the head was cut short".into())),
-            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(timeout_or(error, timeout)),
-        }
-    }
-}
-
-/// Parses `HTTP/1.1 200 OK` and the header lines after it.
-pub fn parse_head(bytes: &[u8]) -> Result<ResponseHead, GetError> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut lines = text.split("\r\n");
-    let status_line = lines.next().unwrap_or_default().to_owned();
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    let status = parts
-        .next()
-        .and_then(|code| code.parse::<u16>().ok())
-        .filter(|code| (100..=999).contains(code));
-    let Some(status) = status.filter(|_| version.starts_with("HTTP/1.")) else {
-        return Err(GetError::BadResponse(format!(
-            "the first line is `{}`",
-            status_line.chars().take(60).collect::<String>()
-        )));
-    };
-    let mut headers = Vec::new();
-    for line in lines {
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| GetError::BadResponse(format!("header line `{line}` has no colon")))?;
-        headers.push((name.to_owned(), value.trim().to_owned()));
-    }
-    Ok(ResponseHead {
-        status_line,
-        status,
-        headers,
-    })
-}
-
-fn print_head(head: &ResponseHead, verbose: bool) {
+fn print_head(head: &Head, verbose: bool) {
     let status = match head.status {
         200..=299 => head.status_line.green(),
         300..=399 => head.status_line.cyan(),
@@ -357,44 +273,6 @@ fn print_head(head: &ResponseHead, verbose: bool) {
     }
     if verbose {
         eprintln!("<");
-    }
-}
-
-/// Copies the body to `sink`: exactly `expected` bytes when the length is
-/// known, everything until the server closes when it is not.
-fn copy_body(
-    stream: &mut TcpStream,
-    first: Vec<u8>,
-    expected: Option<u64>,
-    sink: &mut dyn Write,
-    timeout: Duration,
-) -> Result<(), GetError> {
-    let mut progress = Progress::new(expected);
-    let mut received = 0u64;
-    let mut chunk = vec![0; 64 * 1024];
-    let mut pending = first;
-    loop {
-        if let Some(expected) = expected {
-            let room = (expected - received) as usize;
-            pending.truncate(room);
-        }
-        sink.write_all(&pending)?;
-        received += pending.len() as u64;
-        progress.update(received);
-        if expected.is_some_and(|expected| received >= expected) {
-            break;
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => pending = chunk[..n].to_vec(),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => pending.clear(),
-            Err(error) => return Err(timeout_or(error, timeout)),
-        }
-    }
-    progress.finish();
-    match expected {
-        Some(expected) if received < expected => Err(GetError::Truncated { expected, received }),
-        _ => Ok(()),
     }
 }
 
@@ -489,16 +367,5 @@ mod tests {
                 "{text} should be refused"
             );
         }
-    }
-
-    #[test]
-    fn parses_a_response_head() {
-        let head = parse_head(b"HTTP/1.1 404 Not Found\r\nContent-Length: 12\r\nX:  y ").unwrap();
-        assert_eq!(head.status, 404);
-        assert_eq!(head.header("content-length"), Some("12"));
-        assert_eq!(head.header("x"), Some("y"));
-        assert!(parse_head(b"SSH-2.0-OpenSSH_9.2").is_err());
-        assert!(parse_head(b"HTTP/1.1 2000 OK").is_err());
-        assert!(parse_head(b"HTTP/1.1 200 OK\r\nno colon").is_err());
     }
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
-use crate::config::{Config, RootError};
-use crate::stages::Stage;
+use multithreaded_server::config::{Config, RootError, parse_duration};
+use multithreaded_server::net::DEFAULT_BACKLOG;
+use multithreaded_server::stages::{self, Stage};
 
 /// A web server built in stages, from one client at a time to a thread pool.
 ///
@@ -56,7 +57,7 @@ pub struct ServeArgs {
     pub bind: IpAddr,
 
     /// How many connections the kernel may hold ready while the server is busy
-    #[arg(long, default_value_t = crate::net::DEFAULT_BACKLOG, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_BACKLOG, value_name = "N")]
     pub backlog: u32,
 
     /// The folder to serve
@@ -100,7 +101,9 @@ impl ServeArgs {
         config.read_timeout = self.read_timeout;
         config.write_timeout = self.write_timeout;
         config.shutdown_timeout = self.shutdown_timeout;
-        config.threads = self.threads.unwrap_or_else(|| stage.default_threads());
+        config.threads = self
+            .threads
+            .unwrap_or_else(|| stages::default_threads(stage));
         config.queue = self.queue;
         config.keep_alive_timeout = self.keep_alive_timeout;
         Ok(config)
@@ -183,38 +186,11 @@ pub struct GradeArgs {
 }
 
 /// Parses `HOST:PORT`, looking the host up (`localhost:8080` is fine).
-pub fn parse_address(text: &str) -> Result<SocketAddr, String> {
+fn parse_address(text: &str) -> Result<SocketAddr, String> {
     text.to_socket_addrs()
         .map_err(|error| format!("`{text}` is not HOST:PORT ({error})"))?
         .next()
         .ok_or_else(|| format!("`{text}` has no address"))
-}
-
-/// Parses `10s`, `500ms`, `2m` or a bare number of seconds (`1.5`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 10s or 500ms"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" | "min" => value * 60.0,
-        _ => return Err(format!("unknown unit `{unit}` (use ms, s or m)")),
-    };
-    // Zero would mean "no time at all" to some calls and "wait for ever" to
-    // others (a socket timeout of zero is refused); and a deadline must fit in
-    // an `Instant`. A day is far more than any of these needs.
-    const MAX: Duration = Duration::from_secs(24 * 60 * 60);
-    match Duration::try_from_secs_f64(seconds) {
-        Ok(duration) if duration.is_zero() => Err(format!("`{text}`: a time must be more than 0")),
-        Ok(duration) if duration <= MAX => Ok(duration),
-        _ => Err(format!("`{text}` is too long (at most a day, 1440m)")),
-    }
 }
 
 /// Reports a command-line error in one line on stderr and returns exit code 2.
@@ -354,28 +330,5 @@ mod tests {
         let error = Cli::try_parse_from(["x", "--stage", "seven"]).unwrap_err();
         let line = one_line(&error);
         assert!(line.contains("possible values: single-threaded"), "{line}");
-    }
-
-    #[test]
-    fn durations_take_units() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("ten").is_err());
-        assert!(parse_duration("5h").is_err());
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("0").is_err(), "zero is no timeout");
-        assert!(parse_duration("0ms").is_err());
-        assert!(
-            parse_duration("0.000000000001").is_err(),
-            "less than a nanosecond"
-        );
-        assert_eq!(parse_duration("1440m"), Ok(Duration::from_secs(86_400)));
-        assert!(parse_duration("1441m").is_err());
-        assert!(
-            parse_duration("10000000000000000000").is_err(),
-            "overflows an Instant"
-        );
     }
 }

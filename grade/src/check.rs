@@ -1,0 +1,127 @@
+//! What a check is: the stage that introduces it, its title and time limit, how
+//! it shares the server, what it needs to know, its hint, and how it fails.
+//!
+//! This is the grader's vocabulary. It imports nothing else of the grader, so
+//! every other module can use it: the table of checks (`checks`), the runner,
+//! the report.
+
+use std::time::Duration;
+
+use course::Stage;
+
+/// Where the command puts the port the server must listen on.
+pub const PORT: &str = "{port}";
+/// Where the command puts the folder the server must serve.
+pub const ROOT: &str = "{root}";
+/// Where the command puts the number of workers ([`Settings::threads`]).
+pub const THREADS: &str = "{threads}";
+/// Where the command puts the queue's size ([`Settings::queue`]).
+pub const QUEUE: &str = "{queue}";
+/// Where the command puts the keep-alive timeout ([`Settings::keep_alive_timeout`]).
+pub const KEEP_ALIVE_TIMEOUT: &str = "{keep_alive_timeout}";
+
+/// How a check uses the server, which decides when it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mode {
+    /// Short requests; runs at the same time as the other shared checks.
+    Shared,
+    /// Holds connections open, so it runs on its own, after the shared checks.
+    Alone,
+    /// May bring a broken server down, so it runs on its own, after all the
+    /// checks above; the risky checks of later stages run first.
+    Risky,
+    /// Gets a server of its own, started from the command, because it sends
+    /// the server signals or sets out to break it (the text says which, for
+    /// the report). Skipped when grading a server that is already running.
+    OwnServer(&'static str),
+}
+
+/// What a check must know about the server, or be able to do to it, beyond
+/// sending it requests. A check whose needs are not met is skipped, and the
+/// report says what would meet them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// How many workers the server runs: `{threads}` in the command.
+    Threads,
+    /// How many connections may wait for a worker: `{queue}` in the command.
+    Queue,
+    /// How long an idle kept-alive connection stays open:
+    /// `{keep_alive_timeout}` in the command. The check's time limit grows by it.
+    KeepAliveTimeout,
+    /// The server's threads, counted in `/proc` (Linux, and a server the grader
+    /// started itself).
+    ThreadCount,
+    /// The big file in the site, for downloads that take a while.
+    BigFile,
+}
+
+/// What the grader knows of the server's settings. In command mode these are
+/// the values it put in the command for `{threads}`, `{queue}` and
+/// `{keep_alive_timeout}` (a value is known only if its placeholder is there);
+/// with `--addr`, what the instructor said the running server uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub threads: Option<usize>,
+    pub queue: Option<usize>,
+    /// In whole seconds, as the command receives it.
+    pub keep_alive_timeout: Option<u64>,
+}
+
+/// One behaviour a stage must have.
+///
+/// `P` is what the check is run with: the grader's `checks::Probe`, which
+/// knows the server and the site. It is a parameter only so that this module
+/// needs nothing else of the grader; `checks::Check` names the one in use.
+#[derive(Debug)]
+pub struct Check<P: 'static> {
+    /// A stable name, for the JSON output and for scripts.
+    pub id: &'static str,
+    /// The stage that introduces it.
+    pub stage: Stage,
+    /// What a passing server does, as a checklist line.
+    pub title: &'static str,
+    pub limit: Duration,
+    pub mode: Mode,
+    /// What it must know or do beyond sending requests; see [`Need`].
+    pub needs: &'static [Need],
+    /// What to look at when it fails.
+    pub hint: &'static str,
+    pub run: fn(&P) -> Result<(), Failure>,
+}
+
+/// Why a check failed: what was sent, what came back, and what was wrong.
+///
+/// `Failure::of`, which takes both sides from one request and its response,
+/// is in `client`, beside the exchange it describes.
+#[derive(Clone, Debug, Default)]
+pub struct Failure {
+    pub problem: String,
+    pub sent: Option<String>,
+    pub received: Option<String>,
+    /// Overrides the check's own hint when this failure calls for another.
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    pub fn new(problem: impl Into<String>) -> Failure {
+        Failure {
+            problem: problem.into(),
+            ..Failure::default()
+        }
+    }
+
+    pub fn sent(mut self, sent: impl Into<String>) -> Failure {
+        self.sent = Some(sent.into());
+        self
+    }
+
+    pub fn received(mut self, received: impl Into<String>) -> Failure {
+        self.received = Some(received.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
+}

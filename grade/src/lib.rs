@@ -1,0 +1,417 @@
+//! The course's black-box grader: it grades a web server, written in any
+//! language, stage by stage, by talking to it over real sockets.
+//!
+//! The same checks grade the course's own stages in `cargo test`
+//! (`tests/grading.rs`), the starter projects in `exercises/`, and a student's
+//! submission from the command line (`multithreaded-server grade`), so every
+//! check is proven on a working server every day, and on a deliberately broken
+//! one too. The grader knows nothing of the course's server but its stages'
+//! names ([`course`]): it grades the course's server as it grades any other.
+//!
+//! # Layout
+//!
+//! | module | job |
+//! |---|---|
+//! | [`check`] | what a check is: its stage, time limit, needs, hint, and how it fails |
+//! | [`checks`] | the table of every check, and one file of check functions per stage |
+//! | [`response`] | reads an HTTP response as a client must: sans-IO, chunked or by length or to the close |
+//! | [`client`] | raw exchanges: send bytes, read with a deadline, describe what came back |
+//! | [`fixture`] | a fresh site with random contents, and a sentinel beside it |
+//! | [`random`] | the one random generator, for the site and the tests |
+//! | [`process`] | start the server in its own process group, signal it, count its threads, stop it |
+//! | [`report`] | the coloured checklist, the JSON object, and `--list` |
+//! | `runner` | runs the checks in phases, each on a thread, by its time limit |
+//!
+//! ```no_run
+//! use grade::{Grader, Stage};
+//!
+//! let report = Grader::command(["python3", "server.py", "{port}", "{root}"])
+//!     .stage(Stage::ThreadPerClient)
+//!     .run()?;
+//! print!("{report}");
+//! assert!(report.passed());
+//! # Ok::<(), grade::SetupError>(())
+//! ```
+//!
+//! A program that grades from a terminal should stop the servers and remove
+//! the sites when Ctrl-C stops it: the servers run in process groups of their
+//! own, out of the terminal's reach. [`process::stop_all`] and
+//! [`fixture::remove_temporary`] do that, from its Ctrl-C handler.
+
+#![forbid(unsafe_code)]
+
+pub mod check;
+pub mod checks;
+pub mod client;
+pub mod fixture;
+pub mod process;
+pub mod random;
+pub mod report;
+pub mod response;
+mod runner;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use check::{Failure, Mode, Need, Settings};
+pub use checks::{CHECKS, Check};
+pub use course::Stage;
+pub use fixture::{Fixture, FixtureError};
+pub use process::StartError;
+pub use report::{CheckResult, Report, Verdict, list};
+
+use runner::{
+    Job, Started, StopOnDrop, not_started, run_batch, run_phases, set_result, start_failure,
+};
+
+/// Generous, because the first `cargo run` of a submission compiles it.
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What the grader puts in the command for `{threads}`: few workers, so that a
+/// few slow clients keep them all busy. (Four is the fewest with which stage
+/// 2's `reverse-order` check can pass: four connections open at once.)
+pub const DEFAULT_THREADS: usize = 4;
+/// What the grader puts in the command for `{queue}`: enough for the short
+/// checks that run at the same time, so that only the checks that fill the
+/// queue on purpose meet a full one.
+pub const DEFAULT_QUEUE: usize = 16;
+/// What the grader puts in the command for `{keep_alive_timeout}`, in seconds:
+/// short, so that the check that waits for it does not wait long.
+pub const DEFAULT_KEEP_ALIVE_TIMEOUT: u64 = 2;
+
+/// The server to grade.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// A command that starts it; `{port}` and `{root}` are filled in, and
+    /// `{threads}`, `{queue}` and `{keep_alive_timeout}` where they appear.
+    Command(Vec<String>),
+    /// A server already running at `addr`, serving `root` (an empty folder the
+    /// grader writes its site into).
+    Running { addr: SocketAddr, root: PathBuf },
+}
+
+/// A grading run, set up with the builder methods and started with [`Grader::run`].
+#[derive(Clone, Debug)]
+pub struct Grader {
+    target: Target,
+    stage: Stage,
+    startup_timeout: Duration,
+    progress: bool,
+    /// The settings given with the builder methods: in command mode they
+    /// replace the defaults above; with a running server they are what it uses.
+    given: Settings,
+}
+
+/// Why grading could not start. (A server that fails to start is not one of
+/// these: that is a failed check, in the report.)
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The command has no `{port}` or no `{root}` to fill in.
+    #[error(
+        "the server command has no {0}; write it where the server expects it, e.g. `-- python3 server.py {{port}} {{root}}`"
+    )]
+    Placeholder(&'static str),
+    /// The site could not be written.
+    #[error(transparent)]
+    Fixture(#[from] FixtureError),
+}
+
+impl Grader {
+    /// Grades the server that `command` starts.
+    pub fn command<I, S>(command: I) -> Grader
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Grader::new(Target::Command(
+            command.into_iter().map(Into::into).collect(),
+        ))
+    }
+
+    /// Grades a server already running at `addr` and serving `root`.
+    pub fn running(addr: SocketAddr, root: impl Into<PathBuf>) -> Grader {
+        Grader::new(Target::Running {
+            addr,
+            root: root.into(),
+        })
+    }
+
+    fn new(target: Target) -> Grader {
+        Grader {
+            target,
+            stage: Stage::SingleThreaded,
+            startup_timeout: DEFAULT_STARTUP_TIMEOUT,
+            progress: false,
+            given: Settings::default(),
+        }
+    }
+
+    /// The number of workers: what `{threads}` becomes in the command
+    /// ([`DEFAULT_THREADS`] unless set), or what a running server has.
+    pub fn threads(mut self, threads: usize) -> Grader {
+        self.given.threads = Some(threads);
+        self
+    }
+
+    /// The queue's size: what `{queue}` becomes ([`DEFAULT_QUEUE`] unless set),
+    /// or what a running server has.
+    pub fn queue(mut self, queue: usize) -> Grader {
+        self.given.queue = Some(queue);
+        self
+    }
+
+    /// The keep-alive timeout in seconds: what `{keep_alive_timeout}` becomes
+    /// ([`DEFAULT_KEEP_ALIVE_TIMEOUT`] unless set), or what a running server has.
+    pub fn keep_alive_timeout(mut self, seconds: u64) -> Grader {
+        self.given.keep_alive_timeout = Some(seconds);
+        self
+    }
+
+    /// Grades `stage` and every stage before it.
+    pub fn stage(mut self, stage: Stage) -> Grader {
+        self.stage = stage;
+        self
+    }
+
+    /// How long the server may take to accept its first connection.
+    pub fn startup_timeout(mut self, timeout: Duration) -> Grader {
+        self.startup_timeout = timeout;
+        self
+    }
+
+    /// Says on stderr what is happening while the server starts.
+    pub fn progress(mut self, on: bool) -> Grader {
+        self.progress = on;
+        self
+    }
+
+    /// Writes the site, runs every check, stops the server, and reports.
+    pub fn run(&self) -> Result<Report, SetupError> {
+        let checks: Vec<&'static Check> = checks::up_to(self.stage).collect();
+        let mut report = Report::new(self.stage, self.describe_target());
+        if let Target::Command(command) = &self.target {
+            for name in [check::PORT, check::ROOT] {
+                if !command.iter().any(|arg| arg.contains(name)) {
+                    return Err(SetupError::Placeholder(name));
+                }
+            }
+        }
+        let known = self.known_settings();
+        let (runnable, skipped): (Vec<_>, Vec<_>) = checks
+            .iter()
+            .map(|check| (*check, self.skip_reason(check, &known)))
+            .partition(|(_, reason)| reason.is_none());
+        let runnable: Vec<&'static Check> = runnable.into_iter().map(|(check, _)| check).collect();
+        let big_file = runnable
+            .iter()
+            .any(|check| check.needs.contains(&Need::BigFile));
+        match &self.target {
+            Target::Running { addr, root } => {
+                let site = Arc::new(Fixture::in_folder(root, big_file)?);
+                report.results = run_phases(&checks, &runnable, *addr, &site, None, known);
+                site.remove();
+            }
+            Target::Command(command) => {
+                let site = Arc::new(Fixture::temporary(big_file)?);
+                self.run_command(command, &checks, &runnable, &site, known, &mut report);
+                site.remove();
+            }
+        }
+        for (check, reason) in skipped {
+            let reason = reason.expect("partitioned on it");
+            set_result(
+                &mut report.results,
+                check,
+                Verdict::Skip(reason),
+                Duration::ZERO,
+            );
+        }
+        Ok(report)
+    }
+
+    /// The settings the checks may count on: in command mode, the values put
+    /// in the command (only for the placeholders it has); with a running
+    /// server, only what was said about it.
+    fn known_settings(&self) -> Settings {
+        let Target::Command(command) = &self.target else {
+            return self.given;
+        };
+        let has = |name: &str| command.iter().any(|arg| arg.contains(name));
+        Settings {
+            threads: has(check::THREADS).then(|| self.given.threads.unwrap_or(DEFAULT_THREADS)),
+            queue: has(check::QUEUE).then(|| self.given.queue.unwrap_or(DEFAULT_QUEUE)),
+            keep_alive_timeout: has(check::KEEP_ALIVE_TIMEOUT).then(|| {
+                self.given
+                    .keep_alive_timeout
+                    .unwrap_or(DEFAULT_KEEP_ALIVE_TIMEOUT)
+            }),
+        }
+    }
+
+    /// Why `check` cannot run here, if it cannot.
+    fn skip_reason(&self, check: &Check, known: &Settings) -> Option<String> {
+        let command_mode = matches!(self.target, Target::Command(_));
+        let stage = self.stage.number();
+        if let (Mode::OwnServer(why), false) = (check.mode, command_mode) {
+            return Some(format!(
+                "{why}, so it must start the server itself: grade with `grade --stage {stage} -- COMMAND`"
+            ));
+        }
+        if check.needs.contains(&Need::ThreadCount) {
+            if !command_mode {
+                return Some(format!(
+                    "it counts the server's threads, so it must start the server itself: grade with `grade --stage {stage} -- COMMAND`"
+                ));
+            }
+            if !process::can_count_threads() {
+                return Some(
+                    "it counts the server's threads in /proc, which this system does not have"
+                        .to_owned(),
+                );
+            }
+        }
+        let missing: Vec<(&str, &str, &str)> = check
+            .needs
+            .iter()
+            .filter_map(|need| match need {
+                Need::Threads if known.threads.is_none() => {
+                    Some((check::THREADS, "--threads", "the number of workers"))
+                }
+                Need::Queue if known.queue.is_none() => {
+                    Some((check::QUEUE, "--queue", "the queue's size"))
+                }
+                Need::KeepAliveTimeout if known.keep_alive_timeout.is_none() => Some((
+                    check::KEEP_ALIVE_TIMEOUT,
+                    "--keep-alive-timeout",
+                    "the keep-alive timeout in seconds",
+                )),
+                _ => None,
+            })
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        let join = |items: Vec<&str>| items.join(" and ");
+        let what = join(missing.iter().map(|m| m.2).collect());
+        Some(if command_mode {
+            let placeholders = join(missing.iter().map(|m| m.0).collect());
+            let example: Vec<String> = missing
+                .iter()
+                .map(|(placeholder, flag, _)| format!("{flag} {placeholder}"))
+                .collect();
+            format!(
+                "it needs {what}: put {placeholders} in the command where the server takes {}, e.g. `{}`",
+                if missing.len() == 1 { "it" } else { "them" },
+                example.join(" ")
+            )
+        } else {
+            let flags: Vec<String> = missing
+                .iter()
+                .map(|(_, flag, _)| format!("{flag} N"))
+                .collect();
+            format!(
+                "it needs {what} of the running server: give {} to `grade`",
+                flags.join(" and ")
+            )
+        })
+    }
+
+    /// The values to fill the command's placeholders with.
+    fn command_settings(&self) -> Settings {
+        Settings {
+            threads: Some(self.given.threads.unwrap_or(DEFAULT_THREADS)),
+            queue: Some(self.given.queue.unwrap_or(DEFAULT_QUEUE)),
+            keep_alive_timeout: Some(
+                self.given
+                    .keep_alive_timeout
+                    .unwrap_or(DEFAULT_KEEP_ALIVE_TIMEOUT),
+            ),
+        }
+    }
+
+    fn run_command(
+        &self,
+        command: &[String],
+        checks: &[&'static Check],
+        runnable: &[&'static Check],
+        site: &Arc<Fixture>,
+        known: Settings,
+        report: &mut Report,
+    ) {
+        let values = self.command_settings();
+        if self.progress {
+            eprintln!(
+                "starting the server: {} (waiting up to {} s for it to accept connections)",
+                command.join(" "),
+                self.startup_timeout.as_secs()
+            );
+        }
+        // Every server started here is stopped when this function is left, by
+        // any path: a check that ran out of time may still hold a clone of it.
+        let mut started = StopOnDrop(Vec::new());
+        let main = match Started::start(command, &site.root, &values, self.startup_timeout) {
+            Ok(main) => main,
+            Err(error) => {
+                report.results = not_started(checks, &error);
+                return;
+            }
+        };
+        started.0.push(Arc::clone(&main.process));
+        report.server = main.command.join(" ");
+        let mut results = run_phases(
+            checks,
+            runnable,
+            main.addr,
+            site,
+            Some(&main.process),
+            known,
+        );
+        if let Some(status) = main.process.exit_status() {
+            report.server_exit = Some(process::describe_exit(status));
+            report.server_output = Some(main.process.output());
+        }
+        // The checks that start servers of their own run after the main server
+        // is stopped, so that they share the machine with nothing else.
+        main.process.stop();
+
+        let mut jobs = Vec::new();
+        let own = runnable
+            .iter()
+            .filter(|check| matches!(check.mode, Mode::OwnServer(_)));
+        for check in own {
+            match Started::start(command, &site.root, &values, self.startup_timeout) {
+                Ok(own) => {
+                    started.0.push(Arc::clone(&own.process));
+                    jobs.push(Job {
+                        check,
+                        addr: own.addr,
+                        server: Some(own.process),
+                        watched: None,
+                        settings: known,
+                    });
+                }
+                Err(error) => set_result(
+                    &mut results,
+                    check,
+                    Verdict::Fail(start_failure(&error)),
+                    Duration::ZERO,
+                ),
+            }
+        }
+        for (check, verdict, took) in run_batch(jobs, site) {
+            set_result(&mut results, check, verdict, took);
+        }
+        report.results = results;
+    }
+
+    fn describe_target(&self) -> String {
+        match &self.target {
+            Target::Command(command) => command.join(" "),
+            Target::Running { addr, root } => {
+                format!("the server at {addr}, serving {}", root.display())
+            }
+        }
+    }
+}

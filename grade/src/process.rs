@@ -1,0 +1,687 @@
+//! Running a server under test: start it with its output captured, wait until
+//! it accepts connections (or says it is ready), signal it, count its threads,
+//! and stop it with everything it started.
+//!
+//! The server runs in a process group of its own. That is what a terminal does
+//! for a job, so "Ctrl-C" here means what it means there: SIGINT to the whole
+//! group, to a `cargo run` and the server it started alike. It also means that
+//! stopping the server stops everything it started, and that a Ctrl-C typed at
+//! the grader's terminal does not reach the server directly.
+//!
+//! The grader runs the server it grades so, and the course's own tests run
+//! the course's binary so. What differs by operating system is kept in the
+//! small functions at the end of this module (a process group, a signal, the
+//! counts read from `/proc`): they are written for Unix, and the counts for
+//! Linux; elsewhere a count is `None`, and a check that needs it is skipped.
+
+use std::collections::VecDeque;
+use std::ffi::OsStr;
+use std::fs;
+use std::io::{self, BufRead, BufReader, Read};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::random::Rng;
+
+/// Process groups started and not stopped yet, so that an interrupted grader
+/// can stop them all (see [`stop_all`]).
+static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// A running server, in a process group of its own. Stopped when dropped.
+#[derive(Debug)]
+pub struct Process {
+    child: Mutex<Child>,
+    /// The process group: the child's own pid, as it leads the group.
+    pgid: u32,
+    output: Arc<Output>,
+    stopped: AtomicBool,
+}
+
+/// What the server printed, on stdout and stderr, line by line as it came.
+#[derive(Debug, Default)]
+struct Output {
+    lines: Mutex<Lines>,
+    /// Signalled on every new line, and when a pipe closes.
+    changed: Condvar,
+}
+
+impl Output {
+    /// Waits for a new line or a pipe to close, but not past `deadline`.
+    fn wait<'a>(&self, lines: MutexGuard<'a, Lines>, deadline: Instant) -> MutexGuard<'a, Lines> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.changed
+            .wait_timeout(lines, left)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+    }
+}
+
+#[derive(Debug, Default)]
+struct Lines {
+    /// The last lines, at most `keep` of them.
+    kept: VecDeque<String>,
+    keep: usize,
+    /// How many lines came before the first one kept.
+    dropped: usize,
+    open_pipes: usize,
+}
+
+/// A signal to send to a server's process group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// Ctrl-C: SIGINT.
+    Interrupt,
+    /// SIGTERM, what `kill` and service managers send.
+    Terminate,
+    /// SIGKILL, which no process can catch.
+    Kill,
+}
+
+impl Signal {
+    /// Its name for `kill -s`.
+    fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "INT",
+            Signal::Terminate => "TERM",
+            Signal::Kill => "KILL",
+        }
+    }
+}
+
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The program could not be run at all.
+    #[error("cannot run `{program}`: {error}")]
+    Spawn { program: String, error: io::Error },
+    /// The server exited before it accepted a connection.
+    #[error("the server {} before it accepted a connection", describe_exit(*.status))]
+    Exited { status: ExitStatus, output: String },
+    /// The port did not accept connections in time.
+    #[error("the server did not accept connections on {addr} within {} s", .waited.as_secs())]
+    Timeout {
+        addr: SocketAddr,
+        waited: Duration,
+        output: String,
+    },
+    /// No free port could be found.
+    #[error("no free port to give the server: {0}")]
+    Port(io::Error),
+}
+
+impl StartError {
+    /// The last lines the server printed, if any.
+    pub fn output(&self) -> &str {
+        match self {
+            StartError::Exited { output, .. } | StartError::Timeout { output, .. } => output,
+            _ => "",
+        }
+    }
+}
+
+impl Process {
+    /// Starts `command` in a process group of its own, its stdin empty and its
+    /// output read as it comes (or a chatty server would block once the pipe
+    /// is full), keeping its last `keep` lines.
+    pub fn start(mut command: Command, keep: usize) -> Result<Process, StartError> {
+        let child = in_own_group(&mut command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        let mut child = child.map_err(|error| StartError::Spawn {
+            program: command.get_program().to_string_lossy().into_owned(),
+            error,
+        })?;
+        let pgid = child.id();
+        LIVE_GROUPS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(pgid);
+        let output = Arc::new(Output::default());
+        lock(&output.lines).keep = keep;
+        keep_reading(child.stdout.take(), Arc::clone(&output));
+        keep_reading(child.stderr.take(), Arc::clone(&output));
+        Ok(Process {
+            child: Mutex::new(child),
+            pgid,
+            output,
+            stopped: AtomicBool::new(false),
+        })
+    }
+
+    /// The process id of the process started (and so of its group).
+    pub fn pid(&self) -> u32 {
+        self.pgid
+    }
+
+    /// Waits up to `within` for `addr` to accept a connection. Polling is the
+    /// only way: a server in any language owes us no "ready" message.
+    pub fn wait_until_accepting(
+        &self,
+        addr: SocketAddr,
+        within: Duration,
+    ) -> Result<(), StartError> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.exit_status() {
+                return Err(StartError::Exited {
+                    status,
+                    output: self.output(),
+                });
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
+                return Ok(());
+            }
+            if started.elapsed() >= within {
+                return Err(StartError::Timeout {
+                    addr,
+                    waited: within,
+                    output: self.output(),
+                });
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits up to `within` for a line of output that `find` finds something
+    /// in, and returns it; `None` if no such line came before the time ran out
+    /// or the server closed its output. Lines printed before the call count.
+    pub fn wait_for_output<T>(
+        &self,
+        mut find: impl FnMut(&str) -> Option<T>,
+        within: Duration,
+    ) -> Option<T> {
+        let deadline = Instant::now() + within;
+        let mut lines = lock(&self.output.lines);
+        // Lines are numbered from the first ever printed, so that none is
+        // looked at twice however many have been dropped since.
+        let mut next = lines.dropped;
+        loop {
+            let from = next.max(lines.dropped) - lines.dropped;
+            if let Some(found) = lines.kept.range(from..).find_map(|line| find(line)) {
+                return Some(found);
+            }
+            next = lines.dropped + lines.kept.len();
+            if lines.open_pipes == 0 || Instant::now() >= deadline {
+                return None;
+            }
+            lines = self.output.wait(lines, deadline);
+        }
+    }
+
+    /// Sends `signal` to the server's whole process group, as a terminal's
+    /// Ctrl-C would.
+    pub fn signal(&self, signal: Signal) -> io::Result<()> {
+        signal_group(self.pgid, signal)
+    }
+
+    /// The exit status, if the server has exited.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        lock(&self.child).try_wait().ok().flatten()
+    }
+
+    /// Waits up to `timeout` for the server to exit.
+    pub fn wait_exit(&self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.exit_status() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The lines the server printed that were kept, on stdout and stderr
+    /// together. Once the server has exited, waits (a little) for the last of
+    /// its output to be read: the pipes are read on other threads, which may
+    /// lag behind.
+    pub fn output(&self) -> String {
+        let mut lines = lock(&self.output.lines);
+        if self.exit_status().is_some() {
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while lines.open_pipes > 0 && Instant::now() < deadline {
+                lines = self.output.wait(lines, deadline);
+            }
+        }
+        let kept: Vec<&str> = lines.kept.iter().map(String::as_str).collect();
+        kept.join("\n")
+    }
+
+    /// How many threads the server has: those of every process in its group,
+    /// so that a `cargo run` and the server it started count together.
+    pub fn threads(&self) -> Option<usize> {
+        group_threads(self.pgid)
+    }
+
+    /// The names of the threads of every process in the group.
+    pub fn thread_names(&self) -> Option<Vec<String>> {
+        let pids = group_pids(self.pgid)?;
+        Some(
+            pids.into_iter()
+                .filter_map(thread_names)
+                .flatten()
+                .collect(),
+        )
+    }
+
+    /// How many files, sockets and pipes the group's processes have open.
+    pub fn open_descriptors(&self) -> Option<usize> {
+        let pids = group_pids(self.pgid)?;
+        let count = |pid| Some(fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count());
+        Some(pids.into_iter().filter_map(count).sum())
+    }
+
+    /// How many TCP connections the group's processes have open, not counting
+    /// listening sockets.
+    pub fn open_connections(&self) -> Option<usize> {
+        let pids = group_pids(self.pgid)?;
+        Some(pids.into_iter().filter_map(open_connections).sum())
+    }
+
+    /// Kills the whole process group and reaps the server. Only the first call
+    /// does anything: once the server is reaped, its process group id may be
+    /// given to another process.
+    pub fn stop(&self) {
+        let mut child = lock(&self.child);
+        if self.stopped.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // The group may outlive its leader (a student's server may start
+        // helpers), so it is killed whether or not the leader has exited.
+        let _ = signal_group(self.pgid, Signal::Kill);
+        let _ = child.kill();
+        let _ = child.wait();
+        lock(&LIVE_GROUPS).retain(|&pgid| pgid != self.pgid);
+    }
+}
+
+impl Drop for Process {
+    /// Stops the server on every path out, a panic included.
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Kills every server started and not stopped yet. For a Ctrl-C handler: the
+/// servers are in groups of their own, so the terminal's Ctrl-C does not reach
+/// them, and the process exits without running destructors.
+pub fn stop_all() {
+    let groups = std::mem::take(&mut *lock(&LIVE_GROUPS));
+    for pgid in groups {
+        let _ = signal_group(pgid, Signal::Kill);
+    }
+}
+
+/// "exited with status 1", "was killed by signal 2 (SIGINT)".
+pub fn describe_exit(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => {
+            let name = match signal {
+                2 => " (SIGINT)",
+                9 => " (SIGKILL)",
+                15 => " (SIGTERM)",
+                6 => " (SIGABRT)",
+                11 => " (SIGSEGV)",
+                _ => "",
+            };
+            format!("was killed by signal {signal}{name}")
+        }
+        (None, None) => format!("ended ({status})"),
+    }
+}
+
+/// A port nobody is listening on, for the server to bind.
+///
+/// The port is chosen below the kernel's range for outgoing connections
+/// (`ip_local_port_range`), not with `bind(0)`: ports in that range are handed
+/// to every client socket on the machine, the grader's own included, and one of
+/// them could take the port in the moment between our check and the server's
+/// `bind`. Below the range, only another server could.
+pub fn free_port() -> io::Result<u16> {
+    let low = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    if low > 12_000 {
+        let mut rng = Rng::new();
+        for _ in 0..50 {
+            let port = 10_000 + rng.below(usize::from(low - 10_000)) as u16;
+            if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                return Ok(port);
+            }
+        }
+    }
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A thread that panicked holding one of these left it consistent: each
+    // is changed in one step.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads a pipe line by line into `output`, and says when it closes.
+fn keep_reading(pipe: Option<impl Read + Send + 'static>, output: Arc<Output>) {
+    let Some(pipe) = pipe else { return };
+    lock(&output.lines).open_pipes += 1;
+    thread::spawn(move || {
+        let mut reader = BufReader::new(pipe);
+        let mut line = Vec::new();
+        while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+            let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+            let mut lines = lock(&output.lines);
+            if lines.kept.len() == lines.keep {
+                lines.kept.pop_front();
+                lines.dropped += 1;
+            }
+            lines.kept.push_back(text);
+            drop(lines);
+            output.changed.notify_all();
+            line.clear();
+        }
+        lock(&output.lines).open_pipes -= 1;
+        output.changed.notify_all();
+    });
+}
+
+// ---------------------------------------------------------------------------
+// What differs by operating system.
+
+/// Makes `command` start a process group of its own.
+fn in_own_group(command: &mut Command) -> &mut Command {
+    command.process_group(0)
+}
+
+/// Sends `signal` to process group `pgid`, with the `kill` command.
+fn signal_group(pgid: u32, signal: Signal) -> io::Result<()> {
+    let group = format!("-{pgid}");
+    let args = ["-s", signal.name(), "--", &group].map(OsStr::new);
+    let status = Command::new("kill")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "`kill -s {} -- {group}` failed ({status})",
+            signal.name()
+        )))
+    }
+}
+
+/// Whether threads can be counted here: Linux has a `/proc` folder per thread.
+pub fn can_count_threads() -> bool {
+    Path::new("/proc/self/task").is_dir()
+}
+
+/// The fields of `/proc/PID/stat` after the command, which may hold spaces and
+/// parentheses: field 3 (the state) is the first (proc(5)).
+fn stat_fields(stat: &str) -> Option<Vec<&str>> {
+    let close = stat.rfind(')')?;
+    Some(stat[close + 1..].split_whitespace().collect())
+}
+
+/// Every process in group `pgid`, with its number of threads, from
+/// `/proc/PID/stat`; `None` where there is no `/proc`.
+fn group_members(pgid: u32) -> Option<Vec<(u32, usize)>> {
+    let mut members = Vec::new();
+    for entry in fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        // A process may end between listing and reading: skip it.
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(fields) = stat_fields(&stat) else {
+            continue;
+        };
+        // Field 5 is the group, field 20 the number of threads.
+        let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<usize>().ok());
+        if field(5) == Some(pgid as usize) {
+            members.push((pid, field(20).unwrap_or(0)));
+        }
+    }
+    Some(members)
+}
+
+/// The processes of group `pgid`, if it has any.
+fn group_pids(pgid: u32) -> Option<Vec<u32>> {
+    let members = group_members(pgid)?;
+    (!members.is_empty()).then(|| members.into_iter().map(|(pid, _)| pid).collect())
+}
+
+/// The threads of every process in group `pgid`, if it has any.
+fn group_threads(pgid: u32) -> Option<usize> {
+    let members = group_members(pgid)?;
+    (!members.is_empty()).then(|| members.iter().map(|(_, threads)| threads).sum())
+}
+
+/// The names of process `pid`'s threads (`comm`: the program's name for the
+/// main thread).
+fn thread_names(pid: u32) -> Option<Vec<String>> {
+    let tasks = fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    Some(
+        tasks
+            .filter_map(|task| fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim_end().to_owned())
+            .collect(),
+    )
+}
+
+/// How many TCP connections process `pid` has open, not counting listeners:
+/// each descriptor that is a socket, looked up by its inode in the kernel's
+/// tables of TCP sockets.
+fn open_connections(pid: u32) -> Option<usize> {
+    let mut connections = std::collections::HashSet::new();
+    for table in ["tcp", "tcp6"] {
+        let Ok(text) = fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // Field 3 is the state (0A is LISTEN), field 9 the inode.
+            if let [_, _, _, state, _, _, _, _, _, inode, ..] = fields[..]
+                && state != "0A"
+            {
+                connections.insert(format!("socket:[{inode}]"));
+            }
+        }
+    }
+    let descriptors = fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(
+        descriptors
+            .filter_map(|fd| fs::read_link(fd.ok()?.path()).ok())
+            .filter(|target| connections.contains(&*target.to_string_lossy()))
+            .count(),
+    )
+}
+
+/// How many connections wait, accepted by the kernel but not yet by the
+/// server, on the listening socket at `port`: the `rx_queue` column of its
+/// line in `/proc/net/tcp` (or `tcp6`), which for a listening socket is the
+/// accept queue. `None` if it cannot be found.
+pub fn accept_queue(port: u16) -> Option<usize> {
+    let wanted = format!(":{port:04X}");
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // sl local_address rem_address st tx_queue:rx_queue ...; 0A is LISTEN.
+            let [_, local, _, state, queues, ..] = fields[..] else {
+                continue;
+            };
+            if state == "0A" && local.ends_with(&wanted) {
+                let rx = queues.split(':').nth(1)?;
+                return usize::from_str_radix(rx, 16).ok();
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        command
+    }
+
+    /// A command started on a free port, and the wait for it to accept.
+    fn start(command: Command, within: Duration) -> Result<Process, StartError> {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port().unwrap()));
+        let process = Process::start(command, 40)?;
+        process.wait_until_accepting(addr, within)?;
+        Ok(process)
+    }
+
+    #[test]
+    fn a_server_that_exits_early_is_reported_with_its_output() {
+        let error = start(sh("echo oops >&2; exit 3"), Duration::from_secs(60)).unwrap_err();
+        assert!(matches!(error, StartError::Exited { .. }), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "the server exited with status 3 before it accepted a connection"
+        );
+        assert!(error.output().starts_with("oops"), "{}", error.output());
+    }
+
+    #[test]
+    fn a_program_that_does_not_exist_is_a_clear_error() {
+        let error =
+            start(Command::new("no-such-program-here"), Duration::from_secs(1)).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot run `no-such-program-here`")
+        );
+    }
+
+    #[test]
+    fn a_port_that_never_opens_times_out() {
+        let error = start(sh("sleep 30"), Duration::from_millis(300)).unwrap_err();
+        assert!(matches!(error, StartError::Timeout { .. }), "{error}");
+    }
+
+    #[test]
+    fn output_is_waited_for_line_by_line_and_only_the_last_lines_kept() {
+        // One pipe only: lines of stdout and stderr may be read in any order.
+        let process = Process::start(sh("echo one; echo two; echo ready 42; sleep 30"), 2).unwrap();
+        let found = process.wait_for_output(
+            |line| line.strip_prefix("ready ")?.parse::<u16>().ok(),
+            Duration::from_secs(60),
+        );
+        assert_eq!(found, Some(42));
+        // Lines already printed count; a line that was dropped is not found.
+        let two = process.wait_for_output(|line| (line == "two").then_some(()), Duration::ZERO);
+        assert_eq!(two, Some(()));
+        let one = process.wait_for_output(|line| (line == "one").then_some(()), Duration::ZERO);
+        assert_eq!(one, None);
+        assert_eq!(process.output(), "two\nready 42");
+        // Once the output closes, there is nothing more to wait for.
+        process.stop();
+        let started = Instant::now();
+        let never = process.wait_for_output(
+            |line| (line == "never").then_some(()),
+            Duration::from_secs(60),
+        );
+        assert_eq!(never, None);
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_signal_reaches_the_group_and_stop_ends_all_of_it() {
+        // The shell leads the group and catches Ctrl-C; the sleeper it starts
+        // in the background ignores it (as a non-interactive shell's
+        // background jobs do), and outlives the shell in the group.
+        let process = Process::start(
+            sh("trap 'echo got INT; exit 5' INT; sleep 30 & echo ready; wait"),
+            40,
+        )
+        .unwrap();
+        let ready = process.wait_for_output(
+            |line| (line == "ready").then_some(()),
+            Duration::from_secs(60),
+        );
+        assert_eq!(ready, Some(()));
+        process.signal(Signal::Interrupt).unwrap();
+        let status = process
+            .wait_exit(Duration::from_secs(60))
+            .expect("it exits");
+        assert_eq!(describe_exit(status), "exited with status 5");
+        assert_eq!(process.output(), "ready\ngot INT");
+        if can_count_threads() {
+            assert_eq!(process.threads(), Some(1), "the sleeper is left");
+            process.stop();
+            // The sleeper is reaped by init, a moment after it is killed.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while process.threads().is_some() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(10));
+            }
+            assert_eq!(process.threads(), None, "stop kills the whole group");
+        }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_threads_and_descriptors_of_a_process_group_are_counted() {
+        let plain = Process::start(sh("exec sleep 30"), 40).unwrap();
+        let two_more =
+            Process::start(sh("exec 7</dev/null 8</dev/null; exec sleep 30"), 40).unwrap();
+        // The shell may not have reached `exec` yet: wait for its name to change.
+        for process in [&plain, &two_more] {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while process.thread_names() != Some(vec!["sleep".to_owned()])
+                && Instant::now() < deadline
+            {
+                thread::sleep(Duration::from_millis(10));
+            }
+            assert_eq!(process.thread_names(), Some(vec!["sleep".to_owned()]));
+            assert_eq!(process.threads(), Some(1));
+            assert_eq!(process.open_connections(), Some(0));
+        }
+        let count = |process: &Process| process.open_descriptors().unwrap();
+        assert_eq!(count(&two_more), count(&plain) + 2);
+        plain.stop();
+        assert_eq!(plain.threads(), None, "no process is left in the group");
+        assert_eq!(group_threads(u32::MAX), None);
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_accept_queue_is_read_from_proc() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_eq!(accept_queue(port), Some(0));
+        let _first = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let _second = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        assert_eq!(accept_queue(port), Some(2));
+        let _accepted = listener.accept().unwrap();
+        assert_eq!(accept_queue(port), Some(1));
+    }
+
+    #[test]
+    fn free_ports_are_free() {
+        let port = free_port().unwrap();
+        assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok());
+    }
+}
