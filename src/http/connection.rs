@@ -415,10 +415,21 @@ fn too_slow() -> io::Error {
     )
 }
 
+/// In blocking mode, `WouldBlock` (EAGAIN) is the socket's write timeout
+/// running out: say so in words.
+fn timed_out(error: io::Error) -> io::Error {
+    if error.kind() == io::ErrorKind::WouldBlock {
+        too_slow()
+    } else {
+        error
+    }
+}
+
 impl Sink for Timed<'_> {
+    /// `send_file` is only called in blocking mode (see [`Connection::send`]).
     #[cfg(target_os = "linux")]
     fn send_file(&mut self, file: &mut std::fs::File, len: u64) -> io::Result<u64> {
-        super::response::send_file(self.stream, file, len, || self.arm())
+        super::response::send_file(self.stream, file, len, || self.arm()).map_err(timed_out)
     }
 }
 
@@ -433,11 +444,7 @@ impl io::Write for Timed<'_> {
                     self.stream.set_nonblocking(false)?;
                     *self.nonblocking = false;
                 }
-                // In blocking mode, `WouldBlock` is the write timeout expiring.
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(too_slow());
-                }
-                result => return result,
+                result => return result.map_err(timed_out),
             }
         }
     }
@@ -603,5 +610,44 @@ mod tests {
             stream.write_timeout().unwrap(),
             Some(Duration::from_secs(7))
         );
+    }
+
+    /// A client that reads nothing: streaming a large file waits out the
+    /// socket's timeout, and the log must say so in words, whichever way the
+    /// file is sent (with `sendfile`, the wait ends in EAGAIN, which is not a
+    /// reason anyone can read).
+    #[test]
+    fn a_file_nobody_reads_ends_with_the_write_timeout_message() {
+        use socket2::{Domain, SockRef, Socket, Type};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // Small buffers on both sides, so that a small file fills them.
+        let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        client.set_recv_buffer_size(4096).unwrap();
+        client
+            .connect(&listener.local_addr().unwrap().into())
+            .unwrap();
+        let (server, _) = listener.accept().unwrap();
+        SockRef::from(&server).set_send_buffer_size(4096).unwrap();
+        // The socket's own timeout is shorter than what is left of the
+        // response's deadline, as it is once `arm` has cut it: the call that
+        // finds the buffers full sends nothing and fails when it runs out.
+        let timeout = Duration::from_millis(200);
+        server.set_write_timeout(Some(timeout)).unwrap();
+
+        let path = std::env::temp_dir().join(format!("unread-{}.bin", std::process::id()));
+        std::fs::write(&path, vec![b'x'; 1024 * 1024]).unwrap();
+        let mut file = std::fs::File::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let mut nonblocking = false;
+        let mut out = Timed {
+            stream: &server,
+            nonblocking: &mut nonblocking,
+            deadline: Instant::now() + Duration::from_secs(10),
+            timeout,
+        };
+        let error = out.send_file(&mut file, 1024 * 1024).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut, "{error}");
+        assert_eq!(error.to_string(), too_slow().to_string());
+        drop(client);
     }
 }
