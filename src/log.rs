@@ -13,11 +13,11 @@ use std::fmt::Display;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use colored::{Color, Colorize};
 
-use crate::http::{Error, StatusCode, date};
+use crate::http::{Error, StatusCode};
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 
@@ -108,8 +108,21 @@ fn head() -> String {
     let name = thread.name().unwrap_or("unnamed");
     format!(
         "{} {}",
-        date::clock(SystemTime::now()).dimmed(),
+        clock(SystemTime::now()).dimmed(),
         format!("{name:<10}").color(thread_color(name))
+    )
+}
+
+/// The time of day in UTC as `HH:MM:SS.mmm`.
+fn clock(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let rest = since.as_secs() % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60,
+        since.subsec_millis()
     )
 }
 
@@ -162,7 +175,14 @@ fn print_line(line: std::fmt::Arguments<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::thread_color;
+    use super::{clock, thread_color};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn clock_shows_utc_time_of_day_with_milliseconds() {
+        let time = UNIX_EPOCH + Duration::from_millis(784_111_777_042);
+        assert_eq!(clock(time), "08:49:37.042");
+    }
 
     /// Ten threads in a row, as a burst of clients or a pool's workers are
     /// named, get ten different colours.

@@ -7,7 +7,7 @@
 //! | [`files`] | map a request target to a file under the root, safely; answer GET and HEAD |
 //! | [`response`] | status codes; the one place errors become responses; writing bytes |
 //! | [`mime`] | `Content-Type` by extension |
-//! | [`date`] | HTTP dates, by hand |
+//! | [`date`] | HTTP dates, with the `httpdate` crate |
 //! | [`error`] | every reason a request fails, and its status |
 //!
 //! A stage's module decides only what happens *around* these calls: how many
