@@ -1,6 +1,5 @@
 //! What every stage needs to know to serve: the root folder, limits and timeouts.
 
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,32 +61,40 @@ impl Config {
 }
 
 /// Why a folder cannot be served.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RootError {
     /// There is no such folder.
+    #[error("root folder `{}` does not exist", .0.display())]
     Missing(PathBuf),
     /// It exists but is a file.
+    #[error("root `{}` is not a folder", .0.display())]
     NotAFolder(PathBuf),
     /// It could not be looked at (permissions, usually).
+    #[error("root folder `{}` cannot be read: {}", .0.display(), .1)]
     Unreadable(PathBuf, io::Error),
 }
 
-impl fmt::Display for RootError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RootError::Missing(path) => {
-                write!(f, "root folder `{}` does not exist", path.display())
-            }
-            RootError::NotAFolder(path) => write!(f, "root `{}` is not a folder", path.display()),
-            RootError::Unreadable(path, error) => {
-                write!(
-                    f,
-                    "root folder `{}` cannot be read: {error}",
-                    path.display()
-                )
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one line `main` prints for a root it cannot serve.
+    #[test]
+    fn a_root_that_cannot_be_served_says_why_in_one_line() {
+        let missing = Config::new("/no/such/folder").unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "root folder `/no/such/folder` does not exist"
+        );
+        let file = Config::new(file!()).unwrap_err();
+        assert_eq!(file.to_string(), "root `src/config.rs` is not a folder");
+        let unreadable = RootError::Unreadable(
+            PathBuf::from("site"),
+            io::Error::from(io::ErrorKind::PermissionDenied),
+        );
+        assert_eq!(
+            unreadable.to_string(),
+            "root folder `site` cannot be read: permission denied"
+        );
     }
 }
-
-impl std::error::Error for RootError {}
