@@ -29,6 +29,8 @@
 //!   clients still being served, and the Ctrl-C handler.
 //! - [`log`]: one coloured line per request, naming the thread that served it.
 //! - [`net`]: the listening socket, with a chosen backlog (`--backlog`).
+//! - [`platform`]: what differs by operating system (the open-file limit,
+//!   `sendfile`, socket options), in one place, so no stage has a `#[cfg]`.
 //! - [`cli`]: the command line; `main.rs` only parses it and starts a stage.
 //! - [`get`]: `multithreaded-server get URL`, a small HTTP client (the
 //!   report's optional exercise), used beside `curl` in the book.
@@ -47,6 +49,7 @@ pub mod grade;
 pub mod http;
 pub mod log;
 pub mod net;
+pub mod platform;
 pub mod shutdown;
 pub mod stages;
 

@@ -10,7 +10,7 @@ use super::request::{self, HeadScanner, Limits};
 use super::response::Sink;
 use super::{Error, Method, Request, Response, WriteOptions};
 use crate::config::Config;
-use crate::log;
+use crate::{log, platform};
 
 /// How long to keep reading after an error response, so the client sees it (see
 /// [`Connection`]'s `Drop`). Apache waits up to 2 s; we wait up to 1 s.
@@ -427,9 +427,8 @@ fn timed_out(error: io::Error) -> io::Error {
 
 impl Sink for Timed<'_> {
     /// `send_file` is only called in blocking mode (see [`Connection::send`]).
-    #[cfg(target_os = "linux")]
     fn send_file(&mut self, file: &mut std::fs::File, len: u64) -> io::Result<u64> {
-        super::response::send_file(self.stream, file, len, || self.arm()).map_err(timed_out)
+        platform::send_file(self.stream, file, len, || self.arm()).map_err(timed_out)
     }
 }
 

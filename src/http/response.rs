@@ -7,7 +7,6 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -305,54 +304,9 @@ pub trait Sink: Write {
 
 impl Sink for Vec<u8> {}
 
-impl Sink for TcpStream {
-    /// `sendfile(2)`: the kernel copies from the file's pages to the socket
-    /// itself. Without it, a 1 MiB file costs 128 `read`s and 128 `write`s of
-    /// 8 KiB, and every byte is copied into this process and out again. (That
-    /// is what `io::copy` from a `File` to a `TcpStream` does, as `strace`
-    /// shows with Rust 1.95.)
-    #[cfg(target_os = "linux")]
-    fn send_file(&mut self, file: &mut File, len: u64) -> io::Result<u64> {
-        send_file(self, file, len, || Ok(()))
-    }
-}
+/// For small answers written straight to a socket (503, 408).
+impl Sink for &std::net::TcpStream {}
 
-impl Sink for &TcpStream {
-    #[cfg(target_os = "linux")]
-    fn send_file(&mut self, file: &mut File, len: u64) -> io::Result<u64> {
-        send_file(self, file, len, || Ok(()))
-    }
-}
-
-/// Sends `len` bytes of `file` with `sendfile`, a piece at a time, calling
-/// `before_each` before every piece (a [`Connection`](super::Connection) uses
-/// it to keep the whole response within its deadline).
-///
-/// A piece is 64 KiB because that is how much the kernel moves at a time
-/// inside one `sendfile` call, and the socket's write timeout starts afresh for
-/// each such move: one call for a whole large file could wait far longer than
-/// the timeout, for a client that reads a little now and then.
-#[cfg(target_os = "linux")]
-pub fn send_file(
-    socket: &TcpStream,
-    file: &File,
-    len: u64,
-    mut before_each: impl FnMut() -> io::Result<()>,
-) -> io::Result<u64> {
-    const PIECE: u64 = 64 * 1024;
-    let mut sent = 0;
-    while sent < len {
-        before_each()?;
-        let piece = (len - sent).min(PIECE) as usize;
-        match rustix::fs::sendfile(socket, file, None, piece) {
-            Ok(0) => break, // the file is shorter than it was
-            Ok(n) => sent += n as u64,
-            Err(rustix::io::Errno::INTR) => {}
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Ok(sent)
-}
 // ANCHOR_END: sink
 
 /// The root's `error.html` as a 404 page, if there is one.
