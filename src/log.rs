@@ -44,7 +44,7 @@ pub fn requests_shown() -> bool {
 }
 
 /// A request that got a response.
-pub fn exchange(peer: SocketAddr, line: &str, status: StatusCode, bytes: u64, took: Duration) {
+fn exchange(peer: SocketAddr, line: &str, status: StatusCode, bytes: u64, took: Duration) {
     if QUIET.load(Ordering::Relaxed) {
         return;
     }
@@ -62,6 +62,22 @@ pub fn exchange(peer: SocketAddr, line: &str, status: StatusCode, bytes: u64, to
     ));
 }
 
+/// A response, sent in full (`Ok`, with its length) or not. `peer` is only
+/// asked for when a line is printed.
+pub fn sent(
+    peer: impl FnOnce() -> SocketAddr,
+    line: &str,
+    status: StatusCode,
+    written: &std::io::Result<u64>,
+    took: Duration,
+) {
+    match written {
+        Ok(_) if !requests_shown() => {}
+        Ok(bytes) => exchange(peer(), line, status, *bytes, took),
+        Err(error) => send_failed(peer(), line, status, error, took),
+    }
+}
+
 /// A request dropped without an answer: the `single-threaded` and
 /// `thread-per-client` stages on any error, every stage when the client is gone.
 pub fn dropped(peer: SocketAddr, line: &str, error: &Error, took: Duration) {
@@ -75,7 +91,7 @@ pub fn dropped(peer: SocketAddr, line: &str, error: &Error, took: Duration) {
 }
 
 /// A response that could not be sent in full.
-pub fn send_failed(
+fn send_failed(
     peer: SocketAddr,
     line: &str,
     status: StatusCode,
