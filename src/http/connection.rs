@@ -106,13 +106,13 @@ impl Connection {
             .session
             .respond(response)
             .and_then(|outgoing| write_within(&self.stream, outgoing, self.write_timeout));
-        let peer = || peer_of(&self.stream, &mut self.peer);
+        let (line, took) = (self.session.line(), self.started.elapsed());
         log::sent(
-            peer,
-            self.session.line(),
+            || peer_of(&self.stream, &mut self.peer),
+            line,
             status,
             &written,
-            self.started.elapsed(),
+            took,
         );
     }
 
@@ -202,7 +202,7 @@ pub fn write_within(stream: &TcpStream, outgoing: Outgoing, timeout: Duration) -
 /// response: a client that reads a few bytes every 29 seconds would never trip
 /// a 30-second timeout, and would hold its thread for as long as a large file
 /// lasts. So before each call that may wait, the timeout is cut to the time
-/// left. (It is the same idea as the read deadline in [`Connection::fill`].)
+/// left. (It is the same idea as the read deadline in `read_by`.)
 struct Timed<'a> {
     stream: &'a TcpStream,
     deadline: Instant,
@@ -231,7 +231,6 @@ impl Timed<'_> {
 }
 // ANCHOR_END: write_deadline
 
-// ANCHOR: write_outgoing
 impl Timed<'_> {
     /// The head (with a small body), then a large file a piece at a time.
     fn write_outgoing(&mut self, outgoing: Outgoing) -> io::Result<u64> {
@@ -246,7 +245,6 @@ impl Timed<'_> {
         Ok(written)
     }
 }
-// ANCHOR_END: write_outgoing
 
 impl Write for Timed<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {

@@ -95,7 +95,6 @@ impl Session {
         self.eof = true;
     }
 
-    // ANCHOR: next_event
     /// What the bytes received so far amount to.
     pub fn next_event(&mut self) -> Event {
         if let Some(error) = &self.failed {
@@ -115,7 +114,6 @@ impl Session {
             Err(error) => Event::Error(error),
         }
     }
-    // ANCHOR_END: next_event
 
     /// Whether the session needs more bytes before it has anything to say:
     /// [`Session::next_event`] would be [`Event::NeedMore`]. It only looks for
