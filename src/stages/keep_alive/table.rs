@@ -33,8 +33,8 @@ pub enum Expiry {
     RequestTimeout,
     /// Idle between requests: close quietly; the client can always reconnect.
     Close,
-    /// Answered and half-closed, what the client still sends is thrown away
-    /// until then (`linger.rs`); counts the bytes thrown away.
+    /// Answered and half-closed: what the client still sends is thrown away
+    /// (`linger.rs`), until `until` at the latest; `drained` counts it.
     Linger { until: Instant, drained: usize },
 }
 // ANCHOR_END: waiting
