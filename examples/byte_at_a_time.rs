@@ -8,7 +8,7 @@
 //! A server sends the same 1 MiB four ways to a client that reads it all: one
 //! `write` per byte, `write_all` of the whole buffer, `std::io::copy` from the
 //! file (8 KiB read, 8 KiB written, 128 times), and the server's own
-//! `Sink::send_file`, which on Linux is `sendfile`: the kernel copies the file to
+//! `platform::send_file`, which on Linux is `sendfile`: the kernel copies the file to
 //! the socket and the bytes never pass through the program. Each `write` is a
 //! system call, and a system call costs far more than copying one byte.
 
@@ -18,7 +18,7 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use multithreaded_server::http::response::Sink;
+use multithreaded_server::platform;
 
 const SIZE: usize = 1024 * 1024;
 
@@ -71,7 +71,7 @@ fn transfer(how: Send, data: &[u8], path: &std::path::Path) -> std::io::Result<D
                 std::io::copy(&mut File::open(&path)?, &mut stream)?;
             }
             Send::Sendfile => {
-                stream.send_file(&mut File::open(&path)?, SIZE as u64)?;
+                platform::send_file(&stream, &File::open(&path)?, SIZE as u64, || Ok(()))?;
             }
         }
         Ok(())

@@ -16,19 +16,22 @@
 //! | 3 | [`stages::not_found`] | errors become responses: 404 with `error.html`, 400, 405, 408 | a clean shutdown: Ctrl-C cuts downloads off |
 //! | 4 | [`stages::daemon_join`] | join handles kept and pruned; Ctrl-C finishes responses, then exits 0 | a bound on threads |
 //! | 5 | [`stages::thread_pool`] | a fixed set of workers, a bounded queue, 503 when full; panics do not shrink the pool | idle clients still hold workers |
-//! | 6 | [`stages::keep_alive`] | persistent connections and pipelining; idle connections wait in a readiness loop (mio), not in threads | non-blocking writes, TLS, HTTP/2 |
+//! | 6 | [`stages::keep_alive`] | persistent connections and pipelining; idle connections wait in a readiness loop (mio), not in threads | writes that never block (a slow reader of a large file holds a worker), TLS, HTTP/2 |
 //!
 //! What every stage shares, written once:
 //!
-//! - [`http`]: the HTTP core. Reading a request head up to its blank line within
-//!   limits and a deadline, parsing it strictly, mapping its path to a file under
-//!   the root without ever leaving it, content types, and writing responses. It is
-//!   where an error becomes a response, in one place.
+//! - [`http`]: the HTTP core. A session with no socket in it (bytes in, events
+//!   out: parsing strictly, within limits, skipping bodies, deciding keep-alive;
+//!   a response in, bytes out), the blocking connection of stages 1 to 5 around
+//!   it, mapping a path to a file under the root without ever leaving it, and
+//!   content types. It is where an error becomes a response, in one place.
 //! - [`config`]: the root folder, timeouts and limits a stage serves with.
 //! - [`shutdown`]: the stop flag that wakes a blocked `accept`, the count of
 //!   clients still being served, and the Ctrl-C handler.
 //! - [`log`]: one coloured line per request, naming the thread that served it.
 //! - [`net`]: the listening socket, with a chosen backlog (`--backlog`).
+//! - [`platform`]: what differs by operating system (the open-file limit,
+//!   `sendfile`, socket options), in one place, so no stage has a `#[cfg]`.
 //!
 //! The stages themselves are named in the `course` crate ([`Stage`]), which the
 //! grader shares. The command line is the binary's (`src/bin/multithreaded-server/`):
@@ -39,10 +42,13 @@
 //! Every stage entry point takes a `TcpListener` that is already bound, so tests
 //! can bind `127.0.0.1:0` and learn the port before a single request is sent.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod http;
 pub mod log;
 pub mod net;
+pub mod platform;
 pub mod shutdown;
 pub mod stages;
 

@@ -13,11 +13,11 @@ use std::fmt::Display;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use colored::{Color, Colorize};
 
-use crate::http::{Error, StatusCode, date};
+use crate::http::{Error, StatusCode};
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 
@@ -44,7 +44,7 @@ pub fn requests_shown() -> bool {
 }
 
 /// A request that got a response.
-pub fn exchange(peer: SocketAddr, line: &str, status: StatusCode, bytes: u64, took: Duration) {
+fn exchange(peer: SocketAddr, line: &str, status: StatusCode, bytes: u64, took: Duration) {
     if QUIET.load(Ordering::Relaxed) {
         return;
     }
@@ -62,6 +62,22 @@ pub fn exchange(peer: SocketAddr, line: &str, status: StatusCode, bytes: u64, to
     ));
 }
 
+/// A response, sent in full (`Ok`, with its length) or not. `peer` is only
+/// asked for when a line is printed.
+pub fn sent(
+    peer: impl FnOnce() -> SocketAddr,
+    line: &str,
+    status: StatusCode,
+    written: &std::io::Result<u64>,
+    took: Duration,
+) {
+    match written {
+        Ok(_) if !requests_shown() => {}
+        Ok(bytes) => exchange(peer(), line, status, *bytes, took),
+        Err(error) => send_failed(peer(), line, status, error, took),
+    }
+}
+
 /// A request dropped without an answer: the `single-threaded` and
 /// `thread-per-client` stages on any error, every stage when the client is gone.
 pub fn dropped(peer: SocketAddr, line: &str, error: &Error, took: Duration) {
@@ -75,7 +91,7 @@ pub fn dropped(peer: SocketAddr, line: &str, error: &Error, took: Duration) {
 }
 
 /// A response that could not be sent in full.
-pub fn send_failed(
+fn send_failed(
     peer: SocketAddr,
     line: &str,
     status: StatusCode,
@@ -108,8 +124,21 @@ fn head() -> String {
     let name = thread.name().unwrap_or("unnamed");
     format!(
         "{} {}",
-        date::clock(SystemTime::now()).dimmed(),
+        clock(SystemTime::now()).dimmed(),
         format!("{name:<10}").color(thread_color(name))
+    )
+}
+
+/// The time of day in UTC as `HH:MM:SS.mmm`.
+fn clock(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let rest = since.as_secs() % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60,
+        since.subsec_millis()
     )
 }
 
@@ -162,7 +191,14 @@ fn print_line(line: std::fmt::Arguments<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::thread_color;
+    use super::{clock, thread_color};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn clock_shows_utc_time_of_day_with_milliseconds() {
+        let time = UNIX_EPOCH + Duration::from_millis(784_111_777_042);
+        assert_eq!(clock(time), "08:49:37.042");
+    }
 
     /// Ten threads in a row, as a burst of clients or a pool's workers are
     /// named, get ten different colours.

@@ -12,6 +12,8 @@ use std::net::{SocketAddr, TcpListener};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::platform;
+
 /// The backlog when none is given: what most servers use (nginx uses 511).
 pub const DEFAULT_BACKLOG: u32 = 128;
 
@@ -25,36 +27,15 @@ pub fn listen(address: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     )?;
     // As the standard library does: a restarted server can bind its port at
     // once, without waiting for old connections' TIME_WAIT to pass.
-    socket.set_reuse_address(true)?;
+    platform::reuse_address(&socket)?;
     socket.bind(&address.into())?;
     socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
     Ok(socket.into())
 }
 
-/// Raises this process's soft limit on open files to its hard limit.
-///
-/// Every connection costs a descriptor. Many systems start a process with a
-/// soft limit of 1024, fewer than the thousand idle connections the
-/// `keep-alive` stage is built to hold plus its own files; past it, `accept`
-/// fails with "too many open files". The hard limit is usually far higher,
-/// and a process may raise its own soft limit up to it: Go's runtime does so
-/// for every program, nginx with `worker_rlimit_nofile`.
-#[cfg(target_os = "linux")]
-pub fn raise_open_file_limit() -> io::Result<()> {
-    use rustix::process::{Resource, getrlimit, setrlimit};
-    let mut limit = getrlimit(Resource::Nofile);
-    if limit.current != limit.maximum {
-        limit.current = limit.maximum;
-        setrlimit(Resource::Nofile, limit)?;
-    }
-    Ok(())
-}
-
-/// Elsewhere the limit is left as it is.
-#[cfg(not(target_os = "linux"))]
-pub fn raise_open_file_limit() -> io::Result<()> {
-    Ok(())
-}
+/// Raised at start, so that the listener can hand out more connections than
+/// a shell's default limit on open files allows (see the function's own docs).
+pub use crate::platform::raise_open_file_limit;
 
 #[cfg(test)]
 mod tests {

@@ -1,16 +1,20 @@
-//! One client connection: reading request heads within limits and a deadline,
-//! writing responses, logging each exchange, and closing without losing the answer.
+//! The blocking connection of stages 1 to 5: a socket, and the [`Session`] that
+//! makes HTTP of its bytes. Reading waits for the client, within a deadline for
+//! the whole request head; writing waits too, within a deadline for the whole
+//! response; and closing does not lose the answer.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::request::{self, HeadScanner, Limits};
-use super::response::Sink;
-use super::{Error, Method, Request, Response, WriteOptions};
+use socket2::SockRef;
+
+use super::response::Outgoing;
+use super::session::{Event, Session};
+use super::{Error, Request, Response, WriteOptions};
 use crate::config::Config;
-use crate::log;
+use crate::{log, platform};
 
 /// How long to keep reading after an error response, so the client sees it (see
 /// [`Connection`]'s `Drop`). Apache waits up to 2 s; we wait up to 1 s.
@@ -21,111 +25,38 @@ pub const LINGER_QUIET: Duration = Duration::from_millis(100);
 /// How much to read and throw away while lingering, at most.
 pub const LINGER_BYTES: usize = 1024 * 1024;
 
-/// A client connection and the bytes it has sent that are not used yet.
+/// A client connection, served with blocking reads and writes.
 ///
-/// Reading is always done through a buffer, never with one fixed-size read as the
-/// report's `recv(1024)` did: TCP delivers a byte stream, not messages, so a
-/// request can arrive in any number of pieces, and the bytes after one request
-/// (a pipelined second one) belong to the next.
+/// Reading is always done through the session's buffer, never with one
+/// fixed-size read as the report's `recv(1024)` did: TCP delivers a byte stream,
+/// not messages, so a request can arrive in any number of pieces.
 pub struct Connection {
-    /// `None` only once [`Connection::into_parts`] has taken it.
-    stream: Option<TcpStream>,
+    stream: TcpStream,
     /// The client's address, asked of the socket only when a log line needs it.
     peer: Option<SocketAddr>,
-    buffer: Vec<u8>,
-    scanner: HeadScanner,
-    limits: Limits,
+    session: Session,
     read_timeout: Duration,
     /// The whole of each response must be sent within this time.
     write_timeout: Duration,
-    /// Whether the socket is in non-blocking mode (handed over by a readiness
-    /// loop). Small responses are written as they are; anything that would have
-    /// to wait switches the socket to blocking mode first.
-    nonblocking: bool,
-    /// Whether a readiness loop watches this connection between requests
-    /// (`keep-alive`). Such a connection never waits for the client's bytes on a
-    /// worker's time: see [`Connection::skip_body`].
-    watched: bool,
-    /// Whether to tell the client the connection stays open. Only `keep-alive` sets it.
-    pub keep_alive: bool,
-    /// The exchange under way, for the log and for HEAD.
+    /// When the exchange under way started, for the log.
     started: Instant,
-    line: String,
-    head_only: bool,
-    /// Set after an error response, when the client may still be sending.
-    linger: bool,
 }
 
 impl Connection {
     /// Wraps an accepted stream, with the timeouts and limits of `config`.
     pub fn new(stream: TcpStream, config: &Config) -> Connection {
         prepare(&stream, config);
-        Connection::with_parts(stream, None, Vec::new(), false, config)
-    }
-
-    /// Takes over a connection that a readiness loop has been watching, still in
-    /// non-blocking mode, with the bytes it has already read (`keep-alive`).
-    /// The stream was set up by [`prepare`] when it was accepted.
-    pub fn resume(
-        stream: TcpStream,
-        peer: SocketAddr,
-        buffer: Vec<u8>,
-        config: &Config,
-    ) -> Connection {
-        Connection::with_parts(stream, Some(peer), buffer, true, config)
-    }
-
-    fn with_parts(
-        stream: TcpStream,
-        peer: Option<SocketAddr>,
-        buffer: Vec<u8>,
-        nonblocking: bool,
-        config: &Config,
-    ) -> Connection {
         Connection {
-            stream: Some(stream),
-            peer,
-            buffer,
-            scanner: HeadScanner::new(),
-            limits: config.limits,
+            stream,
+            peer: None,
+            session: Session::new(config.limits),
             read_timeout: config.read_timeout,
             write_timeout: config.write_timeout,
-            nonblocking,
-            watched: nonblocking,
-            keep_alive: false,
             started: Instant::now(),
-            line: String::new(),
-            head_only: false,
-            linger: false,
         }
     }
 
-    /// Gives the stream, in non-blocking mode again, and any bytes read past the
-    /// last request back, to be watched for the next request (`keep-alive`).
-    /// Nothing is closed.
-    pub fn into_parts(mut self) -> (TcpStream, Vec<u8>) {
-        let stream = self.stream.take().expect("the stream is only taken here");
-        if !self.nonblocking {
-            let _ = stream.set_nonblocking(true);
-        }
-        (stream, std::mem::take(&mut self.buffer))
-    }
-
-    pub fn peer(&mut self) -> SocketAddr {
-        if self.peer.is_none() {
-            let asked = self.stream().peer_addr();
-            self.peer = Some(asked.unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0))));
-        }
-        self.peer.expect("set just above")
-    }
-
-    fn stream(&mut self) -> &mut TcpStream {
-        self.stream
-            .as_mut()
-            .expect("the stream is only taken by into_parts, which consumes the connection")
-    }
-
-    /// Reads and parses the next request head (steps ii and iii of the report).
+    /// Reads and parses the request (steps ii and iii of the report).
     ///
     /// The whole head must arrive within the read timeout, counted from this call:
     /// a deadline, not a timeout per read, so a client sending a byte a second is
@@ -135,97 +66,54 @@ impl Connection {
     /// which is how every connection ends, not an error.
     pub fn read_request(&mut self) -> Result<Option<Request>, Error> {
         self.started = Instant::now();
-        self.line.clear();
-        self.head_only = false;
         let deadline = self.started + self.read_timeout;
-        let head_len = loop {
-            match self.scanner.scan(&self.buffer, &self.limits) {
-                Ok(Some(len)) => break len,
-                Ok(None) => {}
-                Err(error) => return Err(self.refuse(error)),
-            }
-            match self.fill(deadline) {
-                Ok(0) if self.buffer.is_empty() => return Ok(None),
-                Ok(0) => return Err(self.refuse(Error::Closed)),
-                Ok(_) => {}
-                Err(error) => return Err(self.refuse(error)),
-            }
+        let request = loop {
+            match self.session.next_event() {
+                Event::NeedMore => self.fill(deadline)?,
+                Event::Request(request) => break request,
+                Event::Error(error) => return Err(error),
+                Event::Closed => return Ok(None),
+            };
         };
-        self.take_head(head_len, deadline).map(Some)
-    }
-
-    /// The next request if its whole head has already been read, without
-    /// touching the socket; `None` if it has not (pipelining, `keep-alive`).
-    pub fn buffered_request(&mut self) -> Option<Result<Request, Error>> {
-        self.started = Instant::now();
-        self.line.clear();
-        self.head_only = false;
-        match self.scanner.scan(&self.buffer, &self.limits) {
-            Ok(None) => None,
-            Ok(Some(head_len)) => {
-                let deadline = self.started + self.read_timeout;
-                Some(self.take_head(head_len, deadline))
+        // We have no use for a body, but a client that is still sending one
+        // when we close would get a reset instead of our answer: read past
+        // it, within the same deadline.
+        while self.session.body_pending() {
+            if self.fill(deadline)? == 0 {
+                return Err(self.session.refuse(Error::Closed));
             }
-            Err(error) => Some(Err(self.refuse(error))),
         }
+        Ok(Some(request))
     }
 
-    /// Parses the head that makes up the first `head_len` buffered bytes, and
-    /// reads past its body.
-    fn take_head(&mut self, head_len: usize, deadline: Instant) -> Result<Request, Error> {
-        self.scanner = HeadScanner::new();
-        let parsed = request::parse(&self.buffer[..head_len], &self.limits);
-        self.line = first_line(&self.buffer[..head_len]);
-        self.buffer.drain(..head_len);
-        let request = parsed.map_err(|error| self.refuse(error))?;
-        self.head_only = request.method == Method::Head;
-        self.skip_body(request.content_length, deadline)
-            .map_err(|error| self.refuse(error))?;
-        Ok(request)
+    /// Reads once more into the session, waiting no later than `deadline`.
+    /// Returns how many bytes came: 0 when the client has closed its side.
+    fn fill(&mut self, deadline: Instant) -> Result<usize, Error> {
+        let mut chunk = [0; 8192];
+        let read = read_by(&self.stream, deadline, &mut chunk);
+        match read {
+            Ok(0) => self.session.receive_eof(),
+            Ok(n) => self.session.receive(&chunk[..n]),
+            Err(error) => return Err(self.session.refuse(error)),
+        }
+        read
     }
 
     /// Sends a response (step vi) and logs the exchange.
     pub fn send(&mut self, response: Response) {
         let status = response.status;
-        if status.is_error() {
-            self.linger = true;
-        }
-        let options = WriteOptions {
-            head_only: self.head_only,
-            keep_alive: self.can_continue(),
-        };
-        if self.nonblocking && response.is_streamed(options) {
-            // `sendfile` streams a large file; in blocking mode it waits for
-            // the client instead of failing with `WouldBlock`.
-            self.blocking();
-        }
-        let mut out = Timed {
-            stream: self
-                .stream
-                .as_ref()
-                .expect("the stream is only taken by into_parts"),
-            nonblocking: &mut self.nonblocking,
-            deadline: Instant::now() + self.write_timeout,
-            timeout: self.write_timeout,
-        };
-        let written = response.write_to(&mut out, options);
-        if out.timeout != self.write_timeout {
-            // Cut short for a slow client: the next response starts afresh.
-            let _ = out.stream.set_write_timeout(Some(self.write_timeout));
-        }
-        let elapsed = self.started.elapsed();
-        match written {
-            Ok(bytes) if log::requests_shown() => {
-                let peer = self.peer();
-                log::exchange(peer, &self.line, status, bytes, elapsed);
-            }
-            Ok(_) => {}
-            Err(error) => {
-                self.keep_alive = false;
-                let peer = self.peer();
-                log::send_failed(peer, &self.line, status, &error, elapsed);
-            }
-        }
+        let written = self
+            .session
+            .respond(response)
+            .and_then(|outgoing| write_within(&self.stream, outgoing, self.write_timeout));
+        let (line, took) = (self.session.line(), self.started.elapsed());
+        log::sent(
+            || peer_of(&self.stream, &mut self.peer),
+            line,
+            status,
+            &written,
+            took,
+        );
     }
 
     /// Answers an error with its status (from the `not-found` stage on).
@@ -238,107 +126,36 @@ impl Connection {
 
     /// Gives up on a request without answering it, and logs why.
     pub fn drop_request(&mut self, error: &Error) {
-        self.keep_alive = false;
-        let peer = self.peer();
-        log::dropped(peer, &self.line, error, self.started.elapsed());
+        let peer = peer_of(&self.stream, &mut self.peer);
+        log::dropped(peer, self.session.line(), error, self.started.elapsed());
     }
+}
 
-    /// Whether the connection may carry another request after this one.
-    pub fn can_continue(&self) -> bool {
-        self.keep_alive && !self.linger
+// ANCHOR: deadline
+/// Reads once from a blocking socket, waiting no later than `deadline`.
+fn read_by(mut stream: &TcpStream, deadline: Instant, chunk: &mut [u8]) -> Result<usize, Error> {
+    let remaining = deadline
+        .checked_duration_since(Instant::now())
+        .filter(|left| !left.is_zero())
+        .ok_or(Error::Timeout)?;
+    stream.set_read_timeout(Some(remaining))?;
+    // ANCHOR_END: deadline
+    loop {
+        match stream.read(chunk) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            result => return Ok(result?),
+        }
     }
+}
 
-    /// Whether closing must linger (see `Drop`): after an error, or a body not
-    /// read to its end, the client may still be sending.
-    pub fn must_linger(&self) -> bool {
-        self.linger
-    }
-
-    /// Half-closes the connection, so the client sees the end of our response,
-    /// and gives the stream back in non-blocking mode for a readiness loop to
-    /// linger on (`keep-alive`): the loop can read and throw away what the
-    /// client still sends without holding a thread for it.
-    pub fn into_lingering(mut self) -> TcpStream {
-        self.linger = false;
-        let stream = self.stream.take().expect("the stream is only taken here");
-        let _ = stream.shutdown(Shutdown::Write);
-        let _ = stream.set_nonblocking(true);
+/// The client's address, asked of the socket once.
+fn peer_of(stream: &TcpStream, known: &mut Option<SocketAddr>) -> SocketAddr {
+    *known.get_or_insert_with(|| {
+        // Gone already if the client has reset the connection.
         stream
-    }
-
-    /// Records a refused request: for the log, its first line as far as we have it;
-    /// for the close, that the client may still be sending. Returns the error, to
-    /// be answered or dropped.
-    pub fn refuse(&mut self, error: Error) -> Error {
-        if self.line.is_empty() {
-            self.line = first_line(&self.buffer);
-        }
-        self.keep_alive = false;
-        self.linger = true;
-        error
-    }
-
-    /// Puts the socket in blocking mode, where reads and writes wait (up to
-    /// their timeouts) instead of failing with `WouldBlock`.
-    fn blocking(&mut self) {
-        if self.nonblocking && self.stream().set_nonblocking(false).is_ok() {
-            self.nonblocking = false;
-        }
-    }
-
-    // ANCHOR: deadline
-    /// Reads once more into the buffer, waiting no later than `deadline`.
-    fn fill(&mut self, deadline: Instant) -> Result<usize, Error> {
-        self.blocking();
-        let remaining = deadline
-            .checked_duration_since(Instant::now())
-            .filter(|left| !left.is_zero())
-            .ok_or(Error::Timeout)?;
-        let stream = self.stream();
-        stream.set_read_timeout(Some(remaining))?;
-        // ANCHOR_END: deadline
-        let mut chunk = [0; 8192];
-        loop {
-            match stream.read(&mut chunk) {
-                Ok(n) => {
-                    self.buffer.extend_from_slice(&chunk[..n]);
-                    return Ok(n);
-                }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-    }
-
-    /// Reads past a request body we have no use for, so that the next request on
-    /// this connection starts where it should.
-    ///
-    /// On a connection a readiness loop watches, the worker does not wait for
-    /// a body that has not all arrived: a client sending one slowly would hold
-    /// the worker, which is the very thing the loop is there to prevent. The
-    /// request is answered, the connection closes after the response, and the
-    /// loop throws away the rest of the body while it lingers.
-    fn skip_body(&mut self, len: u64, deadline: Instant) -> Result<(), Error> {
-        let mut left = len;
-        loop {
-            let buffered = self
-                .buffer
-                .len()
-                .min(usize::try_from(left).unwrap_or(usize::MAX));
-            self.buffer.drain(..buffered);
-            left -= buffered as u64;
-            if left == 0 {
-                return Ok(());
-            }
-            if self.watched {
-                self.linger = true;
-                return Ok(());
-            }
-            if self.fill(deadline)? == 0 {
-                return Err(Error::Closed);
-            }
-        }
-    }
+            .peer_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    })
 }
 
 impl Drop for Connection {
@@ -352,36 +169,42 @@ impl Drop for Connection {
     /// up to `LINGER`, or until it has been quiet for `LINGER_QUIET`, as
     /// Apache's "lingering close" does.
     fn drop(&mut self) {
-        let Some(stream) = self.stream.take() else {
-            return; // handed back by `into_parts`, still open
-        };
-        if self.linger {
-            linger(&stream);
-        } else if !self.buffer.is_empty() {
+        if self.session.must_linger() {
+            linger(&self.stream);
+        } else if self.session.has_unread() {
             // The client sent more than we read (a pipelined request, on a
             // stage that closes after one): read what has arrived. Otherwise
             // nothing is expected, and like nginx we close at once.
-            drain(&stream);
+            drain(&self.stream);
         }
     }
 }
 
-/// Where [`Connection::send`] writes: the socket, with the whole response due
-/// by a deadline.
+/// Writes `outgoing` to a blocking socket, the whole of it within `timeout`,
+/// and returns how many bytes that was. Stage 6's workers write with it too.
+pub fn write_within(stream: &TcpStream, outgoing: Outgoing, timeout: Duration) -> io::Result<u64> {
+    let mut out = Timed {
+        stream,
+        deadline: Instant::now() + timeout,
+        timeout,
+    };
+    let written = out.write_outgoing(outgoing);
+    if out.timeout != timeout {
+        // Cut short for a slow client: the next response starts afresh.
+        let _ = stream.set_write_timeout(Some(timeout));
+    }
+    written
+}
+
+/// The socket, with the whole response due by a deadline.
 ///
 /// The socket's write timeout (`SO_SNDTIMEO`) limits each call, not the
 /// response: a client that reads a few bytes every 29 seconds would never trip
 /// a 30-second timeout, and would hold its thread for as long as a large file
 /// lasts. So before each call that may wait, the timeout is cut to the time
-/// left. (It is the same idea as the read deadline in [`Connection::fill`].)
-///
-/// It also never gives up with `WouldBlock` on a socket handed over in
-/// non-blocking mode: when the socket's buffer is full, it switches the socket
-/// to blocking mode (where the timeout applies) and carries on. A small
-/// response fits in the buffer and goes out without that extra system call.
+/// left. (It is the same idea as the read deadline in `read_by`.)
 struct Timed<'a> {
     stream: &'a TcpStream,
-    nonblocking: &'a mut bool,
     deadline: Instant,
     /// The write timeout the socket has now.
     timeout: Duration,
@@ -408,38 +231,26 @@ impl Timed<'_> {
 }
 // ANCHOR_END: write_deadline
 
-fn too_slow() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::TimedOut,
-        "the client did not read the response within the write timeout",
-    )
-}
-
-impl Sink for Timed<'_> {
-    #[cfg(target_os = "linux")]
-    fn send_file(&mut self, file: &mut std::fs::File, len: u64) -> io::Result<u64> {
-        super::response::send_file(self.stream, file, len, || self.arm())
+impl Timed<'_> {
+    /// The head (with a small body), then a large file a piece at a time.
+    fn write_outgoing(&mut self, outgoing: Outgoing) -> io::Result<u64> {
+        self.write_all(&outgoing.bytes)?;
+        let mut written = outgoing.bytes.len() as u64;
+        if let Some((file, len)) = outgoing.file {
+            let stream = self.stream;
+            let sent = platform::send_file(stream, &file, len, || self.arm()).map_err(timed_out)?;
+            written += sent;
+            Outgoing::check_sent(len, sent)?;
+        }
+        Ok(written)
     }
 }
 
-impl io::Write for Timed<'_> {
+impl Write for Timed<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        loop {
-            if !*self.nonblocking {
-                self.arm()?;
-            }
-            match (&mut &*self.stream).write(bytes) {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock && *self.nonblocking => {
-                    self.stream.set_nonblocking(false)?;
-                    *self.nonblocking = false;
-                }
-                // In blocking mode, `WouldBlock` is the write timeout expiring.
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(too_slow());
-                }
-                result => return result,
-            }
-        }
+        self.arm()?;
+        let mut stream = self.stream;
+        stream.write(bytes).map_err(timed_out)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -447,21 +258,40 @@ impl io::Write for Timed<'_> {
     }
 }
 
-/// Socket options every connection gets once, when it is accepted.
-pub fn prepare(stream: &TcpStream, config: &Config) {
+fn too_slow() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the client did not read the response within the write timeout",
+    )
+}
+
+/// On a blocking socket, `WouldBlock` (EAGAIN) is the socket's write timeout
+/// running out, whether in `write` or in `sendfile`: say so in words.
+fn timed_out(error: io::Error) -> io::Error {
+    if error.kind() == io::ErrorKind::WouldBlock {
+        too_slow()
+    } else {
+        error
+    }
+}
+
+/// Socket options every connection gets once, when it is accepted (of any
+/// kind of TCP socket: `keep-alive` accepts with mio's).
+pub fn prepare<'s>(socket: impl Into<SockRef<'s>>, config: &Config) {
+    let socket = socket.into();
     // Responses are written whole; there is nothing for Nagle's algorithm to
     // gather, only a delayed ACK to wait for.
-    let _ = stream.set_nodelay(true);
+    let _ = socket.set_tcp_nodelay(true);
     // A client that stops reading must not hold a thread forever: no write
     // waits longer than this (and `Timed` cuts it to what is left of a
     // response's deadline).
-    let _ = stream.set_write_timeout(Some(config.write_timeout));
+    let _ = socket.set_write_timeout(Some(config.write_timeout));
 }
 
 /// Answers a connection we will not serve, without reading its request, from a
 /// thread that must not wait: the accept loop of a full `thread-pool` (503) or
-/// the readiness loop of `keep-alive` (503, 408). The response is small enough
-/// to fit the socket's send buffer, so writing it does not block.
+/// the readiness loop of `keep-alive` (503, 408). The response is a small page
+/// that fits the socket's send buffer, so writing it does not block.
 pub fn turn_away(stream: TcpStream, response: Response) {
     let peer = stream
         .peer_addr()
@@ -470,22 +300,19 @@ pub fn turn_away(stream: TcpStream, response: Response) {
     let started = Instant::now();
     // Read whatever has arrived first, so closing does not reset the connection.
     drain(&stream);
-    let mut writer = &stream;
-    match response.write_to(&mut writer, WriteOptions::default()) {
-        Ok(bytes) => log::exchange(peer, "(request not read)", status, bytes, started.elapsed()),
-        Err(error) => log::send_failed(
-            peer,
-            "(request not read)",
-            status,
-            &error,
-            started.elapsed(),
-        ),
-    }
+    let written = response
+        .serialize(WriteOptions::default())
+        .and_then(|outgoing| {
+            (&stream).write_all(&outgoing.bytes)?;
+            Ok(outgoing.bytes.len() as u64)
+        });
+    let line = "(request not read)";
+    log::sent(|| peer, line, status, &written, started.elapsed());
     let _ = stream.shutdown(Shutdown::Write);
 }
 
 /// Reads and discards what the client has already sent, without waiting.
-fn drain(stream: &TcpStream) {
+pub fn drain(stream: &TcpStream) {
     if stream.set_nonblocking(true).is_ok() {
         discard_waiting(stream, LINGER_BYTES);
     }
@@ -494,7 +321,7 @@ fn drain(stream: &TcpStream) {
 /// Reads and throws away, from a non-blocking socket, what has arrived, up to
 /// about `limit` bytes. Returns how many bytes that was, and whether the client
 /// may send more: `false` once it has closed (or the connection failed).
-pub fn discard_waiting(mut stream: &TcpStream, limit: usize) -> (usize, bool) {
+pub fn discard_waiting(mut stream: impl Read, limit: usize) -> (usize, bool) {
     let mut scratch = [0; 8192];
     let mut drained = 0;
     while drained < limit {
@@ -527,24 +354,6 @@ fn linger(stream: &TcpStream) {
     }
 }
 
-/// The first line of a request as far as it arrived, made safe to print.
-fn first_line(bytes: &[u8]) -> String {
-    const MAX: usize = 120;
-    let end = bytes
-        .iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .unwrap_or(bytes.len());
-    let mut line: String = bytes[..end.min(MAX)]
-        .iter()
-        .flat_map(|&b| std::ascii::escape_default(b))
-        .map(char::from)
-        .collect();
-    if end > MAX {
-        line.push_str("...");
-    }
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,10 +373,8 @@ mod tests {
         stream
             .set_write_timeout(Some(Duration::from_secs(30)))
             .unwrap();
-        let mut nonblocking = false;
         let mut out = Timed {
             stream: &stream,
-            nonblocking: &mut nonblocking,
             deadline: Instant::now() + Duration::from_secs(2),
             timeout: Duration::from_secs(30),
         };
@@ -590,10 +397,8 @@ mod tests {
         stream
             .set_write_timeout(Some(Duration::from_secs(7)))
             .unwrap();
-        let mut nonblocking = false;
         let mut out = Timed {
             stream: &stream,
-            nonblocking: &mut nonblocking,
             deadline: Instant::now() + Duration::from_secs(30),
             timeout: Duration::from_secs(30),
         };
@@ -603,5 +408,46 @@ mod tests {
             stream.write_timeout().unwrap(),
             Some(Duration::from_secs(7))
         );
+    }
+
+    /// A client that reads nothing: streaming a large file waits out the
+    /// socket's timeout, and the log must say so in words, whichever way the
+    /// file is sent (with `sendfile`, the wait ends in EAGAIN, which is not a
+    /// reason anyone can read).
+    #[test]
+    fn a_file_nobody_reads_ends_with_the_write_timeout_message() {
+        use socket2::{Domain, Socket, Type};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // Small buffers on both sides, so that a small file fills them.
+        let client = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        client.set_recv_buffer_size(4096).unwrap();
+        client
+            .connect(&listener.local_addr().unwrap().into())
+            .unwrap();
+        let (server, _) = listener.accept().unwrap();
+        SockRef::from(&server).set_send_buffer_size(4096).unwrap();
+        // The socket's own timeout is shorter than what is left of the
+        // response's deadline, as it is once `arm` has cut it: the call that
+        // finds the buffers full sends nothing and fails when it runs out.
+        let timeout = Duration::from_millis(200);
+        server.set_write_timeout(Some(timeout)).unwrap();
+
+        let path = std::env::temp_dir().join(format!("unread-{}.bin", std::process::id()));
+        std::fs::write(&path, vec![b'x'; 1024 * 1024]).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let mut out = Timed {
+            stream: &server,
+            deadline: Instant::now() + Duration::from_secs(10),
+            timeout,
+        };
+        let outgoing = Outgoing {
+            bytes: b"HTTP/1.1 200 OK\r\n\r\n".to_vec(),
+            file: Some((file, 1024 * 1024)),
+        };
+        let error = out.write_outgoing(outgoing).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut, "{error}");
+        assert_eq!(error.to_string(), too_slow().to_string());
+        drop(client);
     }
 }

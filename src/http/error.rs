@@ -5,56 +5,76 @@
 //! answer errors yet (`single-threaded`, `thread-per-client`) just logs the error
 //! and closes the connection.
 
-use std::fmt;
 use std::io;
 
 use super::StatusCode;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// The client closed the connection part-way through a request head.
+    #[error("the client closed the connection mid-request")]
     Closed,
     /// Reading from or writing to the connection failed (reset, broken pipe...).
+    #[error("connection error: {0}")]
     Io(io::ErrorKind),
     /// The request head did not arrive in full before the read deadline.
+    #[error("the request did not arrive in time")]
     Timeout,
     /// The request line is longer than the limit.
+    #[error("the request line is too long")]
     UriTooLong,
     /// The header block is longer than the limit, or has too many lines.
+    #[error("the request headers are too large")]
     HeadersTooLarge,
     /// A line ended in LF alone; HTTP/1 lines end in CRLF.
+    #[error("lines must end in CRLF, not a bare LF")]
     BareLf,
     /// A NUL byte in the request head.
+    #[error("the request contains a NUL byte")]
     Nul,
     /// The request line is not `METHOD SP TARGET SP HTTP/1.x`.
+    #[error("the request line is not `METHOD /path HTTP/1.1`")]
     RequestLine,
     /// A well-formed HTTP version other than 1.0 and 1.1.
+    #[error("only HTTP/1.0 and HTTP/1.1 are supported")]
     VersionNotSupported,
     /// A header line is not `name: value` (no colon, space before the colon,
     /// folded onto the next line, or a control character in the value).
+    #[error("a header line is not `Name: value`")]
     HeaderLine,
     /// HTTP/1.1 without exactly one valid `Host` header.
+    #[error("HTTP/1.1 requests need exactly one valid Host header")]
     Host,
     /// `Content-Length` is not a number, or has two different values.
+    #[error("the Content-Length header is invalid")]
     ContentLength,
     /// The announced request body is larger than we are willing to read.
+    #[error("the request body is too large")]
     BodyTooLarge,
     /// The request uses `Transfer-Encoding`, which this server does not implement.
+    #[error("Transfer-Encoding is not supported by this server")]
     TransferEncoding,
     /// The request target cannot name a file; the text says why.
+    #[error("bad request target: {0}")]
     Target(&'static str),
     /// A method other than GET or HEAD.
+    #[error("only GET and HEAD are allowed")]
     MethodNotAllowed,
     /// No such file under the root.
+    #[error("no such file")]
     NotFound,
     /// The path exists but leads outside the root (through a symlink). Answered
     /// exactly like [`Error::NotFound`], so it reveals nothing; only the log differs.
+    #[error("the path leads outside the root")]
     OutsideRoot,
     /// The file exists but the server may not read it.
+    #[error("the file may not be read")]
     Forbidden,
     /// Something went wrong on our side while opening or reading a file.
+    #[error("could not read the file: {0}")]
     Internal(io::ErrorKind),
     /// Every worker is busy and no more clients can wait (`thread-pool` on).
+    #[error("the server is busy; try again in a moment")]
     Overloaded,
 }
 
@@ -98,38 +118,6 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Closed => f.write_str("the client closed the connection mid-request"),
-            Error::Io(kind) => write!(f, "connection error: {kind}"),
-            Error::Timeout => f.write_str("the request did not arrive in time"),
-            Error::UriTooLong => f.write_str("the request line is too long"),
-            Error::HeadersTooLarge => f.write_str("the request headers are too large"),
-            Error::BareLf => f.write_str("lines must end in CRLF, not a bare LF"),
-            Error::Nul => f.write_str("the request contains a NUL byte"),
-            Error::RequestLine => f.write_str("the request line is not `METHOD /path HTTP/1.1`"),
-            Error::VersionNotSupported => f.write_str("only HTTP/1.0 and HTTP/1.1 are supported"),
-            Error::HeaderLine => f.write_str("a header line is not `Name: value`"),
-            Error::Host => f.write_str("HTTP/1.1 requests need exactly one valid Host header"),
-            Error::ContentLength => f.write_str("the Content-Length header is invalid"),
-            Error::BodyTooLarge => f.write_str("the request body is too large"),
-            Error::TransferEncoding => {
-                f.write_str("Transfer-Encoding is not supported by this server")
-            }
-            Error::Target(why) => write!(f, "bad request target: {why}"),
-            Error::MethodNotAllowed => f.write_str("only GET and HEAD are allowed"),
-            Error::NotFound => f.write_str("no such file"),
-            Error::OutsideRoot => f.write_str("the path leads outside the root"),
-            Error::Forbidden => f.write_str("the file may not be read"),
-            Error::Internal(kind) => write!(f, "could not read the file: {kind}"),
-            Error::Overloaded => f.write_str("the server is busy; try again in a moment"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
 impl From<io::Error> for Error {
     /// A socket error while reading a request. A timeout is the read deadline.
     fn from(error: io::Error) -> Error {
@@ -138,5 +126,70 @@ impl From<io::Error> for Error {
             io::ErrorKind::UnexpectedEof => Error::Closed,
             kind => Error::Io(kind),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The messages appear in the log, in error pages and in the book's
+    /// transcripts, so they are pinned here word for word.
+    #[test]
+    fn every_cause_says_what_it_says_in_the_book() {
+        let expected = [
+            (
+                Error::Closed,
+                "the client closed the connection mid-request",
+            ),
+            (
+                Error::Io(io::ErrorKind::ConnectionReset),
+                "connection error: connection reset",
+            ),
+            (Error::Timeout, "the request did not arrive in time"),
+            (Error::UriTooLong, "the request line is too long"),
+            (Error::HeadersTooLarge, "the request headers are too large"),
+            (Error::BareLf, "lines must end in CRLF, not a bare LF"),
+            (Error::Nul, "the request contains a NUL byte"),
+            (
+                Error::RequestLine,
+                "the request line is not `METHOD /path HTTP/1.1`",
+            ),
+            (
+                Error::VersionNotSupported,
+                "only HTTP/1.0 and HTTP/1.1 are supported",
+            ),
+            (Error::HeaderLine, "a header line is not `Name: value`"),
+            (
+                Error::Host,
+                "HTTP/1.1 requests need exactly one valid Host header",
+            ),
+            (Error::ContentLength, "the Content-Length header is invalid"),
+            (Error::BodyTooLarge, "the request body is too large"),
+            (
+                Error::TransferEncoding,
+                "Transfer-Encoding is not supported by this server",
+            ),
+            (
+                Error::Target("it climbs above the root"),
+                "bad request target: it climbs above the root",
+            ),
+            (Error::MethodNotAllowed, "only GET and HEAD are allowed"),
+            (Error::NotFound, "no such file"),
+            (Error::OutsideRoot, "the path leads outside the root"),
+            (Error::Forbidden, "the file may not be read"),
+            (
+                Error::Internal(io::ErrorKind::PermissionDenied),
+                "could not read the file: permission denied",
+            ),
+            (
+                Error::Overloaded,
+                "the server is busy; try again in a moment",
+            ),
+        ];
+        for (error, message) in expected {
+            assert_eq!(error.to_string(), message, "{error:?}");
+        }
+        assert_eq!(Error::OutsideRoot.public_message(), "no such file");
     }
 }

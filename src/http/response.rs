@@ -1,13 +1,13 @@
 //! Status codes, responses, and writing a response to the client.
 //!
 //! This is the one place where an [`Error`] becomes a response ([`Response::error`]),
-//! and the one place where bytes of a response are put together ([`Response::write_to`]),
-//! so every stage sends the same, correct headers.
+//! and the one place where bytes of a response are put together
+//! ([`Response::serialize`]), so every stage sends the same, correct headers. It
+//! writes to no socket: each IO layer writes the bytes its own way.
 
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -211,29 +211,20 @@ impl Response {
     }
     // ANCHOR_END: error_response
 
-    /// Whether writing this response streams a file (rather than one write of
-    /// its head and body together).
-    pub fn is_streamed(&self, options: WriteOptions) -> bool {
-        let sends_body = !options.head_only && self.status != StatusCode::NOT_MODIFIED;
-        sends_body && matches!(self.body, Body::File(_, len) if len > INLINE_LIMIT)
-    }
-
-    /// Writes the status line, the headers and (unless `options.head_only`, or the
-    /// status has no body) the body. Returns the number of bytes written.
+    /// The response as bytes for any IO layer to write: the status line, the
+    /// headers and (unless `options.head_only`, or the status has no body) the
+    /// body, or, for a large file, the file to stream after them.
     ///
-    /// The head and a small body go out in one `write`: two small writes in a row
-    /// is the pattern that Nagle's algorithm and delayed ACKs turn into a 40 ms
-    /// stall. A large file is streamed by [`Sink::send_file`], which on Linux
-    /// asks the kernel to copy it straight from the file to the socket.
-    // ANCHOR: write_to
-    pub fn write_to(self, out: &mut impl Sink, options: WriteOptions) -> io::Result<u64> {
-        let len = self.body.len();
+    /// The head and a small body go out in one buffer, for one `write`: two
+    /// small writes in a row is the pattern that Nagle's algorithm and delayed
+    /// ACKs turn into a 40 ms stall. A larger file is left open, so that it
+    /// never has to fit in memory.
+    // ANCHOR: serialize
+    pub fn serialize(self, options: WriteOptions) -> io::Result<Outgoing> {
         let mut bytes = Vec::with_capacity(256);
-        self.write_head(&mut bytes, len, options.keep_alive);
-        let head_len = bytes.len() as u64;
-
+        self.write_head(&mut bytes, self.body.len(), options.keep_alive);
         let send_body = !options.head_only && self.status != StatusCode::NOT_MODIFIED;
-        let streamed = match self.body {
+        let file = match self.body {
             _ if !send_body => None,
             Body::Empty => None,
             Body::Bytes(body) => {
@@ -255,18 +246,9 @@ impl Response {
             }
             Body::File(file, len) => Some((file, len)),
         };
-        out.write_all(&bytes)?;
-        let mut written = bytes.len() as u64;
-        if let Some((mut file, len)) = streamed {
-            let sent = out.send_file(&mut file, len)?;
-            written += sent;
-            check_length(len, sent)?;
-        }
-        out.flush()?;
-        debug_assert!(written >= head_len);
-        Ok(written)
+        Ok(Outgoing { bytes, file })
     }
-    // ANCHOR_END: write_to
+    // ANCHOR_END: serialize
 
     fn write_head(&self, out: &mut Vec<u8>, len: u64, keep_alive: bool) {
         // Writing to a Vec cannot fail.
@@ -291,69 +273,57 @@ impl Response {
     }
 }
 
-// ANCHOR: sink
-/// Where a response is written: anything that takes bytes, and, for a socket
-/// on Linux, a way to send a file's bytes without reading them into memory.
-pub trait Sink: Write {
-    /// Sends the next `len` bytes of `file`, returning how many were sent
-    /// (fewer only if the file is shorter than that now).
-    fn send_file(&mut self, file: &mut File, len: u64) -> io::Result<u64> {
-        // Through a buffer: read a piece of the file, write it, repeat.
-        io::copy(&mut file.take(len), self)
-    }
+/// A response ready to be written: bytes, then perhaps a file.
+#[derive(Debug)]
+pub struct Outgoing {
+    /// The head, and the body with it when the body is small.
+    pub bytes: Vec<u8>,
+    /// A large file's body, to be sent after `bytes`: the file, and how many
+    /// bytes of it (its `Content-Length`).
+    pub file: Option<(File, u64)>,
 }
 
-impl Sink for Vec<u8> {}
-
-impl Sink for TcpStream {
-    /// `sendfile(2)`: the kernel copies from the file's pages to the socket
-    /// itself. Without it, a 1 MiB file costs 128 `read`s and 128 `write`s of
-    /// 8 KiB, and every byte is copied into this process and out again. (That
-    /// is what `io::copy` from a `File` to a `TcpStream` does, as `strace`
-    /// shows with Rust 1.95.)
-    #[cfg(target_os = "linux")]
-    fn send_file(&mut self, file: &mut File, len: u64) -> io::Result<u64> {
-        send_file(self, file, len, || Ok(()))
+impl Outgoing {
+    /// Writes as much of `bytes` as `out`, a non-blocking socket, takes now,
+    /// and keeps the rest; a file is left to be streamed. Returns how many
+    /// bytes went. For an IO layer that must not wait (`keep-alive`'s workers
+    /// try this first, as most responses fit the socket's buffer).
+    pub fn write_available(&mut self, mut out: impl Write) -> io::Result<u64> {
+        let mut sent = 0;
+        while !self.bytes.is_empty() {
+            match out.write(&self.bytes) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.bytes.drain(..n);
+                    sent += n as u64;
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(sent)
     }
-}
 
-impl Sink for &TcpStream {
-    #[cfg(target_os = "linux")]
-    fn send_file(&mut self, file: &mut File, len: u64) -> io::Result<u64> {
-        send_file(self, file, len, || Ok(()))
+    /// Whether all of it has been written.
+    pub fn is_done(&self) -> bool {
+        self.bytes.is_empty() && self.file.is_none()
     }
-}
 
-/// Sends `len` bytes of `file` with `sendfile`, a piece at a time, calling
-/// `before_each` before every piece (a [`Connection`](super::Connection) uses
-/// it to keep the whole response within its deadline).
-///
-/// A piece is 64 KiB because that is how much the kernel moves at a time
-/// inside one `sendfile` call, and the socket's write timeout starts afresh for
-/// each such move: one call for a whole large file could wait far longer than
-/// the timeout, for a client that reads a little now and then.
-#[cfg(target_os = "linux")]
-pub fn send_file(
-    socket: &TcpStream,
-    file: &File,
-    len: u64,
-    mut before_each: impl FnMut() -> io::Result<()>,
-) -> io::Result<u64> {
-    const PIECE: u64 = 64 * 1024;
-    let mut sent = 0;
-    while sent < len {
-        before_each()?;
-        let piece = (len - sent).min(PIECE) as usize;
-        match rustix::fs::sendfile(socket, file, None, piece) {
-            Ok(0) => break, // the file is shorter than it was
-            Ok(n) => sent += n as u64,
-            Err(rustix::io::Errno::INTR) => {}
-            Err(error) => return Err(error.into()),
+    /// Checks how much of the file an IO layer managed to send: a file that
+    /// shrank while it was sent breaks the promise of `Content-Length`, and the
+    /// only honest thing left is to close.
+    pub fn check_sent(promised: u64, sent: u64) -> io::Result<()> {
+        if sent == promised {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the file changed while it was sent ({sent} of {promised} bytes)"),
+            ))
         }
     }
-    Ok(sent)
 }
-// ANCHOR_END: sink
 
 /// The root's `error.html` as a 404 page, if there is one.
 ///
@@ -374,19 +344,6 @@ fn error_page(root: &Path) -> Option<Response> {
     Some(response)
 }
 
-/// A file that shrank while we sent it: we promised `Content-Length` bytes and
-/// cannot keep the promise, so the only honest thing left is to close.
-fn check_length(promised: u64, sent: u64) -> io::Result<()> {
-    if sent == promised {
-        Ok(())
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("the file changed while it was sent ({sent} of {promised} bytes)"),
-        ))
-    }
-}
-
 fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -397,11 +354,62 @@ fn escape_html(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The whole response as text, a streamed file's bytes included.
     fn written(response: Response, options: WriteOptions) -> String {
-        let mut out = Vec::new();
-        let n = response.write_to(&mut out, options).unwrap();
-        assert_eq!(n, out.len() as u64, "the count is what was written");
-        String::from_utf8(out).unwrap()
+        let Outgoing { mut bytes, file } = response.serialize(options).unwrap();
+        if let Some((file, len)) = file {
+            let sent = file.take(len).read_to_end(&mut bytes).unwrap() as u64;
+            Outgoing::check_sent(len, sent).unwrap();
+        }
+        String::from_utf8(bytes).unwrap()
+    }
+
+    /// A socket that takes `room` more bytes, then would block.
+    struct Full {
+        taken: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            let n = bytes.len().min(self.room).min(3); // a few at a time
+            if n == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.room -= n;
+            self.taken.extend_from_slice(&bytes[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A non-blocking writer sends what the socket takes and keeps the rest,
+    /// to be written later from where it stopped.
+    #[test]
+    fn what_a_full_socket_does_not_take_is_kept_for_later() {
+        let page = || Response::page(StatusCode::OK, "hello");
+        let whole = written(page(), WriteOptions::default());
+        let mut out = page().serialize(WriteOptions::default()).unwrap();
+        let mut socket = Full {
+            taken: Vec::new(),
+            room: 10,
+        };
+        assert_eq!(out.write_available(&mut socket).unwrap(), 10);
+        assert!(!out.is_done());
+        socket.room = usize::MAX;
+        let rest = out.write_available(&mut socket).unwrap();
+        assert!(out.is_done());
+        assert_eq!(10 + rest as usize, whole.len());
+        // The Date header may differ by a second; everything else may not.
+        assert_eq!(socket.taken.len(), whole.len());
+        assert!(
+            String::from_utf8(socket.taken)
+                .unwrap()
+                .ends_with("</html>\n")
+        );
     }
 
     #[test]

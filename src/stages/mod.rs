@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::log;
 use crate::shutdown::Shutdown;
+use crate::{log, platform};
 
 #[cfg(feature = "daemon-join")]
 pub mod daemon_join;
@@ -142,9 +142,7 @@ pub fn accepted(result: io::Result<TcpStream>) -> Option<TcpStream> {
         Ok(stream) => Some(stream),
         Err(error) => {
             log::error(format_args!("accept failed: {error}"));
-            const EMFILE: i32 = 24;
-            const ENFILE: i32 = 23;
-            if matches!(error.raw_os_error(), Some(EMFILE | ENFILE)) {
+            if platform::is_out_of_descriptors(&error) {
                 std::thread::sleep(Duration::from_millis(50));
             }
             None

@@ -14,17 +14,17 @@
 //! and sends nothing holds every other client until the read timeout drops it.
 //! The `thread-per-client` stage fixes that. Errors get no answer yet either: a
 //! missing file or a malformed request is logged and the connection closed, so a
-//! browser shows its own "empty response" page (`not-found` fixes that).
+//! browser shows its own "empty response" page (`not-found` fixes that). And a
+//! panic, which would be a bug of ours, ends the only thread, and so the server;
+//! from stage 2 on it ends only its client's thread.
 //!
 //! Chapter: "Stage 1: one client at a time".
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::panic::{self, AssertUnwindSafe};
 
 use crate::config::Config;
 use crate::http::{Connection, files};
-use crate::log;
 
 // ANCHOR: run
 /// Serves clients one after another, forever.
@@ -37,22 +37,11 @@ pub fn run(listener: TcpListener, config: &Config) -> io::Result<()> {
         };
         // The whole stage is this line: we serve the client *here*, on the only
         // thread there is, and do not accept the next one until it is done.
-        serve_contained(stream, config);
+        handle_connection(stream, config);
     }
     Ok(())
 }
 // ANCHOR_END: run
-
-/// Runs [`handle_connection`], turning a panic (a bug in our code) into a log
-/// line, so that one bad request cannot stop a server that has only one thread.
-fn serve_contained(stream: TcpStream, config: &Config) {
-    let peer = stream.peer_addr().ok();
-    if panic::catch_unwind(AssertUnwindSafe(|| handle_connection(stream, config))).is_err() {
-        log::error(format_args!(
-            "a panic while serving {peer:?}; the server goes on"
-        ));
-    }
-}
 
 // ANCHOR: handle_connection
 /// Serves one connection: one request, one response, then close.
