@@ -41,20 +41,35 @@ fn chapters() -> PathBuf {
 
 /// Every chapter file under `src`, in a stable order.
 fn markdown_files(src: &Path) -> Vec<PathBuf> {
+    files_ending(src, "md")
+}
+
+/// Every file named `*.{extension}` under `folder` (none if there is no such
+/// folder), in a stable order.
+fn files_ending(folder: &Path, extension: &str) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let mut folders = vec![src.to_path_buf()];
+    let mut folders = vec![folder.to_path_buf()];
     while let Some(folder) = folders.pop() {
-        for entry in fs::read_dir(&folder).unwrap() {
+        let Ok(entries) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 folders.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "md") {
+            } else if path.extension().is_some_and(|ext| ext == extension) {
                 files.push(path);
             }
         }
     }
     files.sort();
     files
+}
+
+/// `path` as the book names it: relative to `src`, with `/` between folders.
+fn relative(src: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(src).unwrap();
+    relative.to_string_lossy().replace('\\', "/")
 }
 
 /// The `{{#include ...}}` and `{{#rustdoc_include ...}}` links in a chapter, as
@@ -98,7 +113,7 @@ fn check_includes(src: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for chapter in markdown_files(src) {
         let text = fs::read_to_string(&chapter).unwrap();
-        let shown = chapter.strip_prefix(src).unwrap().display().to_string();
+        let shown = relative(src, &chapter);
         for link in include_links(&text) {
             let (path, selector) = link.split_once(':').unwrap_or((&link, ""));
             let file = chapter.parent().unwrap().join(path);
@@ -209,7 +224,7 @@ fn check_images(src: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for chapter in markdown_files(src) {
         let text = fs::read_to_string(&chapter).unwrap();
-        let shown = chapter.strip_prefix(src).unwrap().display().to_string();
+        let shown = relative(src, &chapter);
         let html = text
             .split("src=\"")
             .skip(1)
@@ -262,11 +277,7 @@ fn check_summary(src: &Path) -> Vec<String> {
         .map(|link| format!("SUMMARY.md lists `{link}`, which does not exist"))
         .collect();
     for chapter in markdown_files(src) {
-        let relative = chapter
-            .strip_prefix(src)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let relative = relative(src, &chapter);
         if relative != "SUMMARY.md" && !links.contains(&relative) {
             problems.push(format!("`{relative}` is not listed in SUMMARY.md"));
         }
@@ -371,7 +382,7 @@ fn check_predictions(src: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for chapter in markdown_files(src) {
         let text = fs::read_to_string(&chapter).unwrap();
-        let shown = chapter.strip_prefix(src).unwrap().display().to_string();
+        let shown = relative(src, &chapter);
         for (heading, section) in sections(&text) {
             if !heading.starts_with("## Break it") {
                 continue;
@@ -396,24 +407,10 @@ fn check_predictions(src: &Path) -> Vec<String> {
 
 /// The quiz files under `src/quizzes`, as paths relative to `src`.
 fn quiz_files(src: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut folders = vec![src.join(QUIZZES)];
-    while let Some(folder) = folders.pop() {
-        let Ok(entries) = fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "toml") {
-                let relative = path.strip_prefix(src).unwrap();
-                files.push(relative.to_string_lossy().replace('\\', "/"));
-            }
-        }
-    }
-    files.sort();
-    files
+    files_ending(&src.join(QUIZZES), "toml")
+        .iter()
+        .map(|file| relative(src, file))
+        .collect()
 }
 
 /// The text at `path` (keys separated by dots) in a TOML table, if it is a
@@ -499,11 +496,11 @@ fn check_quiz_files(src: &Path) -> Vec<String> {
     let shown: BTreeSet<String> = markdown_files(src)
         .iter()
         .flat_map(|chapter| {
-            let folder = chapter.parent().unwrap().strip_prefix(src).unwrap();
+            let folder = chapter.parent().unwrap();
             let text = fs::read_to_string(chapter).unwrap();
             quiz_links(&text)
                 .into_iter()
-                .map(|link| folder.join(link).to_string_lossy().replace('\\', "/"))
+                .map(|link| relative(src, &folder.join(link)))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -568,11 +565,7 @@ fn check_quiz_files(src: &Path) -> Vec<String> {
 fn check_openings(src: &Path, skip: &[&str]) -> Vec<String> {
     let mut problems = Vec::new();
     for chapter in markdown_files(src) {
-        let relative = chapter
-            .strip_prefix(src)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let relative = relative(src, &chapter);
         if relative == "SUMMARY.md" || skip.contains(&relative.as_str()) {
             continue;
         }
