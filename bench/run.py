@@ -455,6 +455,8 @@ def bar_chart(title, unit, values, path, reference=None):
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13">',
              f'<rect width="{width}" height="{height}" fill="#fdfcf8"/>',
              f'<text x="12" y="24" font-size="15" font-weight="bold">{title}</text>']
+    ref_x = left + reference * scale if reference else None
+    labels = []
     for i, (name, value) in enumerate(values):
         y = top + i * (bar + gap)
         parts.append(f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{name}</text>')
@@ -465,11 +467,20 @@ def bar_chart(title, unit, values, path, reference=None):
         color = COLORS.get(name.partition("@")[0], "#999")
         parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar}" rx="3" fill="{color}"/>')
         label = f"{value:,.0f} {unit}" if value >= 100 else f"{value:,.1f} {unit}"
-        parts.append(f'<text x="{left + w + 6:.1f}" y="{y + 16}">{label}</text>')
+        x = left + w + 6
+        # A value just short of nginx's sits on nginx's dashed line: blank the
+        # line behind the label, which is drawn after it. The width is a
+        # generous guess (0.6 em a character), since SVG cannot measure text.
+        label_width = 0.6 * 13 * len(label)
+        if ref_x is not None and x - 3 <= ref_x <= x + label_width + 3:
+            labels.append(f'<rect x="{x - 3:.1f}" y="{y + 1}" width="{label_width + 6:.1f}" '
+                          f'height="{bar - 2}" fill="#fdfcf8"/>')
+        labels.append(f'<text x="{x:.1f}" y="{y + 16}">{label}</text>')
     if reference:
-        x = left + reference * scale
-        parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="#264653" stroke-dasharray="4 3"/>')
-        parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="#264653">nginx</text>')
+        parts.append(f'<line x1="{ref_x:.1f}" y1="{top - 6}" x2="{ref_x:.1f}" y2="{height - 24}" stroke="#264653" stroke-dasharray="4 3"/>')
+        parts.append(f'<text x="{ref_x:.1f}" y="{height - 8}" text-anchor="middle" fill="#264653">nginx</text>')
+    # The values last, over the line.
+    parts.extend(labels)
     parts.append("</svg>")
     path.write_text("\n".join(parts) + "\n")
 

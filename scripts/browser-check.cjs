@@ -14,7 +14,13 @@
 //     node scripts/browser-check.cjs http://127.0.0.1:3000 [--book]
 //
 // `--book` also checks two chapters of the book, the first stage's and the last's
-// (build it first: `mdbook build`).
+// (build it first: `mdbook build`), and then:
+//
+// - that the quizzes of the first stage's chapter are drawn (mdbook-quiz draws
+//   them with a script of its own), and that answering one by clicking shows
+//   the verdict, wrong and then right, and the explanation of the answer;
+// - that no code block of any chapter runs past the edge of its column in a
+//   window 1,200 px wide, where a reader would see it cut off.
 // Needs the npm package playwright-core (scripts/browser-check.sh installs it)
 // and Chromium at /usr/bin/chromium, or wherever CHROMIUM says.
 "use strict";
@@ -176,18 +182,147 @@ async function check(browser, base, page) {
   return { summary, problems };
 }
 
+// Normalised text: runs of white space as one space, ends trimmed.
+function squeezed(text) {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+// Answers the first quiz on `url`, a one-question multiple choice (the
+// prediction before the chapter's first experiment), by clicking, as a reader
+// would: Start, a choice, Submit. Returns the review the quiz then shows.
+async function answerFirstQuiz(tab, url, pick) {
+  await tab.goto(url, { waitUntil: "load", timeout: 30_000 });
+  const quiz = tab.locator(".quiz-placeholder").first();
+  const question = JSON.parse(await quiz.getAttribute("data-quiz-questions")).questions[0];
+  await quiz.locator("button.start").click({ timeout: 10_000 });
+  // The choices come in a shuffled order; each radio button's value is the
+  // choice's own text, as the quiz file has it.
+  const values = await quiz.locator('input[type="radio"]').evaluateAll((inputs) =>
+    inputs.map((input) => input.value),
+  );
+  const index = values.indexOf(pick(question));
+  if (index < 0) return { question, missing: `no choice "${pick(question)}" among ${values.length}` };
+  await quiz.locator(".choice").nth(index).locator("label").click();
+  await quiz.locator('input[type="submit"]').click();
+  await quiz.getByText("Answer Review").waitFor({ timeout: 10_000 });
+  return { question, quiz };
+}
+
+// The quizzes on a chapter: drawn, and answered wrongly, then rightly.
+async function checkQuizzes(browser, base) {
+  const path = "/book/stage-1-single-threaded.html";
+  const problems = [];
+  const tab = await browser.newPage();
+  tab.on("pageerror", (error) => problems.push(`script error: ${error.message}`));
+  tab.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+  });
+  let drawn = 0;
+  try {
+    drawn = await answerQuizzes(tab, new URL(path, base).href, problems);
+  } catch (error) {
+    // A quiz that is never drawn has no Start button to click: a timeout.
+    problems.push(`the quiz could not be answered: ${error.message.split("\n")[0]}`);
+  }
+  await tab.close();
+  const summary = `${path}: ${drawn} quizzes drawn; answered a prediction wrongly, then rightly`;
+  return { summary, problems };
+}
+
+// The steps of checkQuizzes; returns how many quizzes the page drew.
+async function answerQuizzes(tab, url, problems) {
+  // A wrong answer: the review says so, and on request shows the right answer
+  // and the explanation from the quiz file.
+  const wrong = await answerFirstQuiz(tab, url, (question) => question.prompt.distractors[0]);
+  const placeholders = await tab.locator(".quiz-placeholder").count();
+  const drawn = await tab.locator(".quiz-placeholder .mdbook-quiz").count();
+  if (placeholders < 2 || drawn !== placeholders) {
+    problems.push(`${drawn} of ${placeholders} quizzes drawn; expected a prediction and the chapter's quiz`);
+  }
+  if (wrong.missing) {
+    problems.push(wrong.missing);
+  } else {
+    const review = squeezed(await wrong.quiz.innerText());
+    if (!review.includes("You answered 0/1 questions correctly")) {
+      problems.push(`a wrong answer was not marked wrong: "${review.slice(0, 120)}"`);
+    }
+    if ((await wrong.quiz.locator(".incorrect").count()) === 0) {
+      problems.push("a wrong answer is not shown as incorrect");
+    }
+    await wrong.quiz.getByRole("button", { name: "see the correct answers" }).first().click();
+    const context = wrong.quiz.locator(".context");
+    await context.first().waitFor({ timeout: 10_000 });
+    // The explanation's first words, without the Markdown marks around code.
+    const expected = squeezed(wrong.question.context.replace(/[`*_]/g, "")).slice(0, 40);
+    const shown = squeezed(await context.first().innerText());
+    if (!shown.includes(expected)) {
+      problems.push(`the explanation shown is "${shown.slice(0, 80)}", expected it to say "${expected}"`);
+    }
+  }
+
+  // The right answer, on a fresh page: the review says so.
+  const right = await answerFirstQuiz(tab, url, (question) => question.answer.answer);
+  if (right.missing) {
+    problems.push(right.missing);
+  } else {
+    const review = squeezed(await right.quiz.innerText());
+    if (!review.includes("You answered 1/1 questions correctly")) {
+      problems.push(`the right answer was not marked right: "${review.slice(0, 120)}"`);
+    }
+  }
+  return drawn;
+}
+
+// Every chapter, 1,200 px wide: no code block may overflow its column.
+async function checkCodeFits(browser, base) {
+  const width = 1200;
+  const problems = [];
+  const tab = await browser.newPage({ viewport: { width, height: 900 } });
+  await tab.goto(new URL("/book/", base).href, { waitUntil: "load", timeout: 30_000 });
+  // mdBook draws its table of contents with a script; the links are there after load.
+  const chapters = await tab.locator("#mdbook-sidebar a[href$='.html']").evaluateAll((links) => [
+    ...new Set(links.map((link) => new URL(link.href).pathname)),
+  ]);
+  if (chapters.length < 10) problems.push(`only ${chapters.length} chapters in the sidebar`);
+  let blocks = 0;
+  for (const chapter of chapters) {
+    await tab.goto(new URL(chapter, base).href, { waitUntil: "load", timeout: 30_000 });
+    const overflowing = await tab.evaluate(() =>
+      [...document.querySelectorAll(".content pre")].map((pre) => {
+        const code = pre.querySelector("code") || pre;
+        const over = Math.max(code.scrollWidth - code.clientWidth, pre.scrollWidth - pre.clientWidth);
+        const longest = code.textContent.split("\n").reduce((a, b) => (b.length > a.length ? b : a), "");
+        return { over, line: longest.slice(0, 60) };
+      }),
+    );
+    blocks += overflowing.length;
+    for (const block of overflowing.filter((block) => block.over > 1)) {
+      problems.push(`${chapter}: a code block runs ${block.over} px past its column: "${block.line}..."`);
+    }
+  }
+  await tab.close();
+  const summary = `${chapters.length} chapters at ${width} px wide, ${blocks} code blocks`;
+  return { summary, problems };
+}
+
 async function main() {
   const [base, ...flags] = process.argv.slice(2);
   if (!base) {
     console.error("usage: node scripts/browser-check.cjs http://127.0.0.1:PORT [--book]");
     process.exit(2);
   }
-  const pages = flags.includes("--book") ? [...SITE_PAGES, ...BOOK_PAGES] : SITE_PAGES;
+  const book = flags.includes("--book");
+  const pages = book ? [...SITE_PAGES, ...BOOK_PAGES] : SITE_PAGES;
   const browser = await launch();
+  const checks = pages.map((page) => () => check(browser, base, page));
+  if (book) {
+    checks.push(() => checkQuizzes(browser, base));
+    checks.push(() => checkCodeFits(browser, base));
+  }
   let failed = false;
   try {
-    for (const page of pages) {
-      const { summary, problems } = await check(browser, base, page);
+    for (const run of checks) {
+      const { summary, problems } = await run();
       console.log(`${problems.length ? "FAIL" : "ok  "} ${summary}`);
       for (const problem of problems) console.log(`       ${problem}`);
       failed ||= problems.length > 0;

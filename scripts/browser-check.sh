@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Serves www/ with the most complete stage and opens its pages in headless
 # Chromium: the start page, a missing page, and with --book two chapters of the
-# book (build it first with `mdbook build`). scripts/browser-check.cjs says what
-# is checked; any problem fails the script. CI runs it; so can you:
+# book, a quiz answered by clicking, and every chapter 1,200 px wide (build the
+# book first with `mdbook build`). scripts/browser-check.cjs says what is
+# checked; any problem fails the script. CI runs it; so can you:
 #
 #     bash scripts/browser-check.sh --book
 #

@@ -14,7 +14,15 @@
 //!   silently widen or cut the listing);
 //! - every picture a chapter shows exists;
 //! - every chapter `SUMMARY.md` lists exists, and every chapter file is listed;
-//! - every stage of the course has its chapter, `stage-N-name.md`, in `SUMMARY.md`.
+//! - every stage of the course has its chapter, `stage-N-name.md`, in `SUMMARY.md`;
+//! - every stage chapter, "HTTP and sockets" and "Keeping it safe" end with a
+//!   quiz of their own, and every "Break it" experiment is preceded by a
+//!   one-question prediction (mdBook's quiz plugin, `{{#quiz path}}`);
+//! - every quiz file is TOML that mdbook-quiz can use, with a prompt, an answer,
+//!   an explanation (`context`) and an `id` for every question, and is used by a
+//!   chapter;
+//! - every chapter opens with what the reader will be able to do, and how long
+//!   it takes.
 //!
 //! Each check is a function over a book folder, and the tests at the bottom feed
 //! each one a small broken book, to show that it catches what it is meant to.
@@ -33,20 +41,35 @@ fn chapters() -> PathBuf {
 
 /// Every chapter file under `src`, in a stable order.
 fn markdown_files(src: &Path) -> Vec<PathBuf> {
+    files_ending(src, "md")
+}
+
+/// Every file named `*.{extension}` under `folder` (none if there is no such
+/// folder), in a stable order.
+fn files_ending(folder: &Path, extension: &str) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let mut folders = vec![src.to_path_buf()];
+    let mut folders = vec![folder.to_path_buf()];
     while let Some(folder) = folders.pop() {
-        for entry in fs::read_dir(&folder).unwrap() {
+        let Ok(entries) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 folders.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "md") {
+            } else if path.extension().is_some_and(|ext| ext == extension) {
                 files.push(path);
             }
         }
     }
     files.sort();
     files
+}
+
+/// `path` as the book names it: relative to `src`, with `/` between folders.
+fn relative(src: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(src).unwrap();
+    relative.to_string_lossy().replace('\\', "/")
 }
 
 /// The `{{#include ...}}` and `{{#rustdoc_include ...}}` links in a chapter, as
@@ -90,7 +113,7 @@ fn check_includes(src: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for chapter in markdown_files(src) {
         let text = fs::read_to_string(&chapter).unwrap();
-        let shown = chapter.strip_prefix(src).unwrap().display().to_string();
+        let shown = relative(src, &chapter);
         for link in include_links(&text) {
             let (path, selector) = link.split_once(':').unwrap_or((&link, ""));
             let file = chapter.parent().unwrap().join(path);
@@ -201,7 +224,7 @@ fn check_images(src: &Path) -> Vec<String> {
     let mut problems = Vec::new();
     for chapter in markdown_files(src) {
         let text = fs::read_to_string(&chapter).unwrap();
-        let shown = chapter.strip_prefix(src).unwrap().display().to_string();
+        let shown = relative(src, &chapter);
         let html = text
             .split("src=\"")
             .skip(1)
@@ -254,11 +277,7 @@ fn check_summary(src: &Path) -> Vec<String> {
         .map(|link| format!("SUMMARY.md lists `{link}`, which does not exist"))
         .collect();
     for chapter in markdown_files(src) {
-        let relative = chapter
-            .strip_prefix(src)
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+        let relative = relative(src, &chapter);
         if relative != "SUMMARY.md" && !links.contains(&relative) {
             problems.push(format!("`{relative}` is not listed in SUMMARY.md"));
         }
@@ -284,6 +303,294 @@ fn course_stages() -> Vec<(u8, &'static str)> {
         .into_iter()
         .map(|stage| (stage.number(), stage.name()))
         .collect()
+}
+
+/// The `{{#quiz path}}` links in a chapter, in order, as their path. The quiz
+/// plugin takes a path relative to the chapter, as `{{#include}}` does.
+fn quiz_links(text: &str) -> Vec<String> {
+    let mut links = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{#quiz ") {
+        let after = &rest[start + "{{#quiz ".len()..];
+        let Some(end) = after.find("}}") else { break };
+        if !rest[..start].ends_with('\\') {
+            links.push(after[..end].trim().to_owned());
+        }
+        rest = &after[end + 2..];
+    }
+    links
+}
+
+/// Where quizzes live, under the book's source folder: a chapter's own quiz is
+/// `quizzes/<chapter>.toml`; a prediction before an experiment is one question
+/// in `quizzes/predictions/`.
+const QUIZZES: &str = "quizzes";
+const PREDICTIONS: &str = "quizzes/predictions";
+
+/// A quiz must have at least this many questions to close a chapter.
+const CHAPTER_QUIZ_QUESTIONS: usize = 5;
+
+/// The chapters that end with a quiz: every stage's, and the two about the
+/// shared core that a student must understand before the stages build on it.
+fn chapters_with_quizzes(stages: &[(u8, &str)]) -> Vec<String> {
+    let mut chapters: Vec<String> = stages
+        .iter()
+        .map(|(number, name)| format!("stage-{number}-{name}.md"))
+        .collect();
+    chapters.push("http-and-sockets.md".to_owned());
+    chapters.push("keeping-it-safe.md".to_owned());
+    chapters
+}
+
+/// The `## ` sections of a chapter, as (heading, text up to the next one).
+fn sections(text: &str) -> Vec<(&str, &str)> {
+    let mut starts: Vec<usize> = text.match_indices("\n## ").map(|(at, _)| at + 1).collect();
+    starts.push(text.len());
+    starts
+        .windows(2)
+        .map(|pair| {
+            let section = &text[pair[0]..pair[1]];
+            let heading = section.lines().next().unwrap_or("");
+            (heading, section)
+        })
+        .collect()
+}
+
+/// Problems with the chapters that must end with a quiz: the last section
+/// must show `quizzes/<chapter>.toml`, the chapter's own.
+fn check_chapter_quizzes(src: &Path, chapters: &[String]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for chapter in chapters {
+        let Ok(text) = fs::read_to_string(src.join(chapter)) else {
+            problems.push(format!("`{chapter}` does not exist"));
+            continue;
+        };
+        let own = format!("{QUIZZES}/{}.toml", chapter.trim_end_matches(".md"));
+        let last = sections(&text).pop().map_or("", |(_, section)| section);
+        if !quiz_links(last).contains(&own) {
+            problems.push(format!(
+                "`{chapter}` does not end with its quiz: its last section has no `{{{{#quiz {own}}}}}`"
+            ));
+        }
+    }
+    problems
+}
+
+/// Problems with the predictions: every "## Break it" section must ask for one,
+/// from `quizzes/predictions/`, before it shows its first transcript.
+fn check_predictions(src: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for chapter in markdown_files(src) {
+        let text = fs::read_to_string(&chapter).unwrap();
+        let shown = relative(src, &chapter);
+        for (heading, section) in sections(&text) {
+            if !heading.starts_with("## Break it") {
+                continue;
+            }
+            let transcript = section
+                .find("{{#include transcripts/")
+                .unwrap_or(section.len());
+            let predicted = quiz_links(&section[..transcript])
+                .iter()
+                .any(|link| link.starts_with(&format!("{PREDICTIONS}/")));
+            if !predicted {
+                problems.push(format!(
+                    "{shown}: \"{}\" shows what happens before asking for a prediction \
+                     (a `{{{{#quiz {PREDICTIONS}/...}}}}` before the first transcript)",
+                    heading.trim_start_matches("## ")
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// The quiz files under `src/quizzes`, as paths relative to `src`.
+fn quiz_files(src: &Path) -> Vec<String> {
+    files_ending(&src.join(QUIZZES), "toml")
+        .iter()
+        .map(|file| relative(src, file))
+        .collect()
+}
+
+/// The text at `path` (keys separated by dots) in a TOML table, if it is a
+/// string with something in it.
+fn text_at<'a>(table: &'a toml::Table, path: &str) -> Option<&'a str> {
+    let (tables, key) = path.rsplit_once('.').unwrap_or(("", path));
+    let mut table = table;
+    for name in tables.split('.').filter(|name| !name.is_empty()) {
+        table = table.get(name)?.as_table()?;
+    }
+    table
+        .get(key)?
+        .as_str()
+        .filter(|text| !text.trim().is_empty())
+}
+
+/// Problems with one question of a quiz, numbered from 1 in `file`.
+fn question_problems(file: &str, number: usize, question: &toml::Table) -> Vec<String> {
+    let at = format!("{file}, question {number}");
+    let mut problems = Vec::new();
+    let kind = question.get("type").and_then(|kind| kind.as_str());
+    // What each type needs besides its `type`: mdbook-quiz's schema.
+    let (prompt, answer) = match kind {
+        Some("MultipleChoice" | "ShortAnswer") => ("prompt.prompt", "answer.answer"),
+        Some("Tracing") => ("prompt.program", "answer.doesCompile"),
+        other => {
+            problems.push(format!(
+                "{at}: `type` is {other:?}, not MultipleChoice, ShortAnswer or Tracing"
+            ));
+            return problems;
+        }
+    };
+    if text_at(question, prompt).is_none() {
+        problems.push(format!("{at}: no `{prompt}`"));
+    }
+    let answered = match kind {
+        Some("Tracing") => question
+            .get("answer")
+            .and_then(|answer| answer.get("doesCompile"))
+            .is_some_and(|value| value.is_bool()),
+        _ => text_at(question, answer).is_some(),
+    };
+    if !answered {
+        problems.push(format!("{at}: no `{answer}`"));
+    }
+    if text_at(question, "context").is_none() {
+        problems.push(format!(
+            "{at}: no `context`, the explanation shown with the answer"
+        ));
+    }
+    if text_at(question, "id").is_none() {
+        problems.push(format!(
+            "{at}: no `id`; `mdbook build` writes one into the file: commit it"
+        ));
+    }
+    if kind == Some("MultipleChoice") {
+        let distractors: Vec<&str> = question
+            .get("prompt")
+            .and_then(|prompt| prompt.get("distractors"))
+            .and_then(|list| list.as_array())
+            .map(|list| list.iter().filter_map(|item| item.as_str()).collect())
+            .unwrap_or_default();
+        if distractors.is_empty() {
+            problems.push(format!(
+                "{at}: a multiple choice with no `prompt.distractors`"
+            ));
+        }
+        if let Some(answer) = text_at(question, "answer.answer")
+            && distractors.contains(&answer)
+        {
+            problems.push(format!("{at}: the answer is also one of the distractors"));
+        }
+    }
+    problems
+}
+
+/// Problems with every quiz file under `src`: it must parse as TOML, have a
+/// `questions` list of sound questions (at least five in a chapter's quiz,
+/// exactly one in a prediction), with no `id` used twice in the book, and be
+/// shown by some chapter.
+fn check_quiz_files(src: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let shown: BTreeSet<String> = markdown_files(src)
+        .iter()
+        .flat_map(|chapter| {
+            let folder = chapter.parent().unwrap();
+            let text = fs::read_to_string(chapter).unwrap();
+            quiz_links(&text)
+                .into_iter()
+                .map(|link| relative(src, &folder.join(link)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let files = quiz_files(src);
+    for link in &shown {
+        if !files.contains(link) {
+            problems.push(format!(
+                "a chapter shows the quiz `{link}`, which does not exist"
+            ));
+        }
+    }
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    for file in &files {
+        if !shown.contains(file) {
+            problems.push(format!("`{file}` is not shown by any chapter"));
+        }
+        let text = fs::read_to_string(src.join(file)).unwrap();
+        let quiz = match text.parse::<toml::Table>() {
+            Ok(quiz) => quiz,
+            Err(error) => {
+                problems.push(format!("`{file}` is not TOML: {error}"));
+                continue;
+            }
+        };
+        let Some(questions) = quiz.get("questions").and_then(|list| list.as_array()) else {
+            problems.push(format!("`{file}` has no `[[questions]]`"));
+            continue;
+        };
+        let prediction = file.starts_with(&format!("{PREDICTIONS}/"));
+        if prediction && questions.len() != 1 {
+            problems.push(format!(
+                "`{file}` is a prediction with {} questions; ask exactly one",
+                questions.len()
+            ));
+        }
+        if !prediction && questions.len() < CHAPTER_QUIZ_QUESTIONS {
+            problems.push(format!(
+                "`{file}` has {} questions; a chapter's quiz needs at least {CHAPTER_QUIZ_QUESTIONS}",
+                questions.len()
+            ));
+        }
+        for (index, question) in questions.iter().enumerate() {
+            let Some(question) = question.as_table() else {
+                problems.push(format!("{file}, question {}: not a table", index + 1));
+                continue;
+            };
+            problems.extend(question_problems(file, index + 1, question));
+            if let Some(id) = text_at(question, "id")
+                && let Some(first) = ids.insert(id.to_owned(), file.clone())
+            {
+                problems.push(format!("{file}: the id `{id}` is used in `{first}` too"));
+            }
+        }
+    }
+    problems
+}
+
+/// Problems with the openings: under its title, each chapter says what the
+/// reader will be able to do after it and about how long it takes, in a
+/// call-out of two paragraphs, `> **After this chapter** you can ...` and
+/// `> **Time:** ...`. `skip` names chapters left out on purpose.
+fn check_openings(src: &Path, skip: &[&str]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for chapter in markdown_files(src) {
+        let relative = relative(src, &chapter);
+        if relative == "SUMMARY.md" || skip.contains(&relative.as_str()) {
+            continue;
+        }
+        let text = fs::read_to_string(&chapter).unwrap();
+        // The call-out is the first thing after the title.
+        let opening: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .skip_while(|line| line.trim().is_empty())
+            .take_while(|line| line.starts_with('>'))
+            .collect();
+        let able = opening
+            .iter()
+            .any(|line| line.starts_with("> **After this chapter** you can "));
+        let time = opening.iter().any(|line| {
+            line.starts_with("> **Time:** ") && (line.contains("minute") || line.contains("hour"))
+        });
+        if !able || !time {
+            problems.push(format!(
+                "`{relative}` does not open with `> **After this chapter** you can ...` \
+                 and `> **Time:** about N minutes`"
+            ));
+        }
+    }
+    problems
 }
 
 fn assert_none(problems: Vec<String>) {
@@ -318,6 +625,49 @@ fn summary_and_chapter_files_agree() {
 #[test]
 fn every_stage_has_its_chapter() {
     assert_none(check_stage_chapters(&chapters(), &course_stages()));
+}
+
+#[test]
+fn the_stage_chapters_and_the_core_chapters_end_with_their_quiz() {
+    let quizzed = chapters_with_quizzes(&course_stages());
+    assert!(quizzed.len() >= 8, "{quizzed:?}");
+    assert_none(check_chapter_quizzes(&chapters(), &quizzed));
+}
+
+#[test]
+fn every_experiment_is_predicted_before_it_is_shown() {
+    let experiments: usize = markdown_files(&chapters())
+        .iter()
+        .map(|chapter| {
+            let text = fs::read_to_string(chapter).unwrap();
+            sections(&text)
+                .iter()
+                .filter(|(heading, _)| heading.starts_with("## Break it"))
+                .count()
+        })
+        .sum();
+    assert!(
+        experiments >= 6,
+        "only {experiments} Break it sections: is the scanner broken?"
+    );
+    assert_none(check_predictions(&chapters()));
+}
+
+#[test]
+fn every_quiz_is_sound_and_shown() {
+    assert!(
+        quiz_files(&chapters()).len() >= 8,
+        "quiz files missing: {:?}",
+        quiz_files(&chapters())
+    );
+    assert_none(check_quiz_files(&chapters()));
+}
+
+#[test]
+fn every_chapter_opens_with_its_goal_and_its_time() {
+    // Measuring the stages is to be rewritten around its next benchmark, and
+    // gets its opening then.
+    assert_none(check_openings(&chapters(), &["measuring.md"]));
 }
 
 // ---------------------------------------------------------------------------
@@ -511,4 +861,158 @@ fn a_stage_without_its_chapter_is_caught() {
         problems,
         ["the chapter `stage-2-thread-per-client.md` is not listed in SUMMARY.md"]
     );
+}
+
+/// A question for a scratch quiz: a sound multiple choice, with `id`.
+fn question(id: &str) -> String {
+    format!(
+        "[[questions]]\ntype = \"MultipleChoice\"\nprompt.prompt = \"Which?\"\n\
+         prompt.distractors = [\"this\", \"that\"]\nanswer.answer = \"the other\"\n\
+         context = \"Because.\"\nid = \"{id}\"\n\n"
+    )
+}
+
+/// A scratch quiz of `count` sound questions, with ids `{prefix}-1`, ...
+fn quiz(prefix: &str, count: usize) -> String {
+    (1..=count)
+        .map(|n| question(&format!("{prefix}-{n}")))
+        .collect()
+}
+
+#[test]
+fn a_chapter_that_does_not_end_with_its_own_quiz_is_caught() {
+    let book = ScratchBook::new();
+    let chapters = [
+        "stage-1-single-threaded.md",
+        "stage-2-thread-per-client.md",
+        "gone.md",
+    ]
+    .map(str::to_owned);
+    // Stage 1 ends with its quiz: fine.
+    book.write(
+        "chapters/stage-1-single-threaded.md",
+        "# Stage 1\n\n## Run it\n\n## Check yourself\n\n\
+         {{#quiz quizzes/stage-1-single-threaded.toml}}\n\nNext: stage 2.\n",
+    );
+    // Stage 2 has its quiz in the middle, and another chapter's at the end.
+    book.write(
+        "chapters/stage-2-thread-per-client.md",
+        "# Stage 2\n\n{{#quiz quizzes/stage-2-thread-per-client.toml}}\n\n\
+         ## A slight problem\n\n{{#quiz quizzes/stage-1-single-threaded.toml}}\n",
+    );
+    let problems = check_chapter_quizzes(&book.src(), &chapters);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("`stage-2-thread-per-client.md` does not end with its quiz"));
+    assert!(problems[1].contains("`gone.md` does not exist"));
+}
+
+#[test]
+fn an_experiment_shown_before_its_prediction_is_caught() {
+    let book = ScratchBook::new();
+    book.write("chapters/SUMMARY.md", "# Summary\n\n- [One](one.md)\n");
+    book.write(
+        "chapters/one.md",
+        "# One\n\n\
+         ## Break it: predicted\n\nPredict:\n\n{{#quiz quizzes/predictions/a.toml}}\n\n\
+         {{#include transcripts/one/a.txt}}\n\n\
+         ## Break it: shown first\n\n{{#include transcripts/one/b.txt}}\n\n\
+         {{#quiz quizzes/predictions/b.toml}}\n\n\
+         ## Break it: a chapter's quiz is not a prediction\n\n{{#quiz quizzes/one.toml}}\n\n\
+         {{#include transcripts/one/c.txt}}\n\n\
+         ## Run it\n\n{{#include transcripts/one/d.txt}}\n",
+    );
+    let problems = check_predictions(&book.src());
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[0].contains("\"Break it: shown first\""),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].contains("\"Break it: a chapter's quiz"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_sound_quiz_passes_and_every_fault_in_one_is_caught() {
+    let book = ScratchBook::new();
+    book.write("chapters/SUMMARY.md", "# Summary\n\n- [One](one.md)\n");
+    book.write(
+        "chapters/one.md",
+        "# One\n\n{{#quiz quizzes/predictions/guess.toml}}\n\n## Quiz\n\n\
+         {{#quiz quizzes/one.toml}}\n",
+    );
+    book.write("chapters/quizzes/one.toml", &quiz("one", 5));
+    book.write("chapters/quizzes/predictions/guess.toml", &quiz("guess", 1));
+    assert_none(check_quiz_files(&book.src()));
+
+    // Each fault below adds exactly one problem.
+    book.write(
+        "chapters/one.md",
+        "# One\n\n{{#quiz quizzes/predictions/guess.toml}}\n\n## Quiz\n\n\
+         {{#quiz quizzes/one.toml}}\n{{#quiz quizzes/two.toml}}\n{{#quiz quizzes/three.toml}}\n\
+         {{#quiz quizzes/five.toml}}\n{{#quiz quizzes/gone.toml}}\n\
+         \\{{#quiz quizzes/escaped.toml}}\n",
+    );
+    // A prediction of two questions; a chapter quiz of four.
+    book.write("chapters/quizzes/predictions/guess.toml", &quiz("guess", 2));
+    book.write("chapters/quizzes/two.toml", &quiz("two", 4));
+    // Not TOML at all.
+    book.write("chapters/quizzes/three.toml", "[[questions]\ntype = ");
+    // Shown by no chapter (the escaped link is text, not a quiz).
+    book.write("chapters/quizzes/escaped.toml", &quiz("escaped", 5));
+    // Sound in number, but: no context, no id, the answer among the
+    // distractors, an unknown type, and an id `one.toml` uses too (reported
+    // at the second file to use it, in the order of their names).
+    let faulty = quiz("five", 1)
+        + &question("five-2").replace("context = \"Because.\"\n", "")
+        + &question("five-3").replace("id = \"five-3\"\n", "")
+        + &question("five-4").replace("\"that\"]", "\"the other\"]")
+        + &question("five-5").replace("MultipleChoice", "Essay")
+        + &question("one-1");
+    book.write("chapters/quizzes/five.toml", &faulty);
+    let problems = check_quiz_files(&book.src());
+    let expected = [
+        "a chapter shows the quiz `quizzes/gone.toml`, which does not exist",
+        "`quizzes/escaped.toml` is not shown by any chapter",
+        "quizzes/five.toml, question 2: no `context`",
+        "quizzes/five.toml, question 3: no `id`",
+        "quizzes/five.toml, question 4: the answer is also one of the distractors",
+        "quizzes/five.toml, question 5: `type` is Some(\"Essay\")",
+        "quizzes/one.toml: the id `one-1` is used in `quizzes/five.toml` too",
+        "`quizzes/predictions/guess.toml` is a prediction with 2 questions",
+        "`quizzes/three.toml` is not TOML",
+        "`quizzes/two.toml` has 4 questions",
+    ];
+    for fault in expected {
+        assert!(
+            problems.iter().any(|problem| problem.contains(fault)),
+            "not caught: {fault}\n{problems:#?}"
+        );
+    }
+    assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+}
+
+#[test]
+fn an_opening_without_its_goal_or_its_time_is_caught() {
+    let book = ScratchBook::new();
+    book.write("chapters/SUMMARY.md", "# Summary\n\n- [One](one.md)\n");
+    book.write(
+        "chapters/good.md",
+        "# Good\n\n> **After this chapter** you can serve\n> a page.\n>\n\
+         > **Time:** about 10 minutes.\n\nText.\n",
+    );
+    book.write(
+        "chapters/no-time.md",
+        "# No time\n\n> **After this chapter** you can serve a page.\n\nText.\n",
+    );
+    book.write(
+        "chapters/late.md",
+        "# Late\n\nText first.\n\n> **After this chapter** you can serve a page.\n>\n\
+         > **Time:** about 10 minutes.\n",
+    );
+    book.write("chapters/skipped.md", "# Skipped\n\nText.\n");
+    let problems = check_openings(&book.src(), &["skipped.md"]);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("`late.md`") && problems[1].contains("`no-time.md`"));
 }
