@@ -147,6 +147,10 @@ fn probes() -> Vec<Probe> {
             "ctrl: CTRL_C to a program with no handler",
             process::ctrl_c_no_handler,
         ),
+        informational(
+            "ctrl: CTRL_C from this process, attached",
+            process::ctrl_c_in_process,
+        ),
         informational("console: a console of our own", process::own_console),
         informational("ctrl: CTRL_BREAK, own console", process::ctrl_break),
         informational(

@@ -404,6 +404,68 @@ pub fn ctrl_c_hidden_console() -> Seen {
     ctrl_c_through_console(CREATE_NO_WINDOW)
 }
 
+/// Without a helper: this process attaches to the server's console itself
+/// and sends. A process has one console at a time, so a grader doing this
+/// would lock around it, lose its own console (run from a terminal, its
+/// output would vanish: so this probe is not tried with one), and have to
+/// leave Ctrl-C off for itself, since the event reaches it too, later. Every
+/// program it starts afterwards inherits Ctrl-C off: a server started after
+/// this probe ignores Ctrl-C unless it turns it back on. Hence the helper.
+pub fn ctrl_c_in_process() -> Seen {
+    ensure(console_processes() == 0, || {
+        "not tried: this process has a console, which attaching would take from it".into()
+    })?;
+    let mut server = child(&["ctrlc"])
+        .creation_flags(CREATE_NO_WINDOW)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("spawn")?;
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).context("read ready")?;
+    ensure(line.trim() == "ready", || {
+        format!("the child said {line:?}")
+    })?;
+    // SAFETY: plain calls; the handles saved are put back as they were.
+    let sent = unsafe {
+        let streams = [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE];
+        let saved = streams.map(|stream| GetStdHandle(stream));
+        FreeConsole();
+        let sent = if AttachConsole(server.id()) == 0 {
+            Err(format!("AttachConsole failed (error {})", GetLastError()))
+        } else {
+            SetConsoleCtrlHandler(None, 1);
+            if GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) == 0 {
+                Err(format!(
+                    "GenerateConsoleCtrlEvent failed (error {})",
+                    GetLastError()
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        FreeConsole();
+        for (stream, handle) in streams.into_iter().zip(saved) {
+            SetStdHandle(stream, handle);
+        }
+        sent
+    };
+    let wait = if sent.is_ok() {
+        Duration::from_secs(10)
+    } else {
+        Duration::ZERO
+    };
+    let code = wait_or_kill(&mut server, wait)?;
+    let mut rest = String::new();
+    let _ = stdout.read_to_string(&mut rest);
+    sent?;
+    ensure(code == Some(0) && rest.trim() == "caught", || {
+        format!("sent; the child's handler did not run (exit {code:?}, said {rest:?})")
+    })?;
+    works("sent; the child's handler ran and it exited 0".into())
+}
+
 /// The helper: attach to `pid`'s console, ignore Ctrl-C ourselves, send it.
 /// Exit 10 when it cannot attach, 11 when it cannot send.
 pub fn send_ctrl_c(pid: u32) -> i32 {
