@@ -8,7 +8,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::os::windows::io::AsRawHandle;
 use std::os::windows::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, HANDLE};
@@ -267,28 +267,37 @@ pub fn own_console() -> Seen {
     console()
 }
 
-/// Starts the `ctrlc` child in a new process group, sends it `event`, and
-/// reports whether its handler ran.
-fn send_ctrl(event: u32, mode: &[&str]) -> Seen {
+/// Starts `child <mode>` with creation `flags` and waits for its "ready".
+fn start_ready(mode: &[&str], flags: u32) -> Result<(Child, BufReader<ChildStdout>), String> {
     let mut server = child(mode)
-        .creation_flags(CREATE_NEW_PROCESS_GROUP)
+        .creation_flags(flags)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .context("spawn")?;
     let mut stdout = BufReader::new(server.stdout.take().unwrap());
     let mut line = String::new();
-    stdout.read_line(&mut line).context("read ready")?;
-    ensure(line.trim() == "ready", || {
-        format!("the child said {line:?}")
-    })?;
-    // SAFETY: a plain call; the group id is the child's pid, as it leads it.
-    let (sent, error) = unsafe {
-        let sent = GenerateConsoleCtrlEvent(event, server.id());
-        (sent, GetLastError())
-    };
+    let read = stdout.read_line(&mut line);
+    if read.is_err() || line.trim() != "ready" {
+        let _ = server.kill();
+        let _ = server.wait();
+        return Err(format!("the child said {line:?} ({read:?})"));
+    }
+    Ok((server, stdout))
+}
+
+/// Starts the `ctrlc` child (`mode`) with `flags`, has `send` send it the
+/// event (saying how, or why it could not), and reports whether its handler
+/// ran.
+fn ctrl_reaches(
+    mode: &[&str],
+    flags: u32,
+    send: impl FnOnce(u32) -> Result<&'static str, String>,
+) -> Seen {
+    let (mut server, mut stdout) = start_ready(mode, flags)?;
+    let sent = send(server.id());
     // An event that was not sent will not come: no need to wait for it.
-    let wait = if sent != 0 {
+    let wait = if sent.is_ok() {
         Duration::from_secs(10)
     } else {
         Duration::ZERO
@@ -296,15 +305,28 @@ fn send_ctrl(event: u32, mode: &[&str]) -> Seen {
     let code = wait_or_kill(&mut server, wait)?;
     let mut rest = String::new();
     let _ = stdout.read_to_string(&mut rest);
-    let sent = if sent != 0 {
-        "sent".to_string()
-    } else {
-        format!("GenerateConsoleCtrlEvent failed (error {error})")
-    };
+    let sent = sent?;
     ensure(code == Some(0) && rest.trim() == "caught", || {
         format!("{sent}; the child's handler did not run (exit {code:?}, said {rest:?})")
     })?;
     works(format!("{sent}; the child's handler ran and it exited 0"))
+}
+
+/// Sends `event` to the process group `pid` leads.
+fn generate(event: u32, pid: u32) -> Result<&'static str, String> {
+    // SAFETY: a plain call.
+    if unsafe { GenerateConsoleCtrlEvent(event, pid) } == 0 {
+        return Err(format!(
+            "GenerateConsoleCtrlEvent failed (error {})",
+            unsafe { GetLastError() }
+        ));
+    }
+    Ok("sent")
+}
+
+/// Starts the `ctrlc` child in a new process group and sends it `event`.
+fn send_ctrl(event: u32, mode: &[&str]) -> Seen {
+    ctrl_reaches(mode, CREATE_NEW_PROCESS_GROUP, |pid| generate(event, pid))
 }
 
 /// What Python's documentation and most tools do: Ctrl-Break reaches a new
@@ -324,65 +346,46 @@ pub fn ctrl_c_enabled() -> Seen {
     send_ctrl(CTRL_C_EVENT, &["ctrlc", "on"])
 }
 
+/// Runs the helper (`child send-ctrl-c`) against `pid`.
+fn helper(pid: u32) -> Result<&'static str, String> {
+    let status = child(&["send-ctrl-c", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("run the helper")?;
+    match status.code() {
+        Some(0) => Ok("sent"),
+        Some(10) => Err("the helper could not attach to the console".into()),
+        Some(11) => Err("the helper could not send the event".into()),
+        _ => Err(format!("the helper {status}")),
+    }
+}
+
 /// What a terminal does, for any server in any language: the server runs in a
 /// console of its own (`flags`: CREATE_NEW_CONSOLE, or CREATE_NO_WINDOW for
 /// one with no window), in no new group, so Ctrl-C is on; a helper process
 /// attaches to that console and sends CTRL_C to everyone in it. A helper,
 /// because a process has one console at a time and attaching is process-wide.
 fn ctrl_c_through_console(flags: u32) -> Seen {
-    let mut server = child(&["ctrlc"])
-        .creation_flags(flags)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("spawn")?;
-    let mut stdout = BufReader::new(server.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).context("read ready")?;
-    ensure(line.trim() == "ready", || {
-        format!("the child said {line:?}")
-    })?;
-    let helper = child(&["send-ctrl-c", &server.id().to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .context("run the helper")?;
-    let code = wait_or_kill(&mut server, Duration::from_secs(10))?;
-    let mut rest = String::new();
-    let _ = stdout.read_to_string(&mut rest);
-    let sent = match helper.code() {
-        Some(0) => "sent".to_string(),
-        Some(10) => "the helper could not attach to the console".to_string(),
-        Some(11) => "the helper could not send the event".to_string(),
-        _ => format!("the helper {helper}"),
-    };
-    ensure(code == Some(0) && rest.trim() == "caught", || {
-        format!("{sent}; the child's handler did not run (exit {code:?}, said {rest:?})")
-    })?;
-    works(format!("{sent}; the child's handler ran and it exited 0"))
+    ctrl_reaches(&["ctrlc"], flags, helper)
+}
+
+pub fn ctrl_c_new_console() -> Seen {
+    ctrl_c_through_console(CREATE_NEW_CONSOLE)
+}
+
+pub fn ctrl_c_hidden_console() -> Seen {
+    ctrl_c_through_console(CREATE_NO_WINDOW)
 }
 
 /// A server with no handler: Windows ends it with STATUS_CONTROL_C_EXIT
 /// (0xC000013A), its "killed by SIGINT".
 pub fn ctrl_c_no_handler() -> Seen {
-    let mut server = child(&["threads", "0"])
-        .creation_flags(CREATE_NO_WINDOW)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("spawn")?;
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .context("read ready")?;
-    let helper = child(&["send-ctrl-c", &server.id().to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .context("run the helper")?;
+    let (mut server, _stdout) = start_ready(&["threads", "0"], CREATE_NO_WINDOW)?;
+    let sent = helper(server.id());
     let code = wait_or_kill(&mut server, Duration::from_secs(10))?;
+    sent?;
     match code {
         Some(code) if code == 0xC000_013A_u32 as i32 => {
             works("ended with 0xC000013A, STATUS_CONTROL_C_EXIT".into())
@@ -392,16 +395,8 @@ pub fn ctrl_c_no_handler() -> Seen {
         Some(code) => differs(format!(
             "ended with exit code {code}; Windows gives 0xC000013A (STATUS_CONTROL_C_EXIT)"
         )),
-        None => Err(format!("helper {helper}; the child did not end")),
+        None => Err("sent; the child did not end".into()),
     }
-}
-
-pub fn ctrl_c_new_console() -> Seen {
-    ctrl_c_through_console(CREATE_NEW_CONSOLE)
-}
-
-pub fn ctrl_c_hidden_console() -> Seen {
-    ctrl_c_through_console(CREATE_NO_WINDOW)
 }
 
 /// Without a helper: this process attaches to the server's console itself
@@ -415,55 +410,25 @@ pub fn ctrl_c_in_process() -> Seen {
     ensure(console_processes() == 0, || {
         "not tried: this process has a console, which attaching would take from it".into()
     })?;
-    let mut server = child(&["ctrlc"])
-        .creation_flags(CREATE_NO_WINDOW)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("spawn")?;
-    let mut stdout = BufReader::new(server.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).context("read ready")?;
-    ensure(line.trim() == "ready", || {
-        format!("the child said {line:?}")
-    })?;
-    // SAFETY: plain calls; the handles saved are put back as they were.
-    let sent = unsafe {
-        let streams = [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE];
-        let saved = streams.map(|stream| GetStdHandle(stream));
-        FreeConsole();
-        let sent = if AttachConsole(server.id()) == 0 {
-            Err(format!("AttachConsole failed (error {})", GetLastError()))
-        } else {
-            SetConsoleCtrlHandler(None, 1);
-            if GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) == 0 {
-                Err(format!(
-                    "GenerateConsoleCtrlEvent failed (error {})",
-                    GetLastError()
-                ))
+    ctrl_reaches(&["ctrlc"], CREATE_NO_WINDOW, |pid| {
+        // SAFETY: plain calls; the handles saved are put back as they were.
+        unsafe {
+            let streams = [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE];
+            let saved = streams.map(|stream| GetStdHandle(stream));
+            FreeConsole();
+            let sent = if AttachConsole(pid) == 0 {
+                Err(format!("AttachConsole failed (error {})", GetLastError()))
             } else {
-                Ok(())
+                SetConsoleCtrlHandler(None, 1);
+                generate(CTRL_C_EVENT, 0)
+            };
+            FreeConsole();
+            for (stream, handle) in streams.into_iter().zip(saved) {
+                SetStdHandle(stream, handle);
             }
-        };
-        FreeConsole();
-        for (stream, handle) in streams.into_iter().zip(saved) {
-            SetStdHandle(stream, handle);
+            sent
         }
-        sent
-    };
-    let wait = if sent.is_ok() {
-        Duration::from_secs(10)
-    } else {
-        Duration::ZERO
-    };
-    let code = wait_or_kill(&mut server, wait)?;
-    let mut rest = String::new();
-    let _ = stdout.read_to_string(&mut rest);
-    sent?;
-    ensure(code == Some(0) && rest.trim() == "caught", || {
-        format!("sent; the child's handler did not run (exit {code:?}, said {rest:?})")
-    })?;
-    works("sent; the child's handler ran and it exited 0".into())
+    })
 }
 
 /// The helper: attach to `pid`'s console, ignore Ctrl-C ourselves, send it.
