@@ -23,8 +23,9 @@ pub mod request;
 pub mod response;
 pub mod session;
 
+pub use crate::config::Limits;
 pub use connection::Connection;
 pub use error::Error;
-pub use request::{HttpVersion, Limits, Method, Request};
+pub use request::{HttpVersion, Method, Request};
 pub use response::{Body, Outgoing, Response, StatusCode, WriteOptions};
 pub use session::{Event, Session};

@@ -13,35 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::Error;
-
-/// Hard limits on what a client may make us hold in memory for one request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Longest request line, in bytes (larger: `414 URI Too Long`).
-    pub request_line: usize,
-    /// Largest header block after the request line, in bytes (larger: `431`).
-    pub header_bytes: usize,
-    /// Most header lines (more: `431 Request Header Fields Too Large`).
-    pub header_count: usize,
-    /// Largest request body we will read and throw away (larger: `413`). GET and
-    /// HEAD have no use for a body, but one must be read past before the next
-    /// request on the same connection.
-    pub body: u64,
-}
-
-// ANCHOR: limits
-impl Default for Limits {
-    /// The limits most servers use: 8 KiB for the request line, as nginx and Apache.
-    fn default() -> Self {
-        Limits {
-            request_line: 8 * 1024,
-            header_bytes: 16 * 1024,
-            header_count: 100,
-            body: 1024 * 1024,
-        }
-    }
-}
-// ANCHOR_END: limits
+use crate::config::Limits;
 
 /// The request method. Only GET and HEAD are served; any other well-formed method
 /// is kept so the server can answer `405 Method Not Allowed` with the right `Allow`.

@@ -9,9 +9,10 @@
 //! way of skipping a body and one keep-alive decision, and differ only in how
 //! they move bytes. It can be tested, byte by byte, without a network.
 
-use super::request::{self, HeadScanner, Limits};
+use super::request::{self, HeadScanner};
 use super::response::{Outgoing, WriteOptions};
 use super::{Error, Method, Request, Response};
+use crate::config::Limits;
 
 /// What the session has to say after the bytes received so far.
 #[derive(Debug, PartialEq, Eq)]
