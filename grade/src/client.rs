@@ -81,6 +81,46 @@ pub fn exchange(addr: SocketAddr, request: &[u8], deadline: Instant) -> Exchange
     }
 }
 
+/// Connects and sends `pieces` one write each, `pause` apart, then reads the
+/// response, all before `deadline`: a request that arrives in pieces, as on
+/// a slow network. The exchange's `sent` is the pieces joined.
+pub fn exchange_in_pieces(
+    addr: SocketAddr,
+    pieces: &[&[u8]],
+    pause: Duration,
+    deadline: Instant,
+) -> Exchange {
+    let request = pieces.concat();
+    let mut stream = match connect(addr, deadline) {
+        Ok(stream) => stream,
+        Err(error) => {
+            return Exchange {
+                sent: request,
+                received: Vec::new(),
+                end: End::NotConnected(error),
+                took: Duration::ZERO,
+            };
+        }
+    };
+    let started = Instant::now();
+    for (n, piece) in pieces.iter().enumerate() {
+        if n > 0 {
+            // The pause is the point: the server must wait for the rest.
+            std::thread::sleep(pause.min(time_left(deadline).unwrap_or_default()));
+        }
+        if stream.write_all(piece).is_err() {
+            break;
+        }
+    }
+    let (received, end) = read_response(&mut stream, &method_of(&request), deadline);
+    Exchange {
+        sent: request,
+        received,
+        end,
+        took: started.elapsed(),
+    }
+}
+
 /// Sends `request` on a connection already open and reads the response.
 pub fn exchange_on(stream: &mut TcpStream, request: &[u8], deadline: Instant) -> Exchange {
     let started = Instant::now();

@@ -63,7 +63,8 @@ pub use process::StartError;
 pub use report::{CheckResult, Report, Verdict, list};
 
 use runner::{
-    Job, Started, StopOnDrop, not_started, run_batch, run_phases, set_result, start_failure,
+    Job, Started, StopOnDrop, not_started, record, run_batch, run_phases, set_result,
+    start_failure,
 };
 
 /// Generous, because the first `cargo run` of a submission compiles it.
@@ -400,8 +401,8 @@ impl Grader {
                 ),
             }
         }
-        for (check, verdict, took) in run_batch(jobs, site) {
-            set_result(&mut results, check, verdict, took);
+        for finished in run_batch(jobs, site) {
+            record(&mut results, finished);
         }
         report.results = results;
     }

@@ -274,6 +274,12 @@ impl Process {
         )
     }
 
+    /// The CPU time (user and system) the group's living processes have used
+    /// since they started; `None` where it cannot be read (no `/proc`).
+    pub fn cpu_time(&self) -> Option<Duration> {
+        group_cpu_time(self.pgid)
+    }
+
     /// How many files, sockets and pipes the group's processes have open.
     pub fn open_descriptors(&self) -> Option<usize> {
         let pids = group_pids(self.pgid)?;
@@ -469,6 +475,31 @@ fn group_pids(pgid: u32) -> Option<Vec<u32>> {
 fn group_threads(pgid: u32) -> Option<usize> {
     let members = group_members(pgid)?;
     (!members.is_empty()).then(|| members.iter().map(|(_, threads)| threads).sum())
+}
+
+/// The CPU time of every process in group `pgid`, all threads included:
+/// fields 14 and 15 of `/proc/PID/stat` (utime, stime), in clock ticks.
+fn group_cpu_time(pgid: u32) -> Option<Duration> {
+    // proc(5) counts in sysconf(_SC_CLK_TCK) ticks, which is the kernel's
+    // USER_HZ: 100 on every architecture Linux runs on today. (Reading it
+    // would need libc, for one constant.)
+    const TICKS_PER_SECOND: u64 = 100;
+    let mut ticks = 0;
+    let mut found = false;
+    for pid in group_pids(pgid)? {
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some(fields) = stat_fields(&stat) else {
+            continue;
+        };
+        let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
+        if let (Some(user), Some(system)) = (field(14), field(15)) {
+            ticks += user + system;
+            found = true;
+        }
+    }
+    found.then(|| Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
 }
 
 /// The names of process `pid`'s threads (`comm`: the program's name for the

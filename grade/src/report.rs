@@ -17,8 +17,8 @@
 //!   "success": false,
 //!   "server_exit": null,
 //!   "checks": [
-//!     { "id": "connects", "stage": 1, "title": "accepts connections on ...", "result": "pass", "millis": 2, "problem": null, "sent": null, "received": null, "hint": null, "reason": null },
-//!     { "id": "content-type", "stage": 1, "title": "...", "result": "fail", "millis": 12, "problem": "GET /style.css: Content-Type is `text/html`; expected text/css", "sent": "GET /style.css HTTP/1.1\\r\\n...", "received": "HTTP/1.1 200 OK\\r\\n...", "hint": "Choose Content-Type from the file's extension; ...", "reason": null }
+//!     { "id": "connects", "stage": 1, "title": "accepts connections on ...", "result": "pass", "millis": 2, "problem": null, "sent": null, "received": null, "hint": null, "reason": null, "notes": [] },
+//!     { "id": "content-type", "stage": 1, "title": "...", "result": "fail", "millis": 12, "problem": "GET /style.css: Content-Type is `text/html`; expected text/css", "sent": "GET /style.css HTTP/1.1\\r\\n...", "received": "HTTP/1.1 200 OK\\r\\n...", "hint": "Choose Content-Type from the file's extension; ...", "reason": null, "notes": [] }
 //!   ]
 //! }
 //! ```
@@ -26,6 +26,9 @@
 //! - `result` is `"pass"`, `"fail"` or `"skip"`; `reason` says why a check was
 //!   skipped; `problem`, `sent`, `received` and `hint` describe a failure
 //!   (`sent` and `received` may be null when there was no single exchange).
+//! - `notes` (a list of strings, often empty) is what a check says beside its
+//!   verdict: a part of it that could not be measured here and why, or which
+//!   of two right answers it saw.
 //! - `success` is true only when every check passed, as the exit code is 0 only
 //!   then.
 //! - `server_exit` is null, or how the server ended when it exited during
@@ -63,6 +66,9 @@ pub struct CheckResult {
     pub check: &'static Check,
     pub verdict: Verdict,
     pub took: Duration,
+    /// What the check said beside its verdict: a part of it skipped here and
+    /// why, or which of two right answers it saw.
+    pub notes: Vec<String>,
 }
 
 /// Everything a grading run found.
@@ -217,6 +223,7 @@ struct JsonCheck<'a> {
     received: Option<&'a str>,
     hint: Option<&'a str>,
     reason: Option<&'a str>,
+    notes: &'a [String],
 }
 
 impl<'a> From<&'a CheckResult> for JsonCheck<'a> {
@@ -238,6 +245,7 @@ impl<'a> From<&'a CheckResult> for JsonCheck<'a> {
             received: failure.and_then(|failure| failure.received.as_deref()),
             hint: failure.map(|failure| failure.hint.as_deref().unwrap_or(check.hint)),
             reason,
+            notes: &result.notes,
         }
     }
 }
@@ -356,6 +364,14 @@ impl fmt::Display for Report {
 }
 
 fn write_result(f: &mut fmt::Formatter<'_>, result: &CheckResult) -> fmt::Result {
+    write_verdict(f, result)?;
+    for note in &result.notes {
+        write_field(f, "note:", note)?;
+    }
+    Ok(())
+}
+
+fn write_verdict(f: &mut fmt::Formatter<'_>, result: &CheckResult) -> fmt::Result {
     let check = result.check;
     let took = format!("{} ms", result.took.as_millis());
     match &result.verdict {
@@ -461,6 +477,7 @@ mod tests {
                     _ => Verdict::Skip("not today".into()),
                 },
                 took: Duration::from_millis(7),
+                notes: Vec::new(),
             })
             .collect();
         report
@@ -477,7 +494,8 @@ mod tests {
     }
 
     /// What the hand-written JSON of the grader's first version printed for
-    /// [`four_checks`]: `--json`'s object must stay the same, key for key.
+    /// [`four_checks`], with the one key added since (`notes`, last): the
+    /// object must keep every key, in order, with its meaning.
     const FIRST_VERSION: &str = r#"{
   "format": "multithreaded-server-grade/1",
   "stage": { "number": 2, "name": "thread-per-client" },
@@ -486,10 +504,10 @@ mod tests {
   "success": false,
   "server_exit": "exited with status 1",
   "checks": [
-    { "id": "connects", "stage": 1, "title": "accepts connections on the port it was given", "result": "pass", "millis": 7, "problem": null, "sent": null, "received": null, "hint": null, "reason": null },
-    { "id": "text-files", "stage": 1, "title": "text files come back with 200, byte for byte", "result": "fail", "millis": 8, "problem": "said \"no\"\nand left\u0001é", "sent": "GET /\r\n", "received": "HTTP/1.1 200 OK\\r\\n", "hint": "Send the file's bytes exactly as they are on disk: read it as bytes, not as text, which can change line ends.", "reason": null },
-    { "id": "binary-files", "stage": 1, "title": "binary files (PNG, arbitrary bytes) come back with 200, byte for byte", "result": "fail", "millis": 9, "problem": "plain", "sent": null, "received": null, "hint": "own hint", "reason": null },
-    { "id": "content-length", "stage": 1, "title": "Content-Length is the number of bytes in the body", "result": "skip", "millis": 10, "problem": null, "sent": null, "received": null, "hint": null, "reason": "not today" }
+    { "id": "connects", "stage": 1, "title": "accepts connections on the port it was given", "result": "pass", "millis": 7, "problem": null, "sent": null, "received": null, "hint": null, "reason": null, "notes": [] },
+    { "id": "text-files", "stage": 1, "title": "text files come back with 200, byte for byte", "result": "fail", "millis": 8, "problem": "said \"no\"\nand left\u0001é", "sent": "GET /\r\n", "received": "HTTP/1.1 200 OK\\r\\n", "hint": "Send the file's bytes exactly as they are on disk: read it as bytes, not as text, which can change line ends.", "reason": null, "notes": [] },
+    { "id": "binary-files", "stage": 1, "title": "binary files (PNG, arbitrary bytes) come back with 200, byte for byte", "result": "fail", "millis": 9, "problem": "plain", "sent": null, "received": null, "hint": "own hint", "reason": null, "notes": [] },
+    { "id": "content-length", "stage": 1, "title": "Content-Length is the number of bytes in the body", "result": "skip", "millis": 10, "problem": null, "sent": null, "received": null, "hint": null, "reason": "not today", "notes": [] }
   ]
 }"#;
 
@@ -518,6 +536,7 @@ mod tests {
                     _ => Verdict::Skip("not today".into()),
                 },
                 took: Duration::from_millis(7 + n as u64),
+                notes: Vec::new(),
             })
             .collect();
         report

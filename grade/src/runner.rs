@@ -117,6 +117,7 @@ pub fn run_phases(
             check,
             verdict: Verdict::Skip(String::new()),
             took: Duration::ZERO,
+            notes: Vec::new(),
         })
         .collect();
     let job = |check: &'static Check| Job {
@@ -139,11 +140,23 @@ pub fn run_phases(
     // server down.
     batches.extend(in_mode(Mode::Risky).rev().map(|check| vec![job(check)]));
     for batch in batches {
-        for (check, verdict, took) in run_batch(batch, site) {
-            set_result(&mut results, check, verdict, took);
+        for finished in run_batch(batch, site) {
+            record(&mut results, finished);
         }
     }
     results
+}
+
+/// Puts a finished check's verdict, time and notes in `results`.
+pub fn record(results: &mut [CheckResult], finished: Finished) {
+    if let Some(result) = results
+        .iter_mut()
+        .find(|result| result.check.id == finished.check.id)
+    {
+        result.verdict = finished.verdict;
+        result.took = finished.took;
+        result.notes = finished.notes;
+    }
 }
 
 pub fn set_result(
@@ -161,11 +174,19 @@ pub fn set_result(
     }
 }
 
+/// A check that has run: its verdict, how long it took, and its notes.
+pub struct Finished {
+    pub check: &'static Check,
+    pub verdict: Verdict,
+    pub took: Duration,
+    pub notes: Vec<String>,
+}
+
 /// Runs `jobs` at the same time, each on a thread of its own, and waits for
 /// each no longer than its time limit (plus [`GRACE`]). A check still running
 /// then fails; its thread is left to finish on its own, which it does by its
 /// deadline, or when its server is stopped.
-pub fn run_batch(jobs: Vec<Job>, site: &Arc<Fixture>) -> Vec<(&'static Check, Verdict, Duration)> {
+pub fn run_batch(jobs: Vec<Job>, site: &Arc<Fixture>) -> Vec<Finished> {
     let (done, results) = mpsc::channel();
     let mut pending = Vec::new();
     for job in jobs {
@@ -179,12 +200,19 @@ pub fn run_batch(jobs: Vec<Job>, site: &Arc<Fixture>) -> Vec<(&'static Check, Ve
             server: job.server,
             watched: job.watched,
             settings: job.settings,
+            notes: Default::default(),
         };
         let sender = done.clone();
         let spawned = thread::Builder::new()
             .name(format!("check {}", check.id))
             .spawn(move || {
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| (check.run)(&probe)));
+                let notes = std::mem::take(
+                    &mut *probe
+                        .notes
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                );
                 let verdict = match outcome {
                     Ok(Ok(())) => Verdict::Pass,
                     Ok(Err(failure)) => Verdict::Fail(failure),
@@ -192,7 +220,7 @@ pub fn run_batch(jobs: Vec<Job>, site: &Arc<Fixture>) -> Vec<(&'static Check, Ve
                         "the check itself panicked; this is a bug in the grader",
                     )),
                 };
-                let _ = sender.send((check.id, verdict, started.elapsed()));
+                let _ = sender.send((check.id, verdict, started.elapsed(), notes));
             });
         match spawned {
             Ok(_) => pending.push((check, limit, started + limit + GRACE)),
@@ -201,6 +229,7 @@ pub fn run_batch(jobs: Vec<Job>, site: &Arc<Fixture>) -> Vec<(&'static Check, Ve
                     check.id,
                     Verdict::Fail(Failure::new(format!("no thread to run it: {error}"))),
                     Duration::ZERO,
+                    Vec::new(),
                 ));
                 pending.push((check, limit, Instant::now() + GRACE));
             }
@@ -211,10 +240,15 @@ pub fn run_batch(jobs: Vec<Job>, site: &Arc<Fixture>) -> Vec<(&'static Check, Ve
     while let Some(next_deadline) = pending.iter().map(|(_, _, deadline)| *deadline).min() {
         let wait = next_deadline.saturating_duration_since(Instant::now());
         match results.recv_timeout(wait) {
-            Ok((id, verdict, took)) => {
+            Ok((id, verdict, took, notes)) => {
                 if let Some(at) = pending.iter().position(|(check, _, _)| check.id == id) {
                     let (check, _, _) = pending.remove(at);
-                    finished.push((check, verdict, took));
+                    finished.push(Finished {
+                        check,
+                        verdict,
+                        took,
+                        notes,
+                    });
                 }
             }
             Err(_) => {
@@ -227,7 +261,12 @@ pub fn run_batch(jobs: Vec<Job>, site: &Arc<Fixture>) -> Vec<(&'static Check, Ve
                         "no result within its time limit of {} s: the server stopped answering",
                         limit.as_secs()
                     ));
-                    finished.push((check, Verdict::Fail(failure), *limit));
+                    finished.push(Finished {
+                        check,
+                        verdict: Verdict::Fail(failure),
+                        took: *limit,
+                        notes: Vec::new(),
+                    });
                     false
                 });
             }
@@ -258,6 +297,7 @@ pub fn not_started(checks: &[&'static Check], error: &StartError) -> Vec<CheckRe
                 Verdict::Skip("the server did not start".to_owned())
             },
             took: Duration::ZERO,
+            notes: Vec::new(),
         })
         .collect()
 }
@@ -329,7 +369,7 @@ mod tests {
         // The hanging check still holds the site; remove it now, as `run` does.
         site.remove();
         assert!(started.elapsed() < HANGS.limit + GRACE + Duration::from_secs(5));
-        for (check, verdict, _) in results {
+        for Finished { check, verdict, .. } in results {
             let Verdict::Fail(failure) = verdict else {
                 panic!("{} did not fail", check.id)
             };

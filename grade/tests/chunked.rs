@@ -1,6 +1,7 @@
 //! The checks read a body the way its framing says: a server that sends its
 //! files in chunks, with no `Content-Length`, gets them checked byte for byte
-//! after decoding, and fails only the check that asks for the length.
+//! after decoding, and passes `content-length`, which takes correct chunks as
+//! a correct framing; chunks whose sizes are wrong fail it, with the reason.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -12,20 +13,21 @@ use grade::{Grader, Stage, Verdict};
 
 /// A server that answers `GET /path` with the file under `root`, in chunks of
 /// 1000 bytes (the first with an extension, the last followed by a trailer),
-/// and closes; anything else gets a 404. One thread a connection.
-fn serve_in_chunks(root: PathBuf) -> SocketAddr {
+/// and closes; anything else gets a 404. One thread a connection. With
+/// `miscount`, each chunk's size line says one byte less than it sends.
+fn serve_in_chunks(root: PathBuf, miscount: bool) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let root = root.clone();
-            thread::spawn(move || answer(stream, &root));
+            thread::spawn(move || answer(stream, &root, miscount));
         }
     });
     addr
 }
 
-fn answer(mut stream: TcpStream, root: &Path) {
+fn answer(mut stream: TcpStream, root: &Path, miscount: bool) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut head = Vec::new();
     let mut byte = [0; 1];
@@ -58,7 +60,8 @@ fn answer(mut stream: TcpStream, root: &Path) {
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
     for (n, chunk) in body.chunks(1000).enumerate() {
         let extension = if n == 0 { ";first" } else { "" };
-        out.extend(format!("{:x}{extension}\r\n", chunk.len()).as_bytes());
+        let size = chunk.len() - usize::from(miscount);
+        out.extend(format!("{size:x}{extension}\r\n").as_bytes());
         out.extend(chunk);
         out.extend(b"\r\n");
     }
@@ -66,22 +69,31 @@ fn answer(mut stream: TcpStream, root: &Path) {
     let _ = stream.write_all(&out);
 }
 
-#[test]
-fn chunked_files_are_decoded_before_they_are_compared() {
-    let dir = std::env::temp_dir().join(format!("grade-chunked-{}", std::process::id()));
+/// Grades a chunked server at stage 1, on a site of its own.
+fn grade_chunked(miscount: bool) -> grade::Report {
+    let dir = std::env::temp_dir().join(format!(
+        "grade-chunked-{}-{miscount}",
+        std::process::id()
+    ));
     let root = dir.join("site");
     std::fs::create_dir_all(&root).unwrap();
-    let addr = serve_in_chunks(root.clone());
+    let addr = serve_in_chunks(root.clone(), miscount);
     let report = Grader::running(addr, &root)
         .stage(Stage::SingleThreaded)
         .run()
         .expect("grading starts");
     let _ = std::fs::remove_dir_all(&dir);
+    report
+}
 
+#[test]
+fn chunked_files_are_decoded_before_they_are_compared() {
+    let report = grade_chunked(false);
     for id in [
         "connects",
         "text-files",
         "binary-files",
+        "content-length",
         "sub-folder",
         "no-traversal",
     ] {
@@ -90,11 +102,22 @@ fn chunked_files_are_decoded_before_they_are_compared() {
             "{id} should pass:\n{report}"
         );
     }
+    let framing = report
+        .results
+        .iter()
+        .find(|result| result.check.id == "content-length")
+        .unwrap();
+    assert_eq!(framing.notes, ["framing seen: chunked"], "\n{report}");
+}
+
+#[test]
+fn chunks_of_the_wrong_size_fail_content_length() {
+    let report = grade_chunked(true);
     let Some(Verdict::Fail(failure)) = report.verdict("content-length") else {
         panic!("content-length should fail:\n{report}");
     };
     assert!(
-        failure.problem.ends_with(": no Content-Length header"),
+        failure.problem.contains("the chunked body is malformed"),
         "{}",
         failure.problem
     );

@@ -19,7 +19,7 @@
 //! | [`stage6_keep_alive`] | persistent connections, pipelining, idle connections that cost no worker |
 
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 pub mod stage1_single_threaded;
@@ -55,9 +55,20 @@ pub struct Probe {
     /// What the grader knows of the server's settings. The runner skips a
     /// check whose [`Need`]s are not known, so a check may count on them.
     pub settings: Settings,
+    /// What a check says beside its verdict: a part it could not measure
+    /// here, and why; which of two right answers it saw.
+    pub notes: Mutex<Vec<String>>,
 }
 
 impl Probe {
+    /// Adds a note to the check's result, pass or fail.
+    pub fn note(&self, note: impl Into<String>) {
+        self.notes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(note.into());
+    }
+
     /// `GET path`, with `Connection: close`.
     pub fn get(&self, path: &str) -> Exchange {
         self.send(&client::get_request(self.addr, path))
@@ -66,6 +77,12 @@ impl Probe {
     /// Sends raw bytes on a new connection and reads what comes back.
     pub fn send(&self, request: &[u8]) -> Exchange {
         client::exchange(self.addr, request, self.deadline)
+    }
+
+    /// Sends raw bytes on a new connection and reads what comes back, waiting
+    /// no more than `within` (and never past the check's deadline).
+    pub fn send_within(&self, request: &[u8], within: Duration) -> Exchange {
+        client::exchange(self.addr, request, self.within(within))
     }
 
     /// A new connection, or the failure to make one.
@@ -223,6 +240,16 @@ pub static CHECKS: &[Check] = &[
         hint: "Handle every error of one connection inside its handler (log it, close that connection) so it never ends the accept loop or the process.",
         run: stage1_single_threaded::survives_bad_clients,
     },
+    Check {
+        id: "split-request",
+        stage: Stage::SingleThreaded,
+        title: "a request head that arrives in pieces, or is 4 KiB long, is read whole",
+        limit: Duration::from_secs(15),
+        mode: Mode::Shared,
+        needs: &[],
+        hint: "One read (recv) is not one request: TCP is a stream of bytes, and a head may arrive in pieces. Keep reading until the blank line (\\r\\n\\r\\n) that ends the head, however many reads that takes.",
+        run: stage1_single_threaded::split_request,
+    },
     // -- Stage 2: a thread per client.
     Check {
         id: "idle-client",
@@ -260,11 +287,11 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "bad-request",
         stage: Stage::NotFound,
-        title: "a malformed request gets 400 Bad Request",
+        title: "a request RFC 9112 calls malformed gets 400 Bad Request (any 4xx)",
         limit: Duration::from_secs(15),
         mode: Mode::Risky,
         needs: &[],
-        hint: "If the request line is not `METHOD /path HTTP/1.x`, answer 400 Bad Request instead of closing or crashing.",
+        hint: "If the request line is not `METHOD /path HTTP/1.x`, or a header line is not `Name: value`, or Host is missing or doubled, or Content-Length is not one number, answer 400 Bad Request instead of closing or crashing.",
         run: stage3_not_found::bad_request,
     },
     // -- Stage 4: Ctrl-C finishes what is under way.

@@ -9,12 +9,13 @@
 //! fails that one check and not every check that fetches a text file.
 
 use std::io::Write;
+use std::time::{Duration, Instant};
 
-use super::{Probe, exited, expect_200};
+use super::{ANSWER_WITHIN, Probe, exited, expect_200};
 use crate::check::Failure;
-use crate::client;
+use crate::client::{self, Exchange};
 use crate::fixture::{self, Fixture};
-use crate::response::{self, Reply};
+use crate::response::{self, Ending, Framing, Reply};
 
 pub fn connects(probe: &Probe) -> Result<(), Failure> {
     probe.connect().map(drop)
@@ -70,19 +71,47 @@ const TOP_FILES: [&str; 4] = [
     fixture::DATA,
 ];
 
+/// Each top file's body is framed so that a client knows where it ends: a
+/// `Content-Length` that counts its bytes, or chunks (RFC 9112 §7.1) that
+/// decode to it. Either is right; a response says which it used.
 pub fn content_length(probe: &Probe) -> Result<(), Failure> {
+    let mut seen = Vec::new();
     for path in TOP_FILES {
         let (reply, exchange) = expect_200(probe, path)?;
         let values: Vec<&str> = reply.headers_named("Content-Length").collect();
+        if reply.framing == Framing::Chunked {
+            if !values.is_empty() {
+                return Err(Failure::of(
+                    format!(
+                        "GET /{path}: both Transfer-Encoding: chunked and Content-Length; send one or the other"
+                    ),
+                    &exchange,
+                ));
+            }
+            if let Ending::Broken(error) = &reply.ending {
+                return Err(Failure::of(format!("GET /{path}: {error}"), &exchange)
+                    .hint("Each chunk is its size in hex, CRLF, exactly that many bytes, CRLF; the body ends with a chunk of size 0 and a blank line."));
+            }
+            if reply.ending != Ending::Complete {
+                return Err(Failure::of(
+                    format!("GET /{path}: the chunked body never reached its last chunk"),
+                    &exchange,
+                ));
+            }
+            seen.push("chunked");
+            continue;
+        }
         let body = reply.body_with_excess().len();
         match values[..] {
             [] => {
                 return Err(Failure::of(
-                    format!("GET /{path}: no Content-Length header"),
+                    format!(
+                        "GET /{path}: no Content-Length header (and not chunked), so a client cannot tell where the body ends"
+                    ),
                     &exchange,
                 ));
             }
-            [value] if value.parse() == Ok(body) => {}
+            [value] if value.trim().parse() == Ok(body) => seen.push("Content-Length"),
             [value] => {
                 return Err(Failure::of(
                     format!(
@@ -102,6 +131,9 @@ pub fn content_length(probe: &Probe) -> Result<(), Failure> {
             }
         }
     }
+    seen.sort_unstable();
+    seen.dedup();
+    probe.note(format!("framing seen: {}", seen.join(" and ")));
     Ok(())
 }
 
@@ -176,13 +208,36 @@ pub fn traversal_targets(site: &Fixture) -> Vec<String> {
     targets
 }
 
+/// No target reaches the sentinel; and each gets evidence of that (an answer
+/// without the sentinel, or a close), and the server still serves a real
+/// file after it. A server that stops answering has not shown that it does
+/// not leak, so it fails, and the report names the request it stopped after.
 pub fn no_traversal(probe: &Probe) -> Result<(), Failure> {
+    let control = |after: &str| -> Result<(), Failure> {
+        let exchange = probe.send_within(
+            &client::get_request(probe.addr, &Probe::target(fixture::INDEX)),
+            ANSWER_WITHIN,
+        );
+        let served = exchange.reply().is_some_and(|reply| {
+            reply.status == 200
+                && reply.body_with_excess()[..] == probe.site.file(fixture::INDEX).bytes[..]
+        });
+        if served {
+            return Ok(());
+        }
+        let problem = format!(
+            "could not be checked: the server stopped answering {after}: GET /{} did not bring the file back",
+            fixture::INDEX
+        );
+        Err(exited(probe, after, true).unwrap_or_else(|| Failure::of(problem, &exchange)))
+    };
+    control("before any path outside the root was asked for")?;
     for target in traversal_targets(&probe.site) {
         let request = format!(
             "GET {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
             probe.addr
         );
-        let exchange = probe.send(request.as_bytes());
+        let exchange = probe.send_within(request.as_bytes(), ANSWER_WITHIN);
         if response::find(&exchange.received, probe.site.sentinel_text.as_bytes()).is_some() {
             return Err(Failure::of(
                 format!(
@@ -192,6 +247,18 @@ pub fn no_traversal(probe: &Probe) -> Result<(), Failure> {
                 &exchange,
             ));
         }
+        // Evidence that nothing leaked: an answer, or a close.
+        let answered = exchange.reply().is_some()
+            || matches!(exchange.end, client::End::Closed | client::End::Reset);
+        if !answered {
+            return Err(Failure::of(
+                format!(
+                    "could not be checked: the server stopped answering at GET {target}, so it may have leaked the file"
+                ),
+                &exchange,
+            ));
+        }
+        control(&format!("after GET {target}"))?;
     }
     Ok(())
 }
@@ -256,7 +323,134 @@ pub fn survives_bad_clients(probe: &Probe) -> Result<(), Failure> {
             ));
         }
     }
-    Ok(())
+    idle_after_bad_clients(probe)
+}
+
+/// How long the server is watched, idle, after the bad clients have left.
+pub const IDLE_WINDOW: Duration = Duration::from_secs(2);
+
+/// The most CPU time an idle server may use in [`IDLE_WINDOW`]: a twentieth
+/// of a core. An idle server uses next to none. A thread left spinning on a
+/// socket whose client has gone uses all it is given, and even on a machine
+/// loaded twenty times over its cores that is more than this.
+pub const IDLE_CPU_LIMIT: Duration = Duration::from_millis(100);
+
+/// With the bad clients gone, the server must go idle: a thread still
+/// spinning on a connection that was closed half-way burns a core for ever,
+/// though the server still answers. Measured where the grader started the
+/// server and can read its CPU time; elsewhere a note says why not.
+///
+/// A busy window is measured once more before it fails the server: a
+/// runtime may compile or collect garbage for a moment after a burst of
+/// requests, but a spinning thread is busy in every window.
+fn idle_after_bad_clients(probe: &Probe) -> Result<(), Failure> {
+    let Some(server) = probe.watched.as_deref().or(probe.server.as_deref()) else {
+        probe.note(
+            "idle CPU not measured: the grader did not start this server, so it cannot read its CPU time (grade with `-- COMMAND` to measure it)",
+        );
+        return Ok(());
+    };
+    let mut windows = Vec::new();
+    for _ in 0..2 {
+        let Some(before) = server.cpu_time() else {
+            if windows.is_empty() {
+                probe.note(
+                    "idle CPU not measured: this system has no /proc to read the server's CPU time from",
+                );
+                return Ok(());
+            }
+            break;
+        };
+        let started = Instant::now();
+        // The window is the measurement: nothing is sent during it.
+        std::thread::sleep(IDLE_WINDOW);
+        let Some(after) = server.cpu_time() else {
+            return Err(exited(probe, "while it should have been idle", true)
+                .unwrap_or_else(|| {
+                    Failure::new("the server's processes were gone when its idle CPU time was measured")
+                }));
+        };
+        let used = after.saturating_sub(before);
+        windows.push(format!(
+            "{} ms of CPU time in {} ms",
+            used.as_millis(),
+            started.elapsed().as_millis()
+        ));
+        if used <= IDLE_CPU_LIMIT {
+            probe.note(format!(
+                "idle after the bad clients: {}",
+                windows.join(", then ")
+            ));
+            return Ok(());
+        }
+    }
+    Err(Failure::new(format!(
+        "with every bad client gone and no request under way, the server kept using CPU: {} (an idle server uses at most {} ms in {} s): something is still spinning",
+        windows.join(", then "),
+        IDLE_CPU_LIMIT.as_millis(),
+        IDLE_WINDOW.as_secs()
+    ))
+    .hint("A loop that reads a closed or non-blocking socket must stop: recv returning 0 bytes means the client has gone, so close the connection; and wait for data (a blocking read with a timeout, or select/poll) instead of asking again at once."))
+}
+
+/// How long `split-request` waits between the pieces of a head: far longer
+/// than a server's one read takes, so the first read sees only a piece.
+pub const SPLIT_PAUSE: Duration = Duration::from_millis(200);
+
+/// A request head that arrives in three pieces, split inside the request line
+/// and inside a header, and a head with about 4 KiB of headers: both must be
+/// answered with the file, as a server that reads until the blank line does.
+pub fn split_request(probe: &Probe) -> Result<(), Failure> {
+    let path = fixture::INDEX;
+    let expected = &probe.site.file(path).bytes;
+    let request = client::get_request(probe.addr, &Probe::target(path));
+    // "GET /ind" | "ex.html HTTP/1.1\r\nHo" | "st: ...\r\n\r\n"
+    let host_at = response::find(&request, b"Host").expect("the request names its host");
+    let pieces = [&request[..8], &request[8..host_at + 2], &request[host_at + 2..]];
+    let exchange = client::exchange_in_pieces(probe.addr, &pieces, SPLIT_PAUSE, probe.deadline);
+    let pauses = format!(
+        "in three writes {} ms apart (split after `GET /ind` and inside `Host`)",
+        SPLIT_PAUSE.as_millis()
+    );
+    expect_body(&exchange, path, expected, &pauses)?;
+
+    // About 4 KiB of headers: more than one read of 1,024 bytes, or of 4,096.
+    let padding: String = (0..48)
+        .map(|n| format!("X-Padding-{n:02}: {}\r\n", "p".repeat(70)))
+        .collect();
+    let long = format!(
+        "GET /{path} HTTP/1.1\r\nHost: {}\r\n{padding}Connection: close\r\n\r\n",
+        probe.addr
+    );
+    let exchange = probe.send(long.as_bytes());
+    expect_body(
+        &exchange,
+        path,
+        expected,
+        &format!("with a head of {} bytes", long.len()),
+    )
+}
+
+/// A failure unless `exchange` brought back `200` with `expected` as its body.
+fn expect_body(exchange: &Exchange, path: &str, expected: &[u8], how: &str) -> Result<(), Failure> {
+    match exchange.reply() {
+        Some(reply) if reply.status == 200 && reply.body_with_excess()[..] == expected[..] => Ok(()),
+        Some(reply) if reply.status == 200 => Err(Failure::of(
+            format!(
+                "GET /{path} sent {how}: the body is not the file: {}",
+                client::first_difference(expected, &reply.body_with_excess())
+            ),
+            exchange,
+        )),
+        Some(reply) => Err(Failure::of(
+            format!("GET /{path} sent {how} got {} instead of 200", reply.status),
+            exchange,
+        )),
+        None => Err(Failure::of(
+            format!("GET /{path} sent {how} got no HTTP response"),
+            exchange,
+        )),
+    }
 }
 
 #[cfg(test)]
