@@ -63,8 +63,7 @@ pub use process::StartError;
 pub use report::{CheckResult, Report, Verdict, list};
 
 use runner::{
-    Job, Started, StopOnDrop, not_started, record, run_batch, run_phases, set_result,
-    start_failure,
+    Job, Started, StopOnDrop, not_started, record, run_batch, run_phases, set_result, start_failure,
 };
 
 /// Generous, because the first `cargo run` of a submission compiles it.

@@ -71,10 +71,7 @@ fn answer(mut stream: TcpStream, root: &Path, miscount: bool) {
 
 /// Grades a chunked server at stage 1, on a site of its own.
 fn grade_chunked(miscount: bool) -> grade::Report {
-    let dir = std::env::temp_dir().join(format!(
-        "grade-chunked-{}-{miscount}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("grade-chunked-{}-{miscount}", std::process::id()));
     let root = dir.join("site");
     std::fs::create_dir_all(&root).unwrap();
     let addr = serve_in_chunks(root.clone(), miscount);

@@ -41,6 +41,8 @@ DEFECTS = {
     "flat-root": "serves only the file's base name from the root, losing sub-folders",
     "leak": "joins the request path to the root without checking for ..",
     "exit-on-bad-request": "answers a malformed request, then exits",
+    "one-recv": "takes what one recv returns as the whole request head",
+    "spins": "once a client hangs up half-way through a head, spins on its socket for ever",
     "single-threaded": "serves one client at a time",
     "pool-of-two": "serves at most two connections at a time",
     "no-404-page": "answers a missing file with a text of its own, not error.html",
@@ -117,7 +119,13 @@ def main():
 
     if site.defect == "single-threaded":
         serve_one_at_a_time(listener, site)
-    elif site.defect in ("join-forever", "pool-of-two", "thread-per-client-capped"):
+    elif site.defect in (
+        "join-forever",
+        "pool-of-two",
+        "thread-per-client-capped",
+        "one-recv",
+        "spins",
+    ):
         serve_thread_per_client(listener, site)
     elif site.defect == "worker-per-connection":
         serve_worker_per_connection(listener, site)
@@ -470,7 +478,7 @@ def serve_connection(conn, site):
                     timeout = READ_TIMEOUT
                 else:
                     timeout = site.keep_alive_timeout  # idle between requests
-                head, buffer = read_head(conn, buffer, timeout)
+                head, buffer = read_head(conn, buffer, timeout, site.defect)
                 if head is None:
                     return
                 first = False
@@ -480,15 +488,20 @@ def serve_connection(conn, site):
             print(f"connection error: {error}", file=sys.stderr, flush=True)
 
 
-def read_head(conn, buffer, timeout):
+def read_head(conn, buffer, timeout, defect=None):
     """The next request head and the bytes after it; (None, b"") if the client
     left first. Raises socket.timeout if the client is too slow."""
     conn.settimeout(timeout)
     while not has_head(buffer):
         chunk = conn.recv(65536)
         if not chunk:
+            if buffer and defect == "spins":
+                while True:  # the client left half-way: ask again, at once, for ever
+                    conn.recv(65536)
             return None, b""
         buffer += chunk
+        if defect == "one-recv":
+            return buffer, b""
         conn.settimeout(None if timeout is None else READ_TIMEOUT)
     return split_head(buffer)
 
@@ -504,7 +517,7 @@ def respond(conn, head, site):
     # Latin-1 decodes any byte; strict UTF-8 raises on bytes that are not text.
     text = line.decode("utf-8") if defect == "worker-dies" else line.decode("latin-1")
     parts = text.split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or malformed(parts[2], header_block):
         if defect == "no-400":
             return False
         send(conn, 400, "Bad Request", b"<h1>400 Bad Request</h1>\n", HTML)
@@ -530,6 +543,24 @@ def respond(conn, head, site):
         length = len(body.decode("utf-8"))
     send(conn, 200, "OK", body, content_type, length, keep)
     return keep
+
+
+def malformed(version, header_block):
+    """Whether the header lines break RFC 9112: a line that is not `Name: value`
+    (a space before the colon included), not exactly one Host in HTTP/1.1, or
+    Content-Lengths that are not one number."""
+    fields = {}
+    for line in header_block.decode("latin-1").split("\r\n"):
+        if not line:
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name or any(c.isspace() for c in name):
+            return True
+        fields.setdefault(name.lower(), []).append(value.strip())
+    if version == "HTTP/1.1" and len(fields.get("host", [])) != 1:
+        return True
+    lengths = set(fields.get("content-length", []))
+    return len(lengths) > 1 or any(not (n.isascii() and n.isdigit()) for n in lengths)
 
 
 def keeps_alive(version, header_block, defect):

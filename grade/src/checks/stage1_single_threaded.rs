@@ -62,6 +62,12 @@ pub fn binary_files(probe: &Probe) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The file that checks about something else ask for, to see that the server
+/// still serves: the stylesheet, at the top of the root, text with LF line
+/// ends, so that only a server that cannot serve a file at all fails to send
+/// it back (not one that reads files in text mode, or mangles binaries).
+const CONTROL: &str = fixture::STYLE;
+
 /// Files at the top of the root, for the header checks (so that a server that
 /// cannot reach sub-folders fails only the sub-folder check).
 const TOP_FILES: [&str; 4] = [
@@ -215,19 +221,18 @@ pub fn traversal_targets(site: &Fixture) -> Vec<String> {
 pub fn no_traversal(probe: &Probe) -> Result<(), Failure> {
     let control = |after: &str| -> Result<(), Failure> {
         let exchange = probe.send_within(
-            &client::get_request(probe.addr, &Probe::target(fixture::INDEX)),
+            &client::get_request(probe.addr, &Probe::target(CONTROL)),
             ANSWER_WITHIN,
         );
         let served = exchange.reply().is_some_and(|reply| {
             reply.status == 200
-                && reply.body_with_excess()[..] == probe.site.file(fixture::INDEX).bytes[..]
+                && reply.body_with_excess()[..] == probe.site.file(CONTROL).bytes[..]
         });
         if served {
             return Ok(());
         }
         let problem = format!(
-            "could not be checked: the server stopped answering {after}: GET /{} did not bring the file back",
-            fixture::INDEX
+            "could not be checked: the server stopped answering {after}: GET /{CONTROL} did not bring the file back"
         );
         Err(exited(probe, after, true).unwrap_or_else(|| Failure::of(problem, &exchange)))
     };
@@ -365,10 +370,13 @@ fn idle_after_bad_clients(probe: &Probe) -> Result<(), Failure> {
         // The window is the measurement: nothing is sent during it.
         std::thread::sleep(IDLE_WINDOW);
         let Some(after) = server.cpu_time() else {
-            return Err(exited(probe, "while it should have been idle", true)
-                .unwrap_or_else(|| {
-                    Failure::new("the server's processes were gone when its idle CPU time was measured")
-                }));
+            return Err(
+                exited(probe, "while it should have been idle", true).unwrap_or_else(|| {
+                    Failure::new(
+                        "the server's processes were gone when its idle CPU time was measured",
+                    )
+                }),
+            );
         };
         let used = after.saturating_sub(before);
         windows.push(format!(
@@ -401,15 +409,19 @@ pub const SPLIT_PAUSE: Duration = Duration::from_millis(200);
 /// and inside a header, and a head with about 4 KiB of headers: both must be
 /// answered with the file, as a server that reads until the blank line does.
 pub fn split_request(probe: &Probe) -> Result<(), Failure> {
-    let path = fixture::INDEX;
+    let path = CONTROL;
     let expected = &probe.site.file(path).bytes;
     let request = client::get_request(probe.addr, &Probe::target(path));
-    // "GET /ind" | "ex.html HTTP/1.1\r\nHo" | "st: ...\r\n\r\n"
+    // "GET /sty" | "le.css HTTP/1.1\r\nHo" | "st: ...\r\n\r\n"
     let host_at = response::find(&request, b"Host").expect("the request names its host");
-    let pieces = [&request[..8], &request[8..host_at + 2], &request[host_at + 2..]];
+    let pieces = [
+        &request[..8],
+        &request[8..host_at + 2],
+        &request[host_at + 2..],
+    ];
     let exchange = client::exchange_in_pieces(probe.addr, &pieces, SPLIT_PAUSE, probe.deadline);
     let pauses = format!(
-        "in three writes {} ms apart (split after `GET /ind` and inside `Host`)",
+        "in three writes {} ms apart (split after `GET /sty` and inside `Host`)",
         SPLIT_PAUSE.as_millis()
     );
     expect_body(&exchange, path, expected, &pauses)?;
@@ -434,7 +446,9 @@ pub fn split_request(probe: &Probe) -> Result<(), Failure> {
 /// A failure unless `exchange` brought back `200` with `expected` as its body.
 fn expect_body(exchange: &Exchange, path: &str, expected: &[u8], how: &str) -> Result<(), Failure> {
     match exchange.reply() {
-        Some(reply) if reply.status == 200 && reply.body_with_excess()[..] == expected[..] => Ok(()),
+        Some(reply) if reply.status == 200 && reply.body_with_excess()[..] == expected[..] => {
+            Ok(())
+        }
         Some(reply) if reply.status == 200 => Err(Failure::of(
             format!(
                 "GET /{path} sent {how}: the body is not the file: {}",

@@ -54,7 +54,10 @@ pub fn malformed_requests(probe: &Probe) -> Vec<(&'static str, Vec<u8>)> {
         ("a request line that is not one", b"hello\r\n\r\n".to_vec()),
         (
             "a request line with a fourth part",
-            with("GET /index.html HTTP/1.1 extra", &format!("Host: {host}\r\n")),
+            with(
+                "GET /index.html HTTP/1.1 extra",
+                &format!("Host: {host}\r\n"),
+            ),
         ),
         (
             "a request line with an unknown protocol",
