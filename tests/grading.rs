@@ -791,3 +791,94 @@ mod subcommand {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// A death is blamed on the moment it happened.
+
+#[cfg(feature = "default")]
+mod deaths {
+    use grade::{Grader, Stage, Verdict};
+
+    /// A server in a few lines of Python, started with its port.
+    fn python(script: &str) -> Grader {
+        Grader::command(["python3", "-c", script, "{port}", "{root}"])
+    }
+
+    /// A server that exits on the first connection that closes without a
+    /// byte, which is what the grader's readiness probe is: `connects` says
+    /// so, every time, rather than passing or failing by the timing.
+    #[test]
+    fn dying_on_the_readiness_probe_is_reported_by_connects() {
+        let script = "import socket, sys\n\
+            s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
+            c, _ = s.accept()\n\
+            if not c.recv(1):\n    sys.exit('a client sent nothing')\n";
+        let report = python(script)
+            .stage(Stage::SingleThreaded)
+            .run()
+            .expect("grading starts");
+        let Some(Verdict::Fail(failure)) = report.verdict("connects") else {
+            panic!("connects should fail:\n{report}");
+        };
+        assert!(
+            failure
+                .problem
+                .starts_with("the server exited with status 1 after the grader's readiness probe (a TCP connection opened and closed at once, with nothing sent"),
+            "{}",
+            failure.problem
+        );
+        assert!(
+            failure
+                .received
+                .as_deref()
+                .unwrap_or("")
+                .contains("a client sent nothing"),
+            "{failure:?}"
+        );
+    }
+
+    /// A server that dies on `bad-request`'s first request: the checks that
+    /// find it gone afterwards, and the report's note, name `bad-request` and
+    /// the request it was sending, not themselves.
+    #[test]
+    fn a_death_names_the_check_and_step_that_caused_it() {
+        let script = "import socket, sys, os, threading\n\
+            root = sys.argv[2]\n\
+            s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
+            def serve(c):\n    \
+                head = b''\n    \
+                while b'\\r\\n\\r\\n' not in head:\n        \
+                    more = c.recv(4096)\n        \
+                    if not more: return c.close()\n        \
+                    head += more\n    \
+                if head.startswith(b'hello'):\n        \
+                    print('cannot parse', head[:5], flush=True); os._exit(3)\n    \
+                c.sendall(b'HTTP/1.1 404 Not Found\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n')\n    \
+                c.close()\n\
+            while True:\n    \
+                c, _ = s.accept()\n    \
+                threading.Thread(target=serve, args=(c,), daemon=True).start()\n";
+        let report = python(script)
+            .stage(Stage::NotFound)
+            .run()
+            .expect("grading starts");
+        let exit = report.server_exit.as_deref().unwrap_or("");
+        assert!(
+            exit.starts_with(
+                "exited with status 3 while `bad-request` (at: sending hello) was running"
+            ),
+            "{exit}\n{report}"
+        );
+        // survives-bad-clients runs after bad-request, and finds it gone.
+        let Some(Verdict::Fail(failure)) = report.verdict("survives-bad-clients") else {
+            panic!("survives-bad-clients should fail:\n{report}");
+        };
+        assert!(
+            failure
+                .problem
+                .contains("while `bad-request` (at: sending hello) was running"),
+            "{}",
+            failure.problem
+        );
+    }
+}

@@ -21,6 +21,7 @@
 //! | [`process`] | start the server in its own process group, signal it, count its threads, stop it |
 //! | [`report`] | the coloured checklist, the JSON object, and `--list` |
 //! | `runner` | runs the checks in phases, each on a thread, by its time limit |
+//! | [`watch`] | which check was at which step when the server died |
 //!
 //! ```no_run
 //! use grade::{Grader, Stage};
@@ -49,6 +50,7 @@ pub mod random;
 pub mod report;
 pub mod response;
 mod runner;
+pub mod watch;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,6 +63,8 @@ pub use course::Stage;
 pub use fixture::{Fixture, FixtureError};
 pub use process::StartError;
 pub use report::{CheckResult, Report, Verdict, list};
+
+use watch::Watch;
 
 use runner::{
     Job, Started, StopOnDrop, not_started, record, run_batch, run_phases, set_result, start_failure,
@@ -343,9 +347,10 @@ impl Grader {
         let values = self.command_settings();
         if self.progress {
             eprintln!(
-                "starting the server: {} (waiting up to {} s for it to accept connections)",
+                "starting the server: {} (waiting up to {} s for it to accept connections; the readiness probe is {})",
                 command.join(" "),
-                self.startup_timeout.as_secs()
+                self.startup_timeout.as_secs(),
+                process::READINESS_PROBE
             );
         }
         // Every server started here is stopped when this function is left, by
@@ -360,16 +365,23 @@ impl Grader {
         };
         started.0.push(Arc::clone(&main.process));
         report.server = main.command.join(" ");
+        let watch = Arc::new(Watch::default());
+        watch.start(&main.process);
         let mut results = run_phases(
             checks,
             runnable,
             main.addr,
             site,
-            Some(&main.process),
+            Some((&main.process, &watch)),
             known,
         );
+        watch.stop();
         if let Some(status) = main.process.exit_status() {
-            report.server_exit = Some(process::describe_exit(status));
+            let exit = process::describe_exit(status);
+            report.server_exit = Some(match watch.death() {
+                Some(death) => format!("{} {}", death.exit, death.moment()),
+                None => format!("{exit} during grading"),
+            });
             report.server_output = Some(main.process.output());
         }
         // The checks that start servers of their own run after the main server
@@ -389,6 +401,7 @@ impl Grader {
                         addr: own.addr,
                         server: Some(own.process),
                         watched: None,
+                        watch: None,
                         settings: known,
                     });
                 }

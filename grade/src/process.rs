@@ -29,6 +29,10 @@ use std::time::{Duration, Instant};
 
 use crate::random::Rng;
 
+/// What [`Process::wait_until_accepting`] does to see that the server is up,
+/// in words, for reports.
+pub const READINESS_PROBE: &str = "a TCP connection opened and closed at once, with nothing sent, every 50 ms until one is accepted";
+
 /// Process groups started and not stopped yet, so that an interrupted grader
 /// can stop them all (see [`stop_all`]).
 static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
@@ -161,8 +165,9 @@ impl Process {
         self.pgid
     }
 
-    /// Waits up to `within` for `addr` to accept a connection. Polling is the
-    /// only way: a server in any language owes us no "ready" message.
+    /// Waits up to `within` for `addr` to accept a connection (see
+    /// [`READINESS_PROBE`]). Polling is the only way: a server in any
+    /// language owes us no "ready" message.
     pub fn wait_until_accepting(
         &self,
         addr: SocketAddr,

@@ -32,7 +32,8 @@
 //! - `success` is true only when every check passed, as the exit code is 0 only
 //!   then.
 //! - `server_exit` is null, or how the server ended when it exited during
-//!   grading without being asked to ("exited with status 1").
+//!   grading without being asked to, and when: "exited with status 1 while
+//!   `bad-request` (at: sending hello) was running".
 //! - Every key is always present; new keys may be added, existing ones keep
 //!   their meaning while `format` stays the same.
 //! - The top level has one key a line, and each check is one line.
@@ -79,7 +80,8 @@ pub struct Report {
     pub server: String,
     /// One entry per check, in the order of [`CHECKS`].
     pub results: Vec<CheckResult>,
-    /// How the server ended, if it exited during grading unasked.
+    /// How the server ended, if it exited during grading unasked, and which
+    /// checks were at which step then.
     pub server_exit: Option<String>,
     /// Its last lines of output, when they help explain a failure.
     pub server_output: Option<String>,
@@ -337,11 +339,7 @@ impl fmt::Display for Report {
             write_result(f, result)?;
         }
         if let Some(exit) = &self.server_exit {
-            writeln!(
-                f,
-                "\n{} the server {exit} during grading",
-                "note:".yellow().bold()
-            )?;
+            writeln!(f, "\n{} the server {exit}", "note:".yellow().bold())?;
         }
         if let Some(output) = self
             .server_output

@@ -16,6 +16,7 @@ use crate::checks::{self, Check};
 use crate::fixture::Fixture;
 use crate::process::{self, Process, StartError};
 use crate::report::{CheckResult, Verdict};
+use crate::watch::Watch;
 
 /// Extra time the runner gives a check beyond its limit before giving up on it:
 /// a check ends its own socket operations by its deadline and reports what it
@@ -97,6 +98,8 @@ pub struct Job {
     pub addr: SocketAddr,
     pub server: Option<Arc<Process>>,
     pub watched: Option<Arc<Process>>,
+    /// Where the check says which step it is at, for the watched server.
+    pub watch: Option<Arc<Watch>>,
     pub settings: Settings,
 }
 
@@ -108,7 +111,7 @@ pub fn run_phases(
     runnable: &[&'static Check],
     addr: SocketAddr,
     site: &Arc<Fixture>,
-    watched: Option<&Arc<Process>>,
+    watched: Option<(&Arc<Process>, &Arc<Watch>)>,
     settings: Settings,
 ) -> Vec<CheckResult> {
     let mut results: Vec<CheckResult> = checks
@@ -124,7 +127,8 @@ pub fn run_phases(
         check,
         addr,
         server: None,
-        watched: watched.cloned(),
+        watched: watched.map(|(server, _)| Arc::clone(server)),
+        watch: watched.map(|(_, watch)| Arc::clone(watch)),
         settings,
     };
     let in_mode = |mode| {
@@ -199,14 +203,22 @@ pub fn run_batch(jobs: Vec<Job>, site: &Arc<Fixture>) -> Vec<Finished> {
             deadline: started + limit,
             server: job.server,
             watched: job.watched,
+            watch: job.watch,
+            check: check.id,
             settings: job.settings,
             notes: Default::default(),
         };
+        if let Some(watch) = &probe.watch {
+            watch.begin(check.id);
+        }
         let sender = done.clone();
         let spawned = thread::Builder::new()
             .name(format!("check {}", check.id))
             .spawn(move || {
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| (check.run)(&probe)));
+                if let Some(watch) = &probe.watch {
+                    watch.end(check.id);
+                }
                 let notes = std::mem::take(
                     &mut *probe
                         .notes
@@ -362,6 +374,7 @@ mod tests {
             addr: SocketAddr::from(([127, 0, 0, 1], 9)),
             server: None,
             watched: None,
+            watch: None,
             settings: Settings::default(),
         };
         let started = Instant::now();

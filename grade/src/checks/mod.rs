@@ -34,6 +34,7 @@ use crate::client::{self, Exchange};
 use crate::fixture::Fixture;
 use crate::process::{Process, Signal, describe_exit};
 use crate::response::Reply;
+use crate::watch::Watch;
 use course::Stage;
 
 /// A check, run with a [`Probe`].
@@ -52,6 +53,11 @@ pub struct Probe {
     pub server: Option<Arc<Process>>,
     /// For the other checks in command mode: the server, to see it is alive.
     pub watched: Option<Arc<Process>>,
+    /// With `watched`: where this check says which step it is at, and where
+    /// the server's death is kept with the steps under way then.
+    pub watch: Option<Arc<Watch>>,
+    /// The id of the check this probe runs.
+    pub check: &'static str,
     /// What the grader knows of the server's settings. The runner skips a
     /// check whose [`Need`]s are not known, so a check may count on them.
     pub settings: Settings,
@@ -76,12 +82,30 @@ impl Probe {
 
     /// Sends raw bytes on a new connection and reads what comes back.
     pub fn send(&self, request: &[u8]) -> Exchange {
+        self.step_request(request);
         client::exchange(self.addr, request, self.deadline)
+    }
+
+    /// Says which step the check is at, for a report of the server's death.
+    pub fn step(&self, step: impl Into<String>) {
+        if let Some(watch) = &self.watch {
+            watch.step(self.check, step.into());
+        }
+    }
+
+    /// The step of sending `request`: its first line.
+    fn step_request(&self, request: &[u8]) {
+        if self.watch.is_some() {
+            let line = request.split(|&b| b == b'\n').next().unwrap_or_default();
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            self.step(format!("sending {}", client::escape(line, 120)));
+        }
     }
 
     /// Sends raw bytes on a new connection and reads what comes back, waiting
     /// no more than `within` (and never past the check's deadline).
     pub fn send_within(&self, request: &[u8], within: Duration) -> Exchange {
+        self.step_request(request);
         client::exchange(self.addr, request, self.within(within))
     }
 
@@ -460,10 +484,19 @@ pub fn exited(probe: &Probe, when: &str, settle: bool) -> Option<Failure> {
     } else {
         server.exit_status()
     }?;
-    Some(
-        Failure::new(format!("the server {} {when}", describe_exit(status)))
-            .received(output_of(server)),
-    )
+    let exit = describe_exit(status);
+    let problem = match probe.watch.as_deref().map(|watch| watch.died(exit.clone())) {
+        // Another check was running too, or instead: say who, and at what.
+        Some(death) if !death.only(probe.check) => {
+            format!(
+                "the server {} {}; this check found it gone {when}",
+                death.exit,
+                death.moment()
+            )
+        }
+        _ => format!("the server {exit} {when}"),
+    };
+    Some(Failure::new(problem).received(output_of(server)))
 }
 
 /// The server's last output, for a report.

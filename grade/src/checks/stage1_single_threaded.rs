@@ -11,14 +11,43 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::{ANSWER_WITHIN, Probe, exited, expect_200};
+use super::{ANSWER_WITHIN, Probe, exited, expect_200, output_of};
 use crate::check::Failure;
 use crate::client::{self, Exchange};
 use crate::fixture::{self, Fixture};
+use crate::process;
 use crate::response::{self, Ending, Framing, Reply};
 
+/// How long `connects` watches a server after its connection closes: long
+/// enough for one that dies of a client that says nothing to do so.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// The server accepts a connection, and a client that sends nothing (as the
+/// grader's readiness probe did, before any check) does not stop it.
 pub fn connects(probe: &Probe) -> Result<(), Failure> {
-    probe.connect().map(drop)
+    let gone = |status| {
+        Failure::new(format!(
+            "the server {} after the grader's readiness probe ({}) and before any request",
+            process::describe_exit(status),
+            process::READINESS_PROBE
+        ))
+        .hint("A client that connects and closes without a byte is a client like any other: its recv returns nothing at once; close that connection and go back to accept.")
+    };
+    if let Some(server) = probe.watched.as_deref()
+        && let Some(status) = server.exit_status()
+    {
+        return Err(gone(status).received(output_of(server)));
+    }
+    probe.step("a connection closed without a byte sent");
+    let connected = probe.connect().map(drop);
+    // Dying on the probe may take a moment, and may come before or after
+    // this connection: either way, that is what the report must say.
+    if let Some(server) = probe.watched.as_deref()
+        && let Some(status) = server.wait_exit(SETTLE)
+    {
+        return Err(gone(status).received(output_of(server)));
+    }
+    connected
 }
 
 /// `GET` a fixture file and demand `200` with its exact bytes.
@@ -306,6 +335,7 @@ pub fn survives_bad_clients(probe: &Probe) -> Result<(), Failure> {
         }));
     }
     for (what, bytes) in misdeeds {
+        probe.step(format!("a client that {what}"));
         // Send, then hang up at once: the server must cope with the close
         // whatever it was doing.
         if let Ok(mut stream) = client::connect(probe.addr, probe.deadline) {
