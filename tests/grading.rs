@@ -731,7 +731,7 @@ mod subcommand {
     /// Mistakes in using `grade` get one line on stderr and exit status 2.
     #[test]
     fn grade_mistakes_are_one_line_errors() {
-        let cases: [(&[&str], &str); 5] = [
+        let cases: [(&[&str], &str); 6] = [
             (
                 &[
                     "--stage",
@@ -766,6 +766,12 @@ mod subcommand {
                 "--root is for a running server",
             ),
             (&["--json"], "not provided: --stage"),
+            (
+                &[
+                    "--stage", "1", "--", "python3", "s.py", "{port}", "{root}", "{thread}",
+                ],
+                "the server command has `{thread}`, which the grader does not fill in",
+            ),
         ];
         for (args, message) in cases {
             let output = grade(args);
@@ -880,5 +886,69 @@ mod deaths {
             "{}",
             failure.problem
         );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Messages that say what happened.
+
+#[cfg(feature = "default")]
+mod messages {
+    use grade::{Grader, Stage, Verdict};
+
+    /// A program that is there but may not be run gets a hint about that,
+    /// not about the PATH; and the report's header shows the command as it
+    /// was run, its placeholders filled in.
+    #[test]
+    fn a_program_that_may_not_be_run_is_told_so() {
+        let dir = std::env::temp_dir().join(format!("grade-not-executable-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("server.py");
+        std::fs::write(&script, "print('hello')\n").unwrap();
+        let report = Grader::command([script.to_string_lossy().as_ref(), "{port}", "{root}"])
+            .stage(Stage::SingleThreaded)
+            .run()
+            .expect("grading starts");
+        let _ = std::fs::remove_dir_all(&dir);
+        let Some(Verdict::Fail(failure)) = report.verdict("connects") else {
+            panic!("connects should fail:\n{report}");
+        };
+        let hint = failure.hint.as_deref().unwrap_or("");
+        assert!(hint.contains("chmod +x"), "{hint}");
+        assert!(!hint.contains("PATH"), "{hint}");
+        assert!(!report.server.contains("{port}"), "{}", report.server);
+        assert!(!report.server.contains("{root}"), "{}", report.server);
+    }
+
+    /// A server that answers with bare `\n` line ends is told about line
+    /// ends, not about counting bytes.
+    #[test]
+    fn bare_line_feeds_get_their_own_hint() {
+        let script = "import socket, sys, os, threading\n\
+            root = sys.argv[2]\n\
+            s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
+            def serve(c):\n    \
+                head = b''\n    \
+                while b'\\r\\n\\r\\n' not in head:\n        \
+                    more = c.recv(4096)\n        \
+                    if not more: return c.close()\n        \
+                    head += more\n    \
+                path = head.split(b' ')[1].decode().lstrip('/')\n    \
+                try: body = open(os.path.join(root, path), 'rb').read()\n    \
+                except OSError: body = b''\n    \
+                c.sendall(b'HTTP/1.1 200 OK\\nContent-Length: %d\\nConnection: close\\n\\n' % len(body) + body)\n    \
+                c.close()\n\
+            while True:\n    \
+                c, _ = s.accept()\n    \
+                threading.Thread(target=serve, args=(c,), daemon=True).start()\n";
+        let report = Grader::command(["python3", "-c", script, "{port}", "{root}"])
+            .stage(Stage::SingleThreaded)
+            .run()
+            .expect("grading starts");
+        let Some(Verdict::Fail(failure)) = report.verdict("content-length") else {
+            panic!("content-length should fail:\n{report}");
+        };
+        let hint = failure.hint.as_deref().unwrap_or("");
+        assert!(hint.contains("not \\n alone"), "{hint}\n{report}");
     }
 }

@@ -18,6 +18,12 @@ use std::time::{Duration, Instant};
 use crate::check::Failure;
 use crate::response::{Event, ReadError, Reader, Reply, find};
 
+/// The hint for a server that closed the connection without sending a byte.
+pub const NOTHING_SENT_HINT: &str = "The server closed the connection without sending a byte: after reading the request, write the status line, the headers, a blank line and the body to the same connection before closing it.";
+
+/// The hint for a head whose lines end in a bare `\n`.
+pub const BARE_LF_HINT: &str = "End the status line and every header line with \\r\\n (CR LF), not \\n alone, and end the head with an empty line, \\r\\n; clients may not read a head with bare \\n line ends.";
+
 /// After a whole response has arrived, how long to wait for the server to
 /// close, or for bytes beyond what it promised.
 const GRACE_AFTER_RESPONSE: Duration = Duration::from_millis(300);
@@ -362,9 +368,13 @@ pub fn time_left(deadline: Instant) -> Option<Duration> {
 impl Failure {
     /// A failure of one request, showing both sides of it.
     pub fn of(problem: impl Into<String>, exchange: &Exchange) -> Failure {
-        Failure::new(problem)
+        let failure = Failure::new(problem)
             .sent(exchange.describe_sent())
-            .received(exchange.describe_received())
+            .received(exchange.describe_received());
+        match exchange.evidence_hint() {
+            Some(hint) => failure.hint(hint),
+            None => failure,
+        }
     }
 }
 
@@ -374,6 +384,23 @@ impl Exchange {
     pub fn reply(&self) -> Option<Reply> {
         let closed = matches!(self.end, End::Closed | End::Reset | End::Failed(_));
         Reply::parse(&self.received, &method_of(&self.sent), closed)
+    }
+
+    /// A hint that what came back calls for, whatever the check: a head
+    /// whose lines end in a bare `\n`, or a connection closed without a byte.
+    pub fn evidence_hint(&self) -> Option<&'static str> {
+        if self.received.is_empty() && self.end == End::Closed {
+            return Some(NOTHING_SENT_HINT);
+        }
+        let head_end = find(&self.received, b"\r\n\r\n")
+            .or_else(|| find(&self.received, b"\n\n"))
+            .unwrap_or(self.received.len());
+        let head = &self.received[..head_end];
+        let bare_lf = head
+            .iter()
+            .enumerate()
+            .any(|(at, &byte)| byte == b'\n' && (at == 0 || head[at - 1] != b'\r'));
+        (self.received.starts_with(b"HTTP/") && bare_lf).then_some(BARE_LF_HINT)
     }
 
     /// What was sent, for a report: the text with `\r\n` shown.
@@ -430,16 +457,21 @@ pub fn describe_bytes(bytes: &[u8]) -> String {
                 format!("{head}[{} bytes of body]", body.len())
             }
         }
-        None => format!(
-            "{} ({} bytes, no complete head)",
-            escape(bytes, 300),
-            bytes.len()
-        ),
+        None => {
+            let shown = escape(bytes, 300);
+            // A cut text already says how many bytes there were.
+            if shown.ends_with(" bytes in all)") {
+                format!("{shown}, no complete head")
+            } else {
+                format!("{shown} ({} bytes, no complete head)", bytes.len())
+            }
+        }
     }
 }
 
-/// Bytes as one line of text: `\r` and `\n` shown as escapes, other control
-/// bytes and invalid UTF-8 as `\xNN`, cut after `max` characters.
+/// Bytes as one line of text: `\r` and `\n` shown as escapes, a backslash
+/// doubled, other control bytes and invalid UTF-8 as `\xNN`, cut after `max`
+/// characters.
 pub fn escape(bytes: &[u8], max: usize) -> String {
     let mut out = String::new();
     let mut count = 0;
@@ -449,6 +481,9 @@ pub fn escape(bytes: &[u8], max: usize) -> String {
             '\r' => "\\r".to_owned(),
             '\n' => "\\n".to_owned(),
             '\t' => "\\t".to_owned(),
+            // Escaped, so that a server that sends the four characters `\r\n`
+            // is not shown as one that sends a line end.
+            '\\' => "\\\\".to_owned(),
             c if c.is_control() => format!("\\x{:02x}", c as u32),
             c => c.to_string(),
         });
@@ -612,6 +647,40 @@ mod tests {
             describe_bytes(&[b"HTTP/1.1 200 OK\r\n\r\n".as_slice(), &[0xff; 500]].concat());
         assert_eq!(described, "HTTP/1.1 200 OK\\r\\n\\r\\n[500 bytes of body]");
         assert_eq!(describe_bytes(b""), "nothing");
+    }
+
+    #[test]
+    fn descriptions_say_each_thing_once_and_keep_backslashes_apart() {
+        // A literal backslash-r is not a line end.
+        assert_eq!(escape(b"a\\r\\nb\r\n", 100), "a\\\\r\\\\nb\\r\\n");
+        let long = vec![b'x'; 1043];
+        let described = describe_bytes(&long);
+        assert!(
+            described.ends_with("... (1043 bytes in all), no complete head"),
+            "{described}"
+        );
+        assert_eq!(described.matches("1043").count(), 1, "{described}");
+        assert_eq!(describe_bytes(b"abc"), "abc (3 bytes, no complete head)");
+    }
+
+    #[test]
+    fn hints_follow_the_evidence() {
+        let closed = exchange_of(b"GET / HTTP/1.1\r\n\r\n", b"", End::Closed);
+        assert_eq!(closed.evidence_hint(), Some(NOTHING_SENT_HINT));
+        let bare = exchange_of(
+            b"GET /",
+            b"HTTP/1.1 200 OK\nContent-Length: 2\n\nab",
+            End::Closed,
+        );
+        assert_eq!(bare.evidence_hint(), Some(BARE_LF_HINT));
+        let fine = exchange_of(
+            b"GET /",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\na\nb",
+            End::Closed,
+        );
+        assert_eq!(fine.evidence_hint(), None);
+        // A body's bare line feeds are its own business.
+        assert_eq!(Failure::of("x", &bare).hint.as_deref(), Some(BARE_LF_HINT));
     }
 
     #[test]

@@ -85,6 +85,29 @@ pub const DEFAULT_QUEUE: usize = 16;
 /// short, so that the check that waits for it does not wait long.
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: u64 = 2;
 
+/// The first `{word}` in `command` (a word of letters, digits and `_`)
+/// that is not one of the grader's placeholders.
+fn unknown_placeholder(command: &[String]) -> Option<String> {
+    let known = [
+        check::PORT,
+        check::ROOT,
+        check::THREADS,
+        check::QUEUE,
+        check::KEEP_ALIVE_TIMEOUT,
+    ];
+    command.iter().find_map(|arg| {
+        arg.match_indices('{').find_map(|(start, _)| {
+            let rest = &arg[start + 1..];
+            let end = rest.find('}')?;
+            let word = &rest[..end];
+            let token = &arg[start..start + end + 2];
+            let is_word =
+                !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            (is_word && !known.contains(&token)).then(|| token.to_owned())
+        })
+    })
+}
+
 /// The server to grade.
 #[derive(Clone, Debug)]
 pub enum Target {
@@ -117,6 +140,12 @@ pub enum SetupError {
         "the server command has no {0}; write it where the server expects it, e.g. `-- python3 server.py {{port}} {{root}}`"
     )]
     Placeholder(&'static str),
+    /// The command has a `{word}` the grader does not fill in: a typo, most
+    /// likely, that would reach the server as it is.
+    #[error(
+        "the server command has `{0}`, which the grader does not fill in; the placeholders are {{port}}, {{root}}, {{threads}}, {{queue}} and {{keep_alive_timeout}}"
+    )]
+    UnknownPlaceholder(String),
     /// The site could not be written.
     #[error(transparent)]
     Fixture(#[from] FixtureError),
@@ -200,6 +229,9 @@ impl Grader {
                 if !command.iter().any(|arg| arg.contains(name)) {
                     return Err(SetupError::Placeholder(name));
                 }
+            }
+            if let Some(unknown) = unknown_placeholder(command) {
+                return Err(SetupError::UnknownPlaceholder(unknown));
             }
         }
         let known = self.known_settings();
@@ -358,8 +390,9 @@ impl Grader {
         let mut started = StopOnDrop(Vec::new());
         let main = match Started::start(command, &site.root, &values, self.startup_timeout) {
             Ok(main) => main,
-            Err(error) => {
-                report.results = not_started(checks, &error);
+            Err(not) => {
+                report.server = not.command.join(" ");
+                report.results = not_started(checks, &not.error);
                 return;
             }
         };
@@ -405,10 +438,10 @@ impl Grader {
                         settings: known,
                     });
                 }
-                Err(error) => set_result(
+                Err(not) => set_result(
                     &mut results,
                     check,
-                    Verdict::Fail(start_failure(&error)),
+                    Verdict::Fail(start_failure(&not.error)),
                     Duration::ZERO,
                 ),
             }
@@ -426,5 +459,33 @@ impl Grader {
                 format!("the server at {addr}, serving {}", root.display())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_placeholders_are_found_and_known_ones_and_other_braces_are_not() {
+        let command = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            unknown_placeholder(&command(&["x", "--port={port}", "{thread}"])),
+            Some("{thread}".to_owned())
+        );
+        assert_eq!(
+            unknown_placeholder(&command(&[
+                "x",
+                "{port}",
+                "{root}",
+                "--threads",
+                "{threads}",
+                "{queue}",
+                "{keep_alive_timeout}",
+                "print({'a': 1})",
+                "{}",
+            ])),
+            None
+        );
     }
 }

@@ -43,8 +43,11 @@ impl Started {
         root: &Path,
         settings: &Settings,
         startup: Duration,
-    ) -> Result<Started, StartError> {
-        let port = process::free_port().map_err(StartError::Port)?;
+    ) -> Result<Started, NotStarted> {
+        let port = process::free_port().map_err(|error| NotStarted {
+            error: StartError::Port(error),
+            command: template.to_vec(),
+        })?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let mut values = vec![
             (check::PORT, port.to_string()),
@@ -70,15 +73,28 @@ impl Started {
         let (program, args) = command.split_first().expect("a command was given");
         let mut line = Command::new(program);
         line.args(args);
+        let not_started = |error| NotStarted {
+            error,
+            command: command.clone(),
+        };
         // Dropped, and so stopped, if it does not start to accept in time.
-        let process = Process::start(line, OUTPUT_LINES)?;
-        process.wait_until_accepting(addr, startup)?;
+        let process = Process::start(line, OUTPUT_LINES).map_err(not_started)?;
+        process
+            .wait_until_accepting(addr, startup)
+            .map_err(not_started)?;
         Ok(Started {
             process: Arc::new(process),
             addr,
             command,
         })
     }
+}
+
+/// A server that did not start: why, and the command line as it was run
+/// (placeholders filled in), for the report.
+pub struct NotStarted {
+    pub error: StartError,
+    pub command: Vec<String>,
 }
 
 /// Stops its servers when dropped.
@@ -317,8 +333,12 @@ pub fn not_started(checks: &[&'static Check], error: &StartError) -> Vec<CheckRe
 pub fn start_failure(error: &StartError) -> Failure {
     let failure = Failure::new(error.to_string());
     match error {
-        StartError::Spawn { .. } => failure
+        StartError::Spawn { error, .. } if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            failure.hint("The file is there but may not be run: make it executable (`chmod +x FILE`), or run it through its interpreter (`python3 FILE`, `sh FILE`).")
+        }
+        StartError::Spawn { error, .. } if error.kind() == std::io::ErrorKind::NotFound => failure
             .hint("Check the command: the program must be on the PATH, or given by its path."),
+        StartError::Spawn { .. } => failure,
         StartError::Port(_) => failure,
         StartError::Exited { .. } | StartError::Timeout { .. } => {
             let output = match error.output() {

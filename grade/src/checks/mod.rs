@@ -467,10 +467,30 @@ pub fn expect_200(probe: &Probe, path: &str) -> Result<(Reply, Exchange), Failur
             format!("GET /{path} got {} instead of 200", reply.status),
             &exchange,
         )),
-        None => Err(Failure::of(
-            format!("no HTTP response to GET /{path}"),
-            &exchange,
-        )),
+        None => Err(no_response(&format!("GET /{path}"), &exchange)),
+    }
+}
+
+/// The failure of a request that got no HTTP response; when nothing at all
+/// came back, the hint says that, whatever the check is about.
+pub fn no_response(what: &str, exchange: &Exchange) -> Failure {
+    let failure = Failure::of(format!("no HTTP response to {what}"), exchange);
+    if exchange.received.is_empty() && failure.hint.is_none() {
+        failure.hint("The server sent nothing back: after reading the request head, write the response (status line, headers, a blank line, the body) to the same connection, then close it.")
+    } else {
+        failure
+    }
+}
+
+/// How long an exchange waited, as measured, for a problem that says it got
+/// nothing: "nothing came in 5.0 s", or "the server closed after 0.0 s".
+pub fn waited(exchange: &Exchange) -> String {
+    let seconds = exchange.took.as_secs_f64();
+    match exchange.end {
+        client::End::Closed => format!("the server closed the connection after {seconds:.1} s"),
+        client::End::Reset => format!("the server reset the connection after {seconds:.1} s"),
+        client::End::NotConnected(_) => "no connection".to_owned(),
+        _ => format!("waited {seconds:.1} s"),
     }
 }
 
@@ -510,6 +530,24 @@ pub fn output_of(server: &Process) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waiting_is_said_as_measured() {
+        let exchange = |end, millis| Exchange {
+            sent: Vec::new(),
+            received: Vec::new(),
+            end,
+            took: Duration::from_millis(millis),
+        };
+        assert_eq!(
+            waited(&exchange(client::End::Closed, 3)),
+            "the server closed the connection after 0.0 s"
+        );
+        assert_eq!(
+            waited(&exchange(client::End::TimedOut, 5_012)),
+            "waited 5.0 s"
+        );
+    }
 
     #[test]
     fn ids_are_unique_and_checks_are_listed_by_stage() {

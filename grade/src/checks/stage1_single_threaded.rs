@@ -11,7 +11,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::{ANSWER_WITHIN, Probe, exited, expect_200, output_of};
+use super::{ANSWER_WITHIN, Probe, exited, expect_200, no_response, output_of};
 use crate::check::Failure;
 use crate::client::{self, Exchange};
 use crate::fixture::{self, Fixture};
@@ -55,10 +55,7 @@ fn expect_file(probe: &Probe, path: &str) -> Result<Reply, Failure> {
     let expected = &probe.site.file(path).bytes;
     let exchange = probe.get(&Probe::target(path));
     let Some(reply) = exchange.reply() else {
-        return Err(Failure::of(
-            format!("no HTTP response to GET /{path}"),
-            &exchange,
-        ));
+        return Err(no_response(&format!("GET /{path}"), &exchange));
     };
     if reply.status != 200 {
         return Err(Failure::of(

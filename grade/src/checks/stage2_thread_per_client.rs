@@ -1,7 +1,7 @@
 //! Stage 2's checks: a client that connects and says nothing must not hold up
 //! the others, as it does a server that serves one connection at a time.
 
-use super::{ANSWER_WITHIN, Probe};
+use super::{ANSWER_WITHIN, Probe, waited};
 use crate::check::Failure;
 use crate::client;
 use crate::fixture;
@@ -14,8 +14,8 @@ pub fn idle_client(probe: &Probe) -> Result<(), Failure> {
     if !answered {
         return Err(Failure::of(
             format!(
-                "while one client was connected and silent, another client's GET /index.html got no 200 within {} s",
-                ANSWER_WITHIN.as_secs()
+                "while one client was connected and silent, another client's GET /index.html got no 200 ({})",
+                waited(&exchange)
             ),
             &exchange,
         ));
@@ -54,10 +54,10 @@ pub fn reverse_order(probe: &Probe) -> Result<(), Failure> {
         if !served {
             return Err(Failure::of(
                 format!(
-                    "connection {} of {} (asking first, while the {n} opened before it were silent) did not get /{path} within {} s",
+                    "connection {} of {} (asking first, while the {n} opened before it were silent) did not get /{path} ({})",
                     n + 1,
                     paths.len(),
-                    ANSWER_WITHIN.as_secs()
+                    waited(&exchange)
                 ),
                 &exchange,
             ));

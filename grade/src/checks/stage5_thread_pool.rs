@@ -12,7 +12,7 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{ANSWER_WITHIN, EXIT_WITHIN, Probe, expect_200, output_of};
+use super::{ANSWER_WITHIN, EXIT_WITHIN, Probe, expect_200, output_of, waited};
 use crate::check::Failure;
 use crate::client::{self, End, Exchange};
 use crate::fixture;
@@ -293,9 +293,9 @@ pub fn overload_503(probe: &Probe) -> Result<(), Failure> {
         Some(reply) if reply.status == 200 => Ok(()),
         _ => Err(Failure::of(
             format!(
-                "once the clients that filled the pool had gone, GET /{} got no 200 within {} s",
+                "once the clients that filled the pool had gone, GET /{} got no 200 ({})",
                 fixture::INDEX,
-                RECOVER_WITHIN.as_secs()
+                waited(&exchange)
             ),
             &exchange,
         )
@@ -383,9 +383,9 @@ pub fn pool_keeps_its_workers(probe: &Probe) -> Result<(), Failure> {
     if exchange.reply().is_none_or(|reply| reply.status != 200) {
         return Err(Failure::of(
             format!(
-                "after {misbehaved}, GET /{} got no 200 within {} s",
+                "after {misbehaved}, GET /{} got no 200 ({})",
                 fixture::INDEX,
-                ANSWER_WITHIN.as_secs()
+                waited(&exchange)
             ),
             &exchange,
         ));

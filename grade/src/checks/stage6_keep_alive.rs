@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use super::stage5_thread_pool::{self, ThreadWatch};
-use super::{ANSWER_WITHIN, Probe, expect_200};
+use super::{ANSWER_WITHIN, Probe, expect_200, waited};
 use crate::check::Failure;
 use crate::client::{self, End, Exchange};
 use crate::fixture;
@@ -109,10 +109,7 @@ fn expect_file(
             End::Closed | End::Reset => {
                 format!("{what} got no response: the server closed the connection")
             }
-            _ => format!(
-                "{what} got no response within {} s",
-                ANSWER_WITHIN.as_secs()
-            ),
+            _ => format!("{what} got no response ({})", waited(exchange)),
         };
         return Err(Failure::of(problem, exchange));
     };
@@ -363,10 +360,7 @@ fn idle_crowd(probe: &Probe) -> Result<(), Failure> {
         let got = match exchange.reply() {
             Some(reply) if reply.status == 200 => None,
             Some(reply) => Some(format!("got {}", reply.status)),
-            None => Some(format!(
-                "got no response within {} s",
-                ANSWER_WITHIN.as_secs()
-            )),
+            None => Some(format!("got no response ({})", waited(&exchange))),
         };
         if let Some(got) = got {
             return Err(Failure::of(
