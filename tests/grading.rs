@@ -653,6 +653,132 @@ mod subcommand {
         );
     }
 
+    /// Runs a Python script on `input`; its stdout, which should be "ok".
+    fn python_judges(script: &str, input: &[u8]) -> String {
+        let mut python = Command::new("python3")
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut python.stdin.take().unwrap(), input).unwrap();
+        let checked = python.wait_with_output().unwrap();
+        format!(
+            "{}{}",
+            stdout(&checked).trim(),
+            String::from_utf8_lossy(&checked.stderr)
+        )
+    }
+
+    /// `--format junit` is well-formed XML (Python's parser is the judge), with
+    /// a test case per check, and the failure counted and described.
+    #[test]
+    fn junit_output_is_well_formed_and_counts_failures() {
+        let output = grade(&[
+            "--stage",
+            "2",
+            "--format",
+            "junit",
+            "--",
+            "python3",
+            &python_server(),
+            "{port}",
+            "{root}",
+            "--defect",
+            "html-for-everything",
+        ]);
+        assert_eq!(output.status.code(), Some(1));
+        let script = "import sys, xml.etree.ElementTree as ET\n\
+            root = ET.fromstring(sys.stdin.buffer.read())\n\
+            assert root.tag == 'testsuites', root.tag\n\
+            assert (root.get('tests'), root.get('failures'), root.get('skipped')) == ('11', '1', '0'), root.attrib\n\
+            suites = root.findall('testsuite')\n\
+            assert [s.get('name') for s in suites] == ['stage 1: single-threaded', 'stage 2: thread-per-client']\n\
+            cases = root.iter('testcase')\n\
+            failed = [c for c in root.iter('testcase') if c.find('failure') is not None]\n\
+            assert [c.get('name').split(':')[0] for c in failed] == ['content-type']\n\
+            failure = failed[0].find('failure')\n\
+            assert 'Content-Type is' in failure.get('message')\n\
+            assert 'hint: ' in failure.text and 'sent: GET /' in failure.text\n\
+            print('ok')";
+        assert_eq!(
+            python_judges(script, &output.stdout),
+            "ok",
+            "{}",
+            stdout(&output)
+        );
+    }
+
+    /// `--format gradescope` is Gradescope's results.json: a score, and a test
+    /// per check with name, score, max_score, status and output, its points
+    /// from `--points` (TOML here; JSON works too) or 1 each.
+    #[test]
+    fn gradescope_output_has_the_schema_and_the_points() {
+        let dir = std::env::temp_dir().join(format!("grade-points-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let points = dir.join("points.toml");
+        std::fs::write(&points, "content-type = 4\nno-traversal = 2.5\n").unwrap();
+        let output = grade(&[
+            "--stage",
+            "1",
+            "--format",
+            "gradescope",
+            "--points",
+            &points.to_string_lossy(),
+            "--",
+            "python3",
+            &python_server(),
+            "{port}",
+            "{root}",
+            "--defect",
+            "html-for-everything",
+        ]);
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, "{\"no-such-check\": 1}").unwrap();
+        let refused = grade(&[
+            "--stage",
+            "1",
+            "--format",
+            "gradescope",
+            "--points",
+            &bad.to_string_lossy(),
+            "--",
+            "python3",
+            "s.py",
+            "{port}",
+            "{root}",
+        ]);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(output.status.code(), Some(1));
+        let script = "import json, sys\n\
+            r = json.load(sys.stdin)\n\
+            tests = r['tests']\n\
+            assert len(tests) == 9, len(tests)\n\
+            assert all(set(t) == {'name', 'score', 'max_score', 'status', 'output'} for t in tests)\n\
+            by_id = {t['name'].split(':')[0]: t for t in tests}\n\
+            ct = by_id['content-type']\n\
+            assert (ct['score'], ct['max_score'], ct['status']) == (0, 4, 'failed'), ct\n\
+            assert 'problem: GET /' in ct['output'] and 'hint: ' in ct['output']\n\
+            nt = by_id['no-traversal']\n\
+            assert (nt['score'], nt['max_score'], nt['status']) == (2.5, 2.5, 'passed'), nt\n\
+            assert r['score'] == 7 + 2.5, r['score']\n\
+            assert isinstance(r['execution_time'], float) and 'checks passed' in r['output']\n\
+            print('ok')";
+        assert_eq!(
+            python_judges(script, &output.stdout),
+            "ok",
+            "{}",
+            stdout(&output)
+        );
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("`no-such-check`, which is not a check"),
+            "{stderr}"
+        );
+    }
+
     /// A server already running is graded with `--addr` and `--root`; the checks
     /// that need to start it themselves (to send it Ctrl-C, to count its
     /// threads) are skipped, with the reason, and a skipped check keeps the exit

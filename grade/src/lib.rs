@@ -20,6 +20,7 @@
 //! | [`random`] | the one random generator, for the site and the tests |
 //! | [`process`] | start the server in its own process group, signal it, count its threads, stop it |
 //! | [`report`] | the coloured checklist, the JSON object, and `--list` |
+//! | [`formats`] | Gradescope's `results.json`, JUnit XML, and points per check |
 //! | `runner` | runs the checks in phases, each on a thread, by its time limit |
 //! | [`watch`] | which check was at which step when the server died |
 //!
@@ -45,6 +46,7 @@ pub mod check;
 pub mod checks;
 pub mod client;
 pub mod fixture;
+pub mod formats;
 pub mod process;
 pub mod random;
 pub mod report;
@@ -61,6 +63,7 @@ pub use check::{Failure, Mode, Need, Settings};
 pub use checks::{CHECKS, Check};
 pub use course::Stage;
 pub use fixture::{Fixture, FixtureError};
+pub use formats::{Points, PointsError};
 pub use process::StartError;
 pub use report::{CheckResult, Report, Verdict, list};
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{ArgGroup, Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use multithreaded_server::config::{Config, RootError, parse_duration};
 use multithreaded_server::net::DEFAULT_BACKLOG;
@@ -170,12 +170,21 @@ pub struct GradeArgs {
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub keep_alive_timeout: Option<u64>,
 
-    /// Print the result as one JSON object, for autograding pipelines
-    #[arg(long)]
+    /// How to print the result
+    #[arg(long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// Print the result as one JSON object: the same as --format json
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
+    /// Points per check for --format gradescope: a TOML table or JSON object of
+    /// check ids and numbers [default: 1 point for every check]
+    #[arg(long, value_name = "FILE")]
+    pub points: Option<PathBuf>,
+
     /// List the checks of every stage (up to --stage, if given) and exit
-    #[arg(long, conflicts_with_all = ["addr", "command", "json", "threads", "queue", "keep_alive_timeout"])]
+    #[arg(long, conflicts_with_all = ["addr", "command", "json", "format", "points", "threads", "queue", "keep_alive_timeout"])]
     pub list: bool,
 
     /// The command that starts the server; {port} and {root} are replaced by a free
@@ -183,6 +192,19 @@ pub struct GradeArgs {
     /// {keep_alive_timeout} (where present) by the values above
     #[arg(last = true, value_name = "CMD", conflicts_with = "addr")]
     pub command: Vec<String>,
+}
+
+/// How `grade` prints its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The checklist, coloured on a terminal
+    Text,
+    /// One JSON object (format multithreaded-server-grade/1), for scripts
+    Json,
+    /// Gradescope's autograder results.json, with points from --points
+    Gradescope,
+    /// JUnit XML, for GitLab, Jenkins and GitHub test reporters
+    Junit,
 }
 
 /// Parses `HOST:PORT`, looking the host up (`localhost:8080` is fine).

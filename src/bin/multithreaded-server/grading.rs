@@ -1,9 +1,11 @@
 //! `multithreaded-server grade ...`: the `grade` crate's grader, run from the
-//! command line, with its report printed as a checklist or a JSON object.
+//! command line, with its report printed as a checklist, a JSON object,
+//! Gradescope's results.json or JUnit XML.
 
-use grade::{Grader, Stage};
+use anyhow::Context;
+use grade::{Grader, Points, Stage};
 
-use crate::cli::GradeArgs;
+use crate::cli::{Format, GradeArgs};
 
 /// `multithreaded-server grade ...`: grades, prints the checklist (or the
 /// JSON object), and returns whether every check passed.
@@ -16,6 +18,16 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<bool> {
         return Ok(true);
     }
     let stage = args.stage.expect("clap requires --stage unless --list");
+    let format = if args.json { Format::Json } else { args.format };
+    // Read before grading, so that a mistake in it costs no grading run.
+    let points = match &args.points {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the points file {}", path.display()))?;
+            Points::parse(&text).with_context(|| path.display().to_string())?
+        }
+        None => Points::default(),
+    };
     let mut grader = match (args.addr, &args.root) {
         (Some(addr), Some(root)) => Grader::running(addr, root),
         // clap's `requires` on --root is not enforced beside a `last` command,
@@ -42,12 +54,15 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<bool> {
         .startup_timeout(args.startup_timeout)
         .progress(true)
         .run()?;
-    if args.json {
-        print!("{}", report.to_json());
-    } else {
-        // Colour as the request log does: only on a terminal, never with NO_COLOR.
-        multithreaded_server::log::init(false);
-        print!("{report}");
+    match format {
+        Format::Text => {
+            // Colour as the request log does: only on a terminal, never with NO_COLOR.
+            multithreaded_server::log::init(false);
+            print!("{report}");
+        }
+        Format::Json => print!("{}", report.to_json()),
+        Format::Gradescope => print!("{}", report.to_gradescope(&points)),
+        Format::Junit => print!("{}", report.to_junit()),
     }
     Ok(report.passed())
 }
