@@ -268,9 +268,9 @@ fn a_thousand_idle_connections_cost_no_threads() {
     assert_eq!(reply.status, 200);
     // It takes milliseconds. A server that gave the idle connections its
     // workers would answer only when the 60 s read timeout freed one; the
-    // bound is loose so that a busy machine cannot fail it.
+    // bound is half that, so that a busy machine cannot fail it.
     assert!(
-        took < Duration::from_secs(5),
+        took < Duration::from_secs(30),
         "a request took {took:?} with 1,000 idle connections"
     );
     let threads = server.threads();
