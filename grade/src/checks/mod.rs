@@ -311,11 +311,11 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "bad-request",
         stage: Stage::NotFound,
-        title: "a request RFC 9112 calls malformed gets 400 Bad Request (any 4xx)",
+        title: "a request line RFC 9112 calls malformed gets 400 Bad Request (any 4xx)",
         limit: Duration::from_secs(15),
         mode: Mode::Risky,
         needs: &[],
-        hint: "If the request line is not `METHOD /path HTTP/1.x`, or a header line is not `Name: value`, or Host is missing or doubled, or Content-Length is not one number, answer 400 Bad Request instead of closing or crashing.",
+        hint: "If the request line is not `METHOD /path HTTP/1.x`, answer 400 Bad Request instead of closing or crashing.",
         run: stage3_not_found::bad_request,
     },
     // -- Stage 4: Ctrl-C finishes what is under way.

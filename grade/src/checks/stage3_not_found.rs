@@ -41,51 +41,28 @@ pub fn not_found_page(probe: &Probe) -> Result<(), Failure> {
 }
 // ANCHOR_END: not_found_page
 
-/// Requests that RFC 9112 (and RFC 9110 for `Host`) says a server must
-/// refuse with 400, each with what is wrong with it. Only these: a request a
-/// correct server may answer otherwise is no test of it. (`GET /index.html`
-/// with no version is an HTTP/0.9 request, which nginx, Node and Python
-/// answer, as servers may; it is not sent.)
+/// Requests whose request line is not `METHOD target HTTP/1.x`, which RFC
+/// 9112 §3 says a server should refuse with 400, each with what is wrong
+/// with it. Only such: a request a correct server may answer otherwise is no
+/// test of it. (`GET /index.html` with no version is an HTTP/0.9 request,
+/// which nginx, Node and Python answer, as servers may; it is not sent.)
+///
+/// Malformed header lines (a space before the colon, a `Content-Length` that
+/// is not a number, no `Host`) must be refused too, by RFC 9112 §3.2, §5.1 and
+/// §6.3; but the course's stage-3 exercise teaches the request line alone,
+/// so they are not asked of a stage-3 server here.
 pub fn malformed_requests(probe: &Probe) -> Vec<(&'static str, Vec<u8>)> {
-    let host = probe.addr;
-    let with = |line: &str, headers: &str| format!("{line}\r\n{headers}\r\n").into_bytes();
-    let get = "GET /index.html HTTP/1.1";
+    let host = format!("Host: {}\r\n", probe.addr);
+    let with = |line: &str| format!("{line}\r\n{host}\r\n").into_bytes();
     vec![
         ("a request line that is not one", b"hello\r\n\r\n".to_vec()),
         (
             "a request line with a fourth part",
-            with(
-                "GET /index.html HTTP/1.1 extra",
-                &format!("Host: {host}\r\n"),
-            ),
+            with("GET /index.html HTTP/1.1 extra"),
         ),
         (
             "a request line with an unknown protocol",
-            with("GET /index.html FTP/1.0", &format!("Host: {host}\r\n")),
-        ),
-        ("an HTTP/1.1 request with no Host", with(get, "")),
-        (
-            "an HTTP/1.1 request with two Hosts",
-            with(get, &format!("Host: {host}\r\nHost: {host}\r\n")),
-        ),
-        (
-            "a header line with no colon",
-            with(get, &format!("Host: {host}\r\nX-Grader is here\r\n")),
-        ),
-        (
-            "a space between a header's name and its colon",
-            with(get, &format!("Host: {host}\r\nX-Grader : here\r\n")),
-        ),
-        (
-            "a Content-Length that is not a number",
-            with(get, &format!("Host: {host}\r\nContent-Length: ten\r\n")),
-        ),
-        (
-            "two Content-Lengths that disagree",
-            with(
-                get,
-                &format!("Host: {host}\r\nContent-Length: 1\r\nContent-Length: 2\r\n"),
-            ),
+            with("GET /index.html FTP/1.0"),
         ),
     ]
 }
