@@ -48,6 +48,28 @@ shown "multithreaded-server grade --stage 6 -- $SERVER_PY" >"$OUT/placeholders.t
 shown "multithreaded-server grade --stage 6 -- $SERVER_PY --threads {threads} --queue {queue} --keep-alive-timeout {keep_alive_timeout} --defect worker-per-connection" \
   >"$OUT/python-stage-6.txt"
 
+# Scores for instructors' tools: Gradescope's results.json with points from a
+# file, and JUnit XML, for a server with one fault (text/html for everything).
+points=$(mktemp --suffix=.toml)
+printf 'no-traversal = 3\nsplit-request = 2\n' >"$points"
+shown "cat $points" | sed "s|$points|points.toml|g" >"$OUT/points.txt"
+shown "multithreaded-server grade --stage 1 --format gradescope --points $points -- $SERVER_PY --defect html-for-everything" |
+  sed "s|$points|points.toml|g" >"$OUT/gradescope.txt"
+rm -f "$points"
+shown "multithreaded-server grade --stage 1 --format junit -- $SERVER_PY --defect html-for-everything" \
+  >"$OUT/junit.txt"
+
+# A class of three, all the Python server: one as it is, two with a fault.
+class=$(mktemp -d)
+mkdir -p "$class/ada" "$class/bob" "$class/cy"
+cp tests/broken/server.py "$class/ada/server.py"
+for pair in bob:binary-as-text cy:single-threaded; do
+  printf 'import runpy, sys\nsys.argv += ["--defect", "%s"]\nrunpy.run_path(%s, run_name="__main__")\n' \
+    "${pair#*:}" "'$REPO/tests/broken/server.py'" >"$class/${pair%%:*}/server.py"
+done
+shown "exercises/grade-class.sh 2 $class" | sed "s|$class|submissions|g" >"$OUT/class.txt"
+rm -rf "$class"
+
 # A Rust submission: exercise 4 as it is handed out, before its TODOs are done.
 shown "multithreaded-server grade --stage 4 -- cargo run -q -p ex04-daemon-join -- --port {port} --root {root}" \
   >"$OUT/rust-exercise.txt"
