@@ -671,6 +671,33 @@ mod subcommand {
         )
     }
 
+    /// A server that listens on another port than the one it was given is not
+    /// waited on in silence: after 10 s the grader says what it waits for.
+    #[test]
+    fn a_server_on_another_port_is_reminded_of_its_port() {
+        let script = "import socket, time\n\
+            s = socket.create_server(('127.0.0.1', 0))\n\
+            time.sleep(60)\n";
+        let output = grade(&[
+            "--stage",
+            "1",
+            "--startup-timeout",
+            "12s",
+            "--",
+            "python3",
+            "-c",
+            script,
+            "{port}",
+            "{root}",
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("still waiting after 10 s: nothing accepts connections on 127.0.0.1:"),
+            "{stderr}"
+        );
+    }
+
     /// `--format junit` is well-formed XML (Python's parser is the judge), with
     /// a test case per check, and the failure counted and described.
     #[test]
@@ -857,7 +884,7 @@ mod subcommand {
     /// Mistakes in using `grade` get one line on stderr and exit status 2.
     #[test]
     fn grade_mistakes_are_one_line_errors() {
-        let cases: [(&[&str], &str); 6] = [
+        let cases: [(&[&str], &str); 7] = [
             (
                 &[
                     "--stage",
@@ -897,6 +924,12 @@ mod subcommand {
                     "--stage", "1", "--", "python3", "s.py", "{port}", "{root}", "{thread}",
                 ],
                 "the server command has `{thread}`, which the grader does not fill in",
+            ),
+            (
+                &[
+                    "--stage", "1", "--points", "p.toml", "--", "x", "{port}", "{root}",
+                ],
+                "--points is for --format gradescope",
             ),
         ];
         for (args, message) in cases {

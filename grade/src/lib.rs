@@ -391,7 +391,13 @@ impl Grader {
         // Every server started here is stopped when this function is left, by
         // any path: a check that ran out of time may still hold a clone of it.
         let mut started = StopOnDrop(Vec::new());
-        let main = match Started::start(command, &site.root, &values, self.startup_timeout) {
+        let main = match Started::start(
+            command,
+            &site.root,
+            &values,
+            self.startup_timeout,
+            self.progress,
+        ) {
             Ok(main) => main,
             Err(not) => {
                 report.server = not.command.join(" ");
@@ -429,7 +435,13 @@ impl Grader {
             .iter()
             .filter(|check| matches!(check.mode, Mode::OwnServer(_)));
         for check in own {
-            match Started::start(command, &site.root, &values, self.startup_timeout) {
+            match Started::start(
+                command,
+                &site.root,
+                &values,
+                self.startup_timeout,
+                self.progress,
+            ) {
                 Ok(own) => {
                     started.0.push(Arc::clone(&own.process));
                     jobs.push(Job {

@@ -23,6 +23,11 @@ use crate::watch::Watch;
 /// saw, which says more than "timed out".
 const GRACE: Duration = Duration::from_secs(2);
 
+/// When to remind, while waiting for a server to accept, that it may be
+/// listening on another port (a compiling `cargo run` takes longer, and the
+/// reminder says so without giving up).
+const REMIND_AFTER: Duration = Duration::from_secs(10);
+
 /// How much of a server's output to keep for the report, in lines.
 const OUTPUT_LINES: usize = 40;
 
@@ -43,6 +48,7 @@ impl Started {
         root: &Path,
         settings: &Settings,
         startup: Duration,
+        progress: bool,
     ) -> Result<Started, NotStarted> {
         let port = process::free_port().map_err(|error| NotStarted {
             error: StartError::Port(error),
@@ -79,6 +85,18 @@ impl Started {
         };
         // Dropped, and so stopped, if it does not start to accept in time.
         let process = Process::start(line, OUTPUT_LINES).map_err(not_started)?;
+        // Dropped when the wait is over, which ends the reminder's thread.
+        let (_waiting, reminder) = mpsc::channel::<()>();
+        if progress {
+            thread::spawn(move || {
+                if reminder.recv_timeout(REMIND_AFTER) == Err(mpsc::RecvTimeoutError::Timeout) {
+                    eprintln!(
+                        "still waiting after {} s: nothing accepts connections on {addr} yet; is the server listening on 127.0.0.1 at the port it was given ({port})?",
+                        REMIND_AFTER.as_secs()
+                    );
+                }
+            });
+        }
         process
             .wait_until_accepting(addr, startup)
             .map_err(not_started)?;

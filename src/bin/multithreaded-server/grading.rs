@@ -19,6 +19,9 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<bool> {
     }
     let stage = args.stage.expect("clap requires --stage unless --list");
     let format = if args.json { Format::Json } else { args.format };
+    if args.points.is_some() && format != Format::Gradescope {
+        anyhow::bail!("--points is for --format gradescope; the other formats give no points");
+    }
     // Read before grading, so that a mistake in it costs no grading run.
     let points = match &args.points {
         Some(path) => {
