@@ -385,6 +385,9 @@ fn idle_after_bad_clients(probe: &Probe) -> Result<(), Failure> {
     let mut windows = Vec::new();
     for _ in 0..2 {
         let Some(before) = server.cpu_time() else {
+            if let Some(failure) = exited(probe, "after the bad clients", true) {
+                return Err(failure);
+            }
             if windows.is_empty() {
                 probe.note(
                     "idle CPU not measured: this system has no /proc to read the server's CPU time from",
