@@ -108,6 +108,64 @@ pub const MORE_TRAVERSALS: &[&str] = &[
     "file:///secret.txt",
 ];
 
+/// Names Windows reads as more than a name, by family, each aimed at a file
+/// that exists (or at the secret): a server that pushed them onto its root
+/// would serve that file, or leave the root, on Windows. Every stage refuses
+/// them on every system, so a Linux run shows what a Windows one will do:
+/// from `not-found` on with 400, before it with a bare close.
+pub const WINDOWS_NAMES: &[(&str, &[&str])] = &[
+    (
+        "a drive",
+        &[
+            "/C:",
+            "/C:secret.txt",
+            "/sub/C:..%5Csecret.txt",
+            "/c:/windows/win.ini",
+        ],
+    ),
+    (
+        "an alternate data stream",
+        &[
+            "/index.html::$DATA",
+            "/index.html:$DATA",
+            "/sub::$INDEX_ALLOCATION/page.html",
+        ],
+    ),
+    (
+        "a UNC or device path",
+        &[
+            "/%5C%5C%3F%5CC:%5Cwindows%5Cwin.ini",
+            "/%5C%5Clocalhost%5Cc$%5Cwindows%5Cwin.ini",
+            "/%5C%5C.%5CCON",
+        ],
+    ),
+    (
+        "a trailing dot",
+        &[
+            "/index.html.",
+            "/style.css..",
+            "/sub./page.html",
+            "/..%5Csecret.txt.",
+        ],
+    ),
+    (
+        "a trailing space",
+        &["/index.html%20", "/sub%20/page.html", "/index.html.%20"],
+    ),
+    (
+        "a device name",
+        &[
+            "/CON",
+            "/nul",
+            "/nul.html",
+            "/Com1.txt",
+            "/LPT1",
+            "/sub/aux.css",
+            "/prn%20.txt",
+        ],
+    ),
+];
+
 /// Targets that use the same tricks but stay inside the root: each must be served
 /// as the named file. A server that refused everything would pass the traversal
 /// checks; it fails these.
