@@ -63,7 +63,7 @@ pub use checks::{CHECKS, Check};
 pub use course::Stage;
 pub use fixture::{Fixture, FixtureError};
 pub use process::StartError;
-pub use report::{CheckResult, Report, Verdict, list};
+pub use report::{CheckResult, NOT_ON_THIS_PLATFORM, Report, Verdict, list};
 
 use runner::{
     Job, Started, StopOnDrop, not_started, run_batch, run_phases, set_result, start_failure,
@@ -269,10 +269,9 @@ impl Grader {
                 ));
             }
             if !process::can_count_threads() {
-                return Some(
-                    "it counts the server's threads in /proc, which this system does not have"
-                        .to_owned(),
-                );
+                return Some(format!(
+                    "{NOT_ON_THIS_PLATFORM}it counts the server's threads, which cannot be counted on this system"
+                ));
             }
         }
         let missing: Vec<(&str, &str, &str)> = check
