@@ -92,11 +92,6 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-/// A terminal sends Ctrl-C itself on Unix: there is no helper's work to do.
-pub fn send_ctrl_c_to_console_of(_pid: u32) -> i32 {
-    1
-}
-
 /// Other Unix systems: nothing is counted, and the checks that count are
 /// skipped, saying so.
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]

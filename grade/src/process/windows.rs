@@ -33,11 +33,15 @@ use windows_sys::Win32::System::JobObjects::{
     SetInformationJobObject, TerminateJobObject,
 };
 use windows_sys::Win32::System::Threading::{
-    CREATE_NO_WINDOW, CREATE_SUSPENDED, GetThreadDescription, OpenThread, ResumeThread,
-    THREAD_QUERY_LIMITED_INFORMATION, THREAD_SUSPEND_RESUME,
+    CREATE_NO_WINDOW, CREATE_SUSPENDED, ExitProcess, GetThreadDescription, OpenThread,
+    ResumeThread, THREAD_QUERY_LIMITED_INFORMATION, THREAD_SUSPEND_RESUME,
 };
 
-use super::{CTRL_C_HELPER, CTRL_C_HELPER_ARG, Signal};
+use super::Signal;
+
+/// Set, with a pid, in the environment of the Ctrl-C helper (see
+/// [`Group::ctrl_c`]).
+const HELPER_ENV: &str = "GRADE_SEND_CTRL_C_TO";
 
 /// STATUS_CONTROL_C_EXIT: how a program with no Ctrl-C handler ends on
 /// Ctrl-C, its "killed by SIGINT".
@@ -79,6 +83,9 @@ impl Group {
                 return Err(io::Error::last_os_error());
             }
             resume(child.id())?;
+            // Keeps the hook, and so the helper, in every program that starts
+            // servers: a linker may drop a section nothing refers to.
+            std::hint::black_box(HELPER_HOOK);
             Ok(group)
         }
     }
@@ -102,20 +109,24 @@ impl Group {
         }
     }
 
-    /// Has the helper send Ctrl-C to the console of the job's processes (they
-    /// share the one the server was started in).
+    /// Sends Ctrl-C to the console of the job's processes (they share the one
+    /// the server was started in), as a terminal would.
+    ///
+    /// Only a process attached to a console can send its event, and a process
+    /// has one console at a time: attaching would take this program's own
+    /// away (from a terminal, its output would vanish), and the event would
+    /// reach it too. So a helper does it: this very program, started again
+    /// with [`HELPER_ENV`] set, which [`helper_hook`] sees before `main`
+    /// runs. Any program that controls servers through this module can so
+    /// serve as its own helper: the course's binary, a test, a student's.
     fn ctrl_c(&self) -> io::Result<()> {
         let pid = self
             .pids()
             .and_then(|pids| pids.first().copied())
             .ok_or_else(|| io::Error::other("the server has exited"))?;
-        let helper = match CTRL_C_HELPER.get() {
-            Some(program) => program.clone(),
-            None => std::env::current_exe()?,
-        };
+        let helper = std::env::current_exe()?;
         let status = Command::new(&helper)
-            .arg(CTRL_C_HELPER_ARG)
-            .arg(pid.to_string())
+            .env(HELPER_ENV, pid.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -126,7 +137,7 @@ impl Group {
                 "Ctrl-C: cannot attach to the console of process {pid}"
             ))),
             _ => Err(io::Error::other(format!(
-                "Ctrl-C: the helper `{} {CTRL_C_HELPER_ARG} {pid}` failed ({status})",
+                "Ctrl-C: the helper ({} with {HELPER_ENV}={pid}) failed ({status})",
                 helper.display()
             ))),
         }
@@ -388,10 +399,30 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
+/// Run by the C runtime before `main`, in every program this module is linked
+/// into (`.CRT$XCU` is its table of initialisers, as for C++'s static
+/// constructors): in the Ctrl-C helper, does the helper's work and exits, so
+/// that the program's own `main` (a test harness, a grader) never runs there.
+#[used]
+#[unsafe(link_section = ".CRT$XCU")]
+static HELPER_HOOK: extern "C" fn() = helper_hook;
+
+extern "C" fn helper_hook() {
+    let Some(pid) = std::env::var_os(HELPER_ENV) else {
+        return;
+    };
+    let code = match pid.to_str().and_then(|pid| pid.parse().ok()) {
+        Some(pid) => send_ctrl_c_to_console_of(pid),
+        None => 12,
+    };
+    // SAFETY: ends this process, which has nothing of its own to finish.
+    unsafe { ExitProcess(code) };
+}
+
 /// Attaches to `pid`'s console and sends Ctrl-C to every process in it,
 /// having turned it off for this process first (it is in that console now
 /// too). Exits 10 when it cannot attach, 11 when it cannot send.
-pub fn send_ctrl_c_to_console_of(pid: u32) -> i32 {
+fn send_ctrl_c_to_console_of(pid: u32) -> u32 {
     // SAFETY: plain calls.
     unsafe {
         FreeConsole();

@@ -30,15 +30,6 @@ use multithreaded_server::stages::{self, StageError};
 use multithreaded_server::{log, net};
 
 fn main() -> ExitCode {
-    // On Windows, the grader delivers Ctrl-C to a server through a helper,
-    // which is this program started with this argument (see
-    // `grade::process::set_ctrl_c_helper`); it never reaches clap.
-    let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some(grade::process::CTRL_C_HELPER_ARG)
-        && let Some(pid) = args.next().and_then(|pid| pid.parse().ok())
-    {
-        return ExitCode::from(grade::process::send_ctrl_c_to_console_of(pid) as u8);
-    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return cli::report(error),
