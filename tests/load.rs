@@ -60,7 +60,11 @@ fn wait_until_at_least(server: &Server, target: usize, measure: fn(&Server) -> u
 /// are then waited out: a thread for a client is named `client-N`.
 fn idle_baseline(server: &Server, site: &Site) -> (usize, usize) {
     assert_still_serves(server, site, "start-up");
-    assert_eq!(server.settle(0, Server::open_connections), 0);
+    // Counted from the system's TCP table, whose owners Wine does not report:
+    // there the wait is left out (see .ci/wine/README.md).
+    if server.can_count_connections() {
+        assert_eq!(server.settle(0, Server::open_connections), 0);
+    }
     let threads = server
         .thread_names()
         .iter()

@@ -43,6 +43,11 @@ fn no_target_reaches_the_secret_beside_the_root() {
         }
 
         for (target, file) in INSIDE_THE_ROOT {
+            // Through the symlink `self`, which Windows may not have made
+            // (see `support::symlink`).
+            if target.starts_with("/self/") && !site.root.join("self").exists() {
+                continue;
+            }
             let reply = get(server.addr, target);
             assert_eq!(reply.status, 200, "{stage}: {target} is inside the root");
             assert_eq!(reply.body, site.read(file), "{stage}: {target} is {file}");

@@ -251,6 +251,11 @@ impl Server {
             .expect("connections counted (/proc or the TCP table)")
     }
 
+    /// Whether [`Server::open_connections`] can count here.
+    pub fn can_count_connections(&self) -> bool {
+        self.process.open_connections().is_some()
+    }
+
     /// Waits until `measure` is at most `limit`, returning the last measurement.
     pub fn settle(&self, limit: usize, measure: impl Fn(&Server) -> usize) -> usize {
         let deadline = Instant::now() + PATIENCE;

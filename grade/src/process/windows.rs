@@ -321,16 +321,29 @@ pub fn descriptors(pids: &[u32]) -> Option<usize> {
 
 /// How many TCP connections the processes have open, not counting
 /// listeners, from the system's TCP tables (what `netstat -ano` shows).
+/// `None` when the tables name no owner at all, as under Wine, which leaves
+/// every owner 0: on Windows at least the caller's own rows have one.
 pub fn connections(pids: &[u32]) -> Option<usize> {
+    // Once a table without owners is seen, it is not asked again: under Wine
+    // each look takes seconds, as it searches every process for the socket.
+    static OWNERS_REPORTED: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(true);
+    if !OWNERS_REPORTED.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
     let v4 = tcp_table(AF_INET, |row: &MIB_TCPROW_OWNER_PID| {
         (row.dwState, row.dwOwningPid)
     })?;
     let v6 = tcp_table(AF_INET6, |row: &MIB_TCP6ROW_OWNER_PID| {
         (row.dwState, row.dwOwningPid)
     })?;
-    let open = v4
+    let rows: Vec<(u32, u32)> = v4.into_iter().chain(v6).collect();
+    if rows.iter().all(|&(_, owner)| owner == 0) {
+        OWNERS_REPORTED.store(false, std::sync::atomic::Ordering::Relaxed);
+        return None;
+    }
+    let open = rows
         .into_iter()
-        .chain(v6)
         .filter(|&(state, pid)| state != MIB_TCP_STATE_LISTEN as u32 && pids.contains(&pid))
         .count();
     Some(open)
@@ -435,4 +448,39 @@ fn send_ctrl_c_to_console_of(pid: u32) -> u32 {
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{TcpListener, TcpStream};
+
+    /// This very process, measured: its threads, their names, its handles,
+    /// and its TCP connections (two ends of one, the listener not counted).
+    #[test]
+    fn this_process_is_measured() {
+        let me = [std::process::id()];
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let before = descriptors(&me).expect("handles counted");
+        let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let _served = listener.accept().unwrap();
+        if cfg!(wine) {
+            assert_eq!(connections(&me), None, "Wine reports no owners");
+        } else {
+            assert_eq!(connections(&me), Some(2), "the two ends, not the listener");
+        }
+        assert!(descriptors(&me).expect("handles counted") >= before + 2);
+
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let parked = std::thread::Builder::new()
+            .name("parked-here".into())
+            .spawn(move || stopped.recv())
+            .unwrap();
+        let count = threads(me[0]).expect("threads counted");
+        let names = thread_names(me[0]).expect("threads named");
+        assert_eq!(names.len(), count);
+        assert!(names.iter().any(|name| name == "parked-here"), "{names:?}");
+        drop(stop);
+        parked.join().unwrap().unwrap_err();
+    }
 }
