@@ -11,7 +11,7 @@
 //! The grader runs the server it grades so, and the course's own tests run
 //! the course's binary so. What differs by operating system is kept in the
 //! submodules (`unix`, with its counts in `linux` and `macos`; `windows`),
-//! behind one small interface, [`sys::Group`]:
+//! behind one small interface, `sys::Group`:
 //!
 //! | | Linux | macOS | Windows |
 //! |---|---|---|---|
