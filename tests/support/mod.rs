@@ -243,17 +243,18 @@ impl Server {
             .expect("descriptors counted (/proc, proc_pidinfo, the handle table)")
     }
 
-    /// The number of TCP connections the server has open now, not counting its
-    /// listener.
-    pub fn open_connections(&self) -> usize {
-        self.process
-            .open_connections()
-            .expect("connections counted (/proc or the TCP table)")
-    }
-
-    /// Whether [`Server::open_connections`] can count here.
-    pub fn can_count_connections(&self) -> bool {
-        self.process.open_connections().is_some()
+    /// Waits until the server has no TCP connections open (its listener not
+    /// counted), and returns how many it still had at the end; `None` where
+    /// they cannot be counted.
+    pub fn settle_connections(&self) -> Option<usize> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let open = self.process.open_connections()?;
+            if open == 0 || Instant::now() >= deadline {
+                return Some(open);
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Waits until `measure` is at most `limit`, returning the last measurement.
