@@ -457,19 +457,22 @@ mod tests {
 
     /// This very process, measured: its threads, their names, its handles,
     /// and its TCP connections (two ends of one, the listener not counted).
+    /// Other tests run in this process at the same time, so the counts are
+    /// checked against what this test holds, not compared over time.
     #[test]
     fn this_process_is_measured() {
         let me = [std::process::id()];
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let before = descriptors(&me).expect("handles counted");
         let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let _served = listener.accept().unwrap();
-        if cfg!(wine) {
-            assert_eq!(connections(&me), None, "Wine reports no owners");
-        } else {
+        // Under Wine the TCP table's owners are mostly left 0, and each look
+        // takes seconds: not asked there (see .ci/wine/README.md).
+        if !cfg!(wine) {
             assert_eq!(connections(&me), Some(2), "the two ends, not the listener");
         }
-        assert!(descriptors(&me).expect("handles counted") >= before + 2);
+        // GetProcessHandleCount would say 0 under Wine; the table does not.
+        let handles = descriptors(&me).expect("handles counted");
+        assert!(handles >= 3, "three sockets, at least: {handles}");
 
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let parked = std::thread::Builder::new()
@@ -478,7 +481,7 @@ mod tests {
             .unwrap();
         let count = threads(me[0]).expect("threads counted");
         let names = thread_names(me[0]).expect("threads named");
-        assert_eq!(names.len(), count);
+        assert!(count >= 2 && names.len() >= 2, "{count} threads: {names:?}");
         assert!(names.iter().any(|name| name == "parked-here"), "{names:?}");
         drop(stop);
         parked.join().unwrap().unwrap_err();
