@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process;
@@ -19,7 +18,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 /// A client that has not sent its whole request by then is dropped.
@@ -45,7 +43,9 @@ const WAKER: Token = Token(1);
 
 /// A client's connection, and what it has sent that is not answered yet.
 struct Conn {
-    stream: TcpStream,
+    /// mio's own type, which it can watch on every system; a worker turns it
+    /// into a standard one for its blocking writes, and back.
+    stream: mio::net::TcpStream,
     buffer: Vec<u8>,
     /// When the loop gives up on it: the keep-alive timeout after a response,
     /// the read timeout once a request has begun.
@@ -75,12 +75,9 @@ fn main() {
         .set_nonblocking(true)
         .expect("cannot make the listener non-blocking");
     let mut poll = Poll::new().expect("cannot make a poller");
+    let mut listener = mio::net::TcpListener::from_std(listener);
     poll.registry()
-        .register(
-            &mut SourceFd(&listener.as_raw_fd()),
-            LISTENER,
-            Interest::READABLE,
-        )
+        .register(&mut listener, LISTENER, Interest::READABLE)
         .expect("cannot watch the listener");
     // The workers, and the Ctrl-C handler, wake the loop with this.
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).expect("cannot make a waker"));
@@ -140,7 +137,7 @@ fn main() {
                     match read_available(&mut conn) {
                         Readiness::Waiting => idle.keep(token, conn),
                         Readiness::Request => {
-                            idle.stop_watching(&conn);
+                            idle.stop_watching(&mut conn);
                             dispatch(&jobs, conn);
                         }
                         // Dropping it closes it.
@@ -211,10 +208,9 @@ impl Idle {
         conn.deadline = Instant::now() + timeout;
         let token = Token(self.next);
         self.next += 1;
-        let fd = conn.stream.as_raw_fd();
         match self
             .registry
-            .register(&mut SourceFd(&fd), token, Interest::READABLE)
+            .register(&mut conn.stream, token, Interest::READABLE)
         {
             Ok(()) => {
                 self.connections.insert(token, conn);
@@ -232,10 +228,8 @@ impl Idle {
     /// Takes a connection out of the poller's care, to give it to a worker: its
     /// events would otherwise keep coming while the worker has it, and it
     /// could not be registered again when it comes back.
-    fn stop_watching(&self, conn: &Conn) {
-        let _ = self
-            .registry
-            .deregister(&mut SourceFd(&conn.stream.as_raw_fd()));
+    fn stop_watching(&self, conn: &mut Conn) {
+        let _ = self.registry.deregister(&mut conn.stream);
     }
 
     /// Puts back a connection that is still waiting for the rest of its request.
@@ -258,18 +252,17 @@ impl Drop for Idle {
 
 /// Accepts every connection waiting. mio tells us once that the listener is
 /// ready, not once per connection, so we accept until it would block.
-fn accept_all(listener: &TcpListener, idle: &mut Idle) {
+fn accept_all(listener: &mio::net::TcpListener, idle: &mut Idle) {
     loop {
         match listener.accept() {
+            // mio's `accept` makes the connection non-blocking already.
             Ok((stream, _)) => {
-                if stream.set_nonblocking(true).is_ok() {
-                    let conn = Conn {
-                        stream,
-                        buffer: Vec::new(),
-                        deadline: Instant::now(),
-                    };
-                    idle.watch(conn, READ_TIMEOUT);
-                }
+                let conn = Conn {
+                    stream,
+                    buffer: Vec::new(),
+                    deadline: Instant::now(),
+                };
+                idle.watch(conn, READ_TIMEOUT);
             }
             Err(error) if error.kind() == ErrorKind::WouldBlock => return,
             Err(error) => {
@@ -333,7 +326,7 @@ fn has_head(buffer: &[u8]) -> bool {
 /// worker is busy and the queue is full, answers `503` itself.
 fn dispatch(jobs: &SyncSender<Conn>, conn: Conn) {
     if let Err(TrySendError::Full(conn)) = jobs.try_send(conn) {
-        send_overloaded(conn.stream);
+        send_overloaded(conn.stream.into());
     }
 }
 
@@ -367,21 +360,31 @@ fn work(queued: &Mutex<Receiver<Conn>>, root: &Path, give_back: &Sender<Conn>, w
 /// Answers every whole request in the connection's buffer, one after the
 /// other (requests sent together are answered in order), and gives the
 /// connection back if it stays open.
-fn serve(mut conn: Conn, root: &Path) -> Option<Conn> {
+fn serve(conn: Conn, root: &Path) -> Option<Conn> {
+    let Conn {
+        stream,
+        mut buffer,
+        deadline,
+    } = conn;
     // A worker writes with blocking calls: a big file takes many writes, and
     // each may have to wait for the client to read.
-    conn.stream.set_nonblocking(false).ok()?;
-    conn.stream.set_write_timeout(Some(WRITE_TIMEOUT)).ok()?;
-    while has_head(&conn.buffer) {
+    let mut stream: TcpStream = stream.into();
+    stream.set_nonblocking(false).ok()?;
+    stream.set_write_timeout(Some(WRITE_TIMEOUT)).ok()?;
+    while has_head(&buffer) {
         // No blank line in `MAX_HEAD` bytes: too much to be a request.
-        let end = head_end(&conn.buffer)?;
-        let head: Vec<u8> = conn.buffer.drain(..end).collect();
-        if !answer(&mut conn.stream, &head, root) {
+        let end = head_end(&buffer)?;
+        let head: Vec<u8> = buffer.drain(..end).collect();
+        if !answer(&mut stream, &head, root) {
             return None;
         }
     }
-    conn.stream.set_nonblocking(true).ok()?;
-    Some(conn)
+    stream.set_nonblocking(true).ok()?;
+    Some(Conn {
+        stream: mio::net::TcpStream::from_std(stream),
+        buffer,
+        deadline,
+    })
 }
 
 /// What we need from a request: the file, and whether to keep the connection.
