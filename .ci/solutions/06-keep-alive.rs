@@ -140,8 +140,8 @@ fn main() {
                             idle.stop_watching(&mut conn);
                             dispatch(&jobs, conn);
                         }
-                        // Dropping it closes it.
-                        Readiness::Closed => {}
+                        // Off the poller, then dropped, which closes it.
+                        Readiness::Closed => idle.stop_watching(&mut conn),
                     }
                 }
             }
@@ -239,14 +239,25 @@ impl Idle {
 
     /// Closes the connections whose deadline has passed.
     fn close_expired(&mut self, now: Instant) {
-        self.connections.retain(|_, conn| conn.deadline > now);
+        let expired: Vec<Token> = (self.connections.iter())
+            .filter(|(_, conn)| conn.deadline <= now)
+            .map(|(token, _)| *token)
+            .collect();
+        for token in expired {
+            if let Some(mut conn) = self.connections.remove(&token) {
+                self.stop_watching(&mut conn);
+            }
+        }
     }
 }
 
 impl Drop for Idle {
     fn drop(&mut self) {
-        // Closing a socket takes it out of the poller too.
-        self.connections.clear();
+        // mio asks for every socket to leave the poller before it closes: on
+        // Windows, one closed while registered can leave the poller stuck.
+        for (_, mut conn) in std::mem::take(&mut self.connections) {
+            self.stop_watching(&mut conn);
+        }
     }
 }
 
@@ -265,6 +276,17 @@ fn accept_all(listener: &mio::net::TcpListener, idle: &mut Idle) {
                 idle.watch(conn, READ_TIMEOUT);
             }
             Err(error) if error.kind() == ErrorKind::WouldBlock => return,
+            // A client that gave up before it was accepted is gone (Windows
+            // says reset, Wine "not connected"), and others may wait behind
+            // it: the poller will not say so again, so go on accepting.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::ConnectionReset
+                        | ErrorKind::ConnectionAborted
+                        | ErrorKind::NotConnected
+                        | ErrorKind::Interrupted
+                ) => {}
             Err(error) => {
                 eprintln!("accept failed: {error}");
                 return;
