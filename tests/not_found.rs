@@ -396,7 +396,12 @@ fn ctrl_c_cuts_a_download_short() {
         "got all {promised} bytes despite Ctrl-C"
     );
     let status = server.wait_exit(PATIENCE).expect("the process ended");
-    assert!(!status.success(), "killed by the signal, not a clean exit");
+    // Under Wine a program that Ctrl-C ends exits with status 0, where Windows
+    // gives 0xC000013A (STATUS_CONTROL_C_EXIT): there only the cut-off
+    // download shows that Ctrl-C ended it (see .ci/wine/README.md).
+    if !cfg!(wine) {
+        assert!(!status.success(), "killed by the signal, not a clean exit");
+    }
 }
 
 /// Nothing outside the root can be read, and the answer is 400 or 404.

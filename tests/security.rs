@@ -43,6 +43,11 @@ fn no_target_reaches_the_secret_beside_the_root() {
         }
 
         for (target, file) in INSIDE_THE_ROOT {
+            // Through the symlink `self`, which Windows may not have made
+            // (see `support::symlink`).
+            if target.starts_with("/self/") && !site.root.join("self").exists() {
+                continue;
+            }
             let reply = get(server.addr, target);
             assert_eq!(reply.status, 200, "{stage}: {target} is inside the root");
             assert_eq!(reply.body, site.read(file), "{stage}: {target} is {file}");
@@ -50,6 +55,41 @@ fn no_target_reaches_the_secret_beside_the_root() {
         assert_no_panic(&server);
     }
 }
+/// Each family of name that Windows reads as more than a name (a drive, a
+/// stream, a UNC path, a trailing dot or space, a device) is refused as a
+/// malformed target, on every system: 400 from `not-found` on, a bare close
+/// before. On Linux most of them would otherwise be a plain 404 and the
+/// trailing-dot ones a 200 under Wine, so the status tells the refusal apart.
+#[test]
+fn names_windows_reads_differently_are_refused() {
+    for stage in compiled_stages() {
+        let site = Site::new();
+        let server = Server::start(stage.name(), &site.root, &[]);
+        for (family, targets) in WINDOWS_NAMES {
+            for target in *targets {
+                let request =
+                    format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+                let bytes = send_raw(server.addr, request.as_bytes());
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(
+                    !text.contains(&site.secret_text),
+                    "{stage}: {target} ({family}) leaked the secret: {text}"
+                );
+                if answers_errors(stage) {
+                    let status = parse_reply(&bytes).map(|reply| reply.status);
+                    assert_eq!(status, Some(400), "{stage}: {target} ({family}): {text}");
+                } else {
+                    assert!(
+                        bytes.is_empty(),
+                        "{stage}: {target} ({family}) got an answer: {text}"
+                    );
+                }
+            }
+        }
+        assert_no_panic(&server);
+    }
+}
+
 /// The 404 page goes through the same gate as every other file: an `error.html`
 /// that is a symlink out of the root is not followed, and the built-in page is
 /// sent instead.
@@ -57,11 +97,10 @@ fn no_target_reaches_the_secret_beside_the_root() {
 #[cfg(feature = "not-found")]
 fn a_symlinked_error_page_does_not_leak() {
     use std::fs;
-    use std::os::unix::fs::symlink;
     for stage in compiled_stages().into_iter().filter(|s| answers_errors(*s)) {
         let site = Site::new();
         fs::remove_file(site.root.join("error.html")).unwrap();
-        symlink(&site.secret, site.root.join("error.html")).unwrap();
+        symlink(&site.secret, site.root.join("error.html"));
         let server = Server::start(stage.name(), &site.root, &[]);
         let reply = get(server.addr, "/missing.html");
         assert_eq!(reply.status, 404, "{stage}");

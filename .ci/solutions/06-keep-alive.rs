@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process;
@@ -19,7 +18,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 /// A client that has not sent its whole request by then is dropped.
@@ -45,7 +43,9 @@ const WAKER: Token = Token(1);
 
 /// A client's connection, and what it has sent that is not answered yet.
 struct Conn {
-    stream: TcpStream,
+    /// mio's own type, which it can watch on every system; a worker turns it
+    /// into a standard one for its blocking writes, and back.
+    stream: mio::net::TcpStream,
     buffer: Vec<u8>,
     /// When the loop gives up on it: the keep-alive timeout after a response,
     /// the read timeout once a request has begun.
@@ -75,12 +75,9 @@ fn main() {
         .set_nonblocking(true)
         .expect("cannot make the listener non-blocking");
     let mut poll = Poll::new().expect("cannot make a poller");
+    let mut listener = mio::net::TcpListener::from_std(listener);
     poll.registry()
-        .register(
-            &mut SourceFd(&listener.as_raw_fd()),
-            LISTENER,
-            Interest::READABLE,
-        )
+        .register(&mut listener, LISTENER, Interest::READABLE)
         .expect("cannot watch the listener");
     // The workers, and the Ctrl-C handler, wake the loop with this.
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).expect("cannot make a waker"));
@@ -140,11 +137,11 @@ fn main() {
                     match read_available(&mut conn) {
                         Readiness::Waiting => idle.keep(token, conn),
                         Readiness::Request => {
-                            idle.stop_watching(&conn);
+                            idle.stop_watching(&mut conn);
                             dispatch(&jobs, conn);
                         }
-                        // Dropping it closes it.
-                        Readiness::Closed => {}
+                        // Off the poller, then dropped, which closes it.
+                        Readiness::Closed => idle.stop_watching(&mut conn),
                     }
                 }
             }
@@ -211,10 +208,9 @@ impl Idle {
         conn.deadline = Instant::now() + timeout;
         let token = Token(self.next);
         self.next += 1;
-        let fd = conn.stream.as_raw_fd();
         match self
             .registry
-            .register(&mut SourceFd(&fd), token, Interest::READABLE)
+            .register(&mut conn.stream, token, Interest::READABLE)
         {
             Ok(()) => {
                 self.connections.insert(token, conn);
@@ -232,10 +228,8 @@ impl Idle {
     /// Takes a connection out of the poller's care, to give it to a worker: its
     /// events would otherwise keep coming while the worker has it, and it
     /// could not be registered again when it comes back.
-    fn stop_watching(&self, conn: &Conn) {
-        let _ = self
-            .registry
-            .deregister(&mut SourceFd(&conn.stream.as_raw_fd()));
+    fn stop_watching(&self, conn: &mut Conn) {
+        let _ = self.registry.deregister(&mut conn.stream);
     }
 
     /// Puts back a connection that is still waiting for the rest of its request.
@@ -245,33 +239,54 @@ impl Idle {
 
     /// Closes the connections whose deadline has passed.
     fn close_expired(&mut self, now: Instant) {
-        self.connections.retain(|_, conn| conn.deadline > now);
+        let expired: Vec<Token> = (self.connections.iter())
+            .filter(|(_, conn)| conn.deadline <= now)
+            .map(|(token, _)| *token)
+            .collect();
+        for token in expired {
+            if let Some(mut conn) = self.connections.remove(&token) {
+                self.stop_watching(&mut conn);
+            }
+        }
     }
 }
 
 impl Drop for Idle {
     fn drop(&mut self) {
-        // Closing a socket takes it out of the poller too.
-        self.connections.clear();
+        // mio asks for every socket to leave the poller before it closes: on
+        // Windows, one closed while registered can leave the poller stuck.
+        for (_, mut conn) in std::mem::take(&mut self.connections) {
+            self.stop_watching(&mut conn);
+        }
     }
 }
 
 /// Accepts every connection waiting. mio tells us once that the listener is
 /// ready, not once per connection, so we accept until it would block.
-fn accept_all(listener: &TcpListener, idle: &mut Idle) {
+fn accept_all(listener: &mio::net::TcpListener, idle: &mut Idle) {
     loop {
         match listener.accept() {
+            // mio's `accept` makes the connection non-blocking already.
             Ok((stream, _)) => {
-                if stream.set_nonblocking(true).is_ok() {
-                    let conn = Conn {
-                        stream,
-                        buffer: Vec::new(),
-                        deadline: Instant::now(),
-                    };
-                    idle.watch(conn, READ_TIMEOUT);
-                }
+                let conn = Conn {
+                    stream,
+                    buffer: Vec::new(),
+                    deadline: Instant::now(),
+                };
+                idle.watch(conn, READ_TIMEOUT);
             }
             Err(error) if error.kind() == ErrorKind::WouldBlock => return,
+            // A client that gave up before it was accepted is gone (Windows
+            // says reset, Wine "not connected"), and others may wait behind
+            // it: the poller will not say so again, so go on accepting.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::ConnectionReset
+                        | ErrorKind::ConnectionAborted
+                        | ErrorKind::NotConnected
+                        | ErrorKind::Interrupted
+                ) => {}
             Err(error) => {
                 eprintln!("accept failed: {error}");
                 return;
@@ -333,7 +348,7 @@ fn has_head(buffer: &[u8]) -> bool {
 /// worker is busy and the queue is full, answers `503` itself.
 fn dispatch(jobs: &SyncSender<Conn>, conn: Conn) {
     if let Err(TrySendError::Full(conn)) = jobs.try_send(conn) {
-        send_overloaded(conn.stream);
+        send_overloaded(conn.stream.into());
     }
 }
 
@@ -367,21 +382,31 @@ fn work(queued: &Mutex<Receiver<Conn>>, root: &Path, give_back: &Sender<Conn>, w
 /// Answers every whole request in the connection's buffer, one after the
 /// other (requests sent together are answered in order), and gives the
 /// connection back if it stays open.
-fn serve(mut conn: Conn, root: &Path) -> Option<Conn> {
+fn serve(conn: Conn, root: &Path) -> Option<Conn> {
+    let Conn {
+        stream,
+        mut buffer,
+        deadline,
+    } = conn;
     // A worker writes with blocking calls: a big file takes many writes, and
     // each may have to wait for the client to read.
-    conn.stream.set_nonblocking(false).ok()?;
-    conn.stream.set_write_timeout(Some(WRITE_TIMEOUT)).ok()?;
-    while has_head(&conn.buffer) {
+    let mut stream: TcpStream = stream.into();
+    stream.set_nonblocking(false).ok()?;
+    stream.set_write_timeout(Some(WRITE_TIMEOUT)).ok()?;
+    while has_head(&buffer) {
         // No blank line in `MAX_HEAD` bytes: too much to be a request.
-        let end = head_end(&conn.buffer)?;
-        let head: Vec<u8> = conn.buffer.drain(..end).collect();
-        if !answer(&mut conn.stream, &head, root) {
+        let end = head_end(&buffer)?;
+        let head: Vec<u8> = buffer.drain(..end).collect();
+        if !answer(&mut stream, &head, root) {
             return None;
         }
     }
-    conn.stream.set_nonblocking(true).ok()?;
-    Some(conn)
+    stream.set_nonblocking(true).ok()?;
+    Some(Conn {
+        stream: mio::net::TcpStream::from_std(stream),
+        buffer,
+        deadline,
+    })
 }
 
 /// What we need from a request: the file, and whether to keep the connection.
@@ -473,7 +498,9 @@ fn find_file(root: &Path, target: &str) -> Result<PathBuf, Problem> {
             "" | "." => {}
             // `..` would climb out of the root: refuse it.
             ".." => return Err(Problem::NotFound),
-            part => path.push(part),
+            part if is_plain_name(part) => path.push(part),
+            // `C:\x` or `..\x` would leave the root on Windows: refuse it.
+            _ => return Err(Problem::NotFound),
         }
     }
     if path.is_dir() {
@@ -484,6 +511,31 @@ fn find_file(root: &Path, target: &str) -> Result<PathBuf, Problem> {
     } else {
         Err(Problem::NotFound)
     }
+}
+
+/// Whether `part` is one plain file name on every system. Windows reads more
+/// into a name than Linux and macOS do, and `path.push` would follow it: a
+/// backslash is a separator there, a colon starts a drive (`C:\x` replaces the
+/// whole path) or a stream (`page.html::$DATA`), a trailing dot or space is
+/// dropped (`secret.txt.` opens `secret.txt`), and `CON`, `NUL`, `COM1`...
+/// are devices in every folder, with any extension.
+fn is_plain_name(part: &str) -> bool {
+    let stem = part.split('.').next().unwrap_or_default().trim_end();
+    let numbered = |prefix: &str| {
+        // `get`, not `[..3]`: a name from the network may hold a character
+        // that the cut would split, and slicing would panic.
+        stem.len() == 4
+            && stem
+                .get(..3)
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+            && stem.as_bytes()[3].is_ascii_digit()
+    };
+    let device = ["CON", "PRN", "AUX", "NUL"]
+        .iter()
+        .any(|name| stem.eq_ignore_ascii_case(name))
+        || numbered("COM")
+        || numbered("LPT");
+    !part.contains(['\\', ':']) && !part.ends_with(['.', ' ']) && !device
 }
 
 /// The `Content-Type` for a file, from its extension.

@@ -38,7 +38,7 @@ pub enum Stage {
     /// 5: a fixed set of worker threads and a bounded queue; 503 when full
     #[cfg_attr(feature = "clap", value(alias = "5"))]
     ThreadPool,
-    /// 6: many requests per connection; idle connections wait in epoll, not in threads
+    /// 6: many requests per connection; idle connections wait in a readiness loop (epoll, kqueue, IOCP), not in threads
     #[cfg_attr(feature = "clap", value(alias = "6"))]
     KeepAlive,
 }

@@ -61,6 +61,18 @@ pub enum Verdict {
     Skip(String),
 }
 
+/// How the reason of a check skipped because this system cannot make its
+/// measurement begins. Such a skip does not fail a grade: the server is not
+/// at fault, and the same server graded on Linux runs the check.
+pub const NOT_ON_THIS_PLATFORM: &str = "not on this platform: ";
+
+impl Verdict {
+    /// A skip for want of a measurement this system cannot make.
+    pub fn not_on_this_platform(why: &str) -> Verdict {
+        Verdict::Skip(format!("{NOT_ON_THIS_PLATFORM}{why}"))
+    }
+}
+
 /// One check and its verdict.
 #[derive(Clone, Debug)]
 pub struct CheckResult {
@@ -117,9 +129,16 @@ impl Report {
             .count()
     }
 
-    /// Whether every check passed (none failed, none was skipped).
+    /// Whether the grade is a pass: no check failed, and none was skipped but
+    /// for want of a measurement this system cannot make (see
+    /// [`Verdict::not_on_this_platform`]). A check skipped for want of a
+    /// setting, or because the server did not start, is not a pass.
     pub fn passed(&self) -> bool {
-        self.passed_count() == self.results.len()
+        self.results.iter().all(|result| match &result.verdict {
+            Verdict::Pass => true,
+            Verdict::Fail(_) => false,
+            Verdict::Skip(reason) => reason.starts_with(NOT_ON_THIS_PLATFORM),
+        })
     }
 
     /// The ids of the checks that failed, in report order.
@@ -488,6 +507,21 @@ mod tests {
             report.score_line(),
             "stage 2 (thread-per-client): 1/3 checks passed, 1 skipped"
         );
+        assert!(!report.passed());
+    }
+
+    /// A check skipped because this system cannot measure what it needs does
+    /// not fail the grade; one skipped for any other reason does, and so does
+    /// a failure.
+    #[test]
+    fn only_a_skip_for_the_platform_does_not_fail_the_grade() {
+        let mut report = report();
+        report.results[1].verdict = Verdict::Pass;
+        assert!(!report.passed(), "skipped: not today");
+        report.results[2].verdict = Verdict::not_on_this_platform("no thread counts");
+        assert!(report.passed());
+        assert_eq!(report.skipped_count(), 1, "it is still reported as skipped");
+        report.results[0].verdict = Verdict::Fail(Failure::new("no"));
         assert!(!report.passed());
     }
 

@@ -265,10 +265,14 @@ fn too_slow() -> io::Error {
     )
 }
 
-/// On a blocking socket, `WouldBlock` (EAGAIN) is the socket's write timeout
-/// running out, whether in `write` or in `sendfile`: say so in words.
+/// On a blocking socket, the socket's write timeout running out, whether in
+/// `write` or in `sendfile`, is `WouldBlock` (EAGAIN) on Unix and `TimedOut`
+/// (WSAETIMEDOUT) on Windows: say so in words.
 fn timed_out(error: io::Error) -> io::Error {
-    if error.kind() == io::ErrorKind::WouldBlock {
+    if matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    ) {
         too_slow()
     } else {
         error

@@ -8,7 +8,8 @@
 //! 1. **Decode** ([`decode_path`]): percent-escapes are decoded one segment at a time,
 //!    and a segment that decodes to a slash, a backslash, NUL or bytes that are not
 //!    UTF-8 (such as the overlong `%c0%ae` for `.`) is refused, so `..%2f` can't
-//!    smuggle a separator in.
+//!    smuggle a separator in. So is a name that is not one plain name on every
+//!    system ([`portable_name`]): `C:x`, `file::$DATA`, `CON`, `secret.txt.`.
 //! 2. **Normalise**: `.` segments are dropped and `..` removes the segment before
 //!    it; a `..` with nothing left to remove climbs above the root and is refused.
 //! 3. **Confine**: the file system has the last word. The path is followed one
@@ -228,7 +229,7 @@ pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
                     return Err(Error::Target("it climbs above the root"));
                 }
             }
-            _ => segments.push(segment),
+            _ => segments.push(portable_name(segment)?),
         }
         // ANCHOR_END: dot_segments
     }
@@ -242,6 +243,58 @@ pub fn decode_path(target: &str) -> Result<DecodedPath, Error> {
     })
 }
 // ANCHOR_END: decode_path
+
+// ANCHOR: portable_name
+/// Passes `name` on only if it is one plain name on every system, so that a
+/// server behaves the same wherever it runs. On Windows `Path::push("C:x")`
+/// leaves the root for drive C, and the file system reads more into a name
+/// than Linux does:
+///
+/// - a colon: `C:x` is a drive, `file.txt::$DATA` a stream of `file.txt`;
+/// - a trailing dot or space, which Windows strips: `secret.txt.` opens
+///   `secret.txt`, and a check made on the name the client sent is undone;
+/// - a device name (`CON`, `NUL`, `COM1`...), with any extension: `nul.html`
+///   is the null device in every folder, never a file.
+///
+/// A backslash, Windows' other separator, was refused with `/` already.
+pub fn portable_name(name: String) -> Result<String, Error> {
+    if name.contains(':') {
+        return Err(Error::Target("it contains a colon (a drive or a stream)"));
+    }
+    if name.ends_with(['.', ' ']) {
+        return Err(Error::Target("a name ends in a dot or a space"));
+    }
+    if is_device_name(&name) {
+        return Err(Error::Target("it names a device (CON, NUL, COM1...)"));
+    }
+    Ok(name)
+}
+// ANCHOR_END: portable_name
+
+/// Whether Windows reads `name` as a device: `CON`, `PRN`, `AUX`, `NUL`,
+/// `COM0`-`COM9` and `LPT0`-`LPT9` (with `¹²³` too), in any case, before the
+/// first dot and any spaces before it.
+fn is_device_name(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(' ');
+    let upper = stem.to_ascii_uppercase();
+    match upper.as_str() {
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$" => true,
+        _ => {
+            let (Some(prefix), Some(digit)) = (upper.get(..3), upper.get(3..)) else {
+                return false;
+            };
+            matches!(prefix, "COM" | "LPT")
+                && matches!(
+                    digit,
+                    "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "¹" | "²" | "³"
+                )
+        }
+    }
+}
 
 /// `http://` or `https://`, in any case, removed; `None` when absent.
 fn strip_scheme(target: &str) -> Option<&str> {
@@ -345,6 +398,88 @@ mod tests {
                 matches!(decode_path(target), Err(Error::Target(_))),
                 "{target} should be refused"
             );
+        }
+    }
+
+    /// Each family of name that Windows reads as more than a name, refused on
+    /// every system (a server tested on Linux behaves so on Windows too).
+    #[test]
+    fn names_windows_reads_differently_are_refused() {
+        let families: [(&str, &[&str]); 6] = [
+            (
+                "a drive",
+                &[
+                    "/C:",
+                    "/C:x",
+                    "/c:/windows/win.ini",
+                    "/C%3A%5Cx",
+                    "/sub/D:..%5Csecret.txt",
+                ],
+            ),
+            (
+                "a stream",
+                &[
+                    "/secret.txt::$DATA",
+                    "/index.html:stream",
+                    "/sub::$INDEX_ALLOCATION/page.html",
+                ],
+            ),
+            (
+                "a UNC or device path",
+                &[
+                    "/%5C%5C%3F%5CC%3A%5Cx",
+                    "/%5C%5Cserver%5Cshare",
+                    "/%5C%5C.%5Cpipe%5Cx",
+                    "/..%5Csecret.txt",
+                ],
+            ),
+            (
+                "a trailing dot",
+                &["/secret.txt.", "/index.html..", "/sub./page.html", "/..."],
+            ),
+            (
+                "a trailing space",
+                &["/secret.txt%20", "/sub%20/page.html", "/index.html%20.%20"],
+            ),
+            (
+                "a device name",
+                &[
+                    "/CON",
+                    "/nul",
+                    "/nul.html",
+                    "/Com1.txt",
+                    "/lpt9",
+                    "/aux%20.css",
+                    "/COM%C2%B9",
+                    "/sub/prn.tar.gz",
+                    "/conin$",
+                ],
+            ),
+        ];
+        for (family, targets) in families {
+            for target in targets {
+                assert!(
+                    matches!(decode_path(target), Err(Error::Target(_))),
+                    "{target} ({family}) should be refused"
+                );
+            }
+        }
+    }
+
+    /// Names near those families are plain names, and pass.
+    #[test]
+    fn plain_names_near_them_pass() {
+        for (target, name) in [
+            ("/.hidden", ".hidden"),
+            ("/a.b.c", "a.b.c"),
+            ("/console.html", "console.html"),
+            ("/com10", "com10"),
+            ("/null", "null"),
+            ("/lpt", "lpt"),
+            ("/caf%C3%A9%20menu.txt", "café menu.txt"),
+            ("/%20leading", " leading"),
+        ] {
+            assert_eq!(segments(target), [name], "{target}");
         }
     }
 

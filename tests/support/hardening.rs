@@ -3,11 +3,10 @@
 //! of the root than the stage tests try.
 
 use std::fs;
-use std::os::unix::fs::symlink;
 
 use multithreaded_server::{Stage, stages};
 
-use super::{Rng, Server, Site, assert_file, get};
+use super::{Rng, Server, Site, assert_file, get, symlink};
 
 /// Every stage this build has, in course order. New stages join automatically.
 pub fn compiled_stages() -> Vec<Stage> {
@@ -60,12 +59,12 @@ pub fn assert_no_panic(server: &Server) {
 /// symlinked folder two levels up, a folder whose `index.html` leads out, a
 /// symlink loop, and (to show that symlinks as such are fine) one that stays in.
 pub fn add_escape_routes(site: &Site) {
-    symlink("../../secret.txt", site.root.join("sub/rel-leak.txt")).unwrap();
-    symlink("../..", site.root.join("sub/deep")).unwrap();
+    symlink("../../secret.txt", site.root.join("sub/rel-leak.txt"));
+    symlink("../..", site.root.join("sub/deep"));
     fs::create_dir(site.root.join("sub2")).unwrap();
-    symlink(&site.secret, site.root.join("sub2/index.html")).unwrap();
-    symlink("loop", site.root.join("loop")).unwrap();
-    symlink(".", site.root.join("self")).unwrap();
+    symlink(&site.secret, site.root.join("sub2/index.html"));
+    symlink("loop", site.root.join("loop"));
+    symlink(".", site.root.join("self"));
 }
 
 /// Targets beyond [`super::TRAVERSALS`], for [`add_escape_routes`]'s site: more
@@ -107,6 +106,64 @@ pub const MORE_TRAVERSALS: &[&str] = &[
     "http://test/sub/../../secret.txt",
     "https://test/../secret.txt",
     "file:///secret.txt",
+];
+
+/// Names Windows reads as more than a name, by family, each aimed at a file
+/// that exists (or at the secret): a server that pushed them onto its root
+/// would serve that file, or leave the root, on Windows. Every stage refuses
+/// them on every system, so a Linux run shows what a Windows one will do:
+/// from `not-found` on with 400, before it with a bare close.
+pub const WINDOWS_NAMES: &[(&str, &[&str])] = &[
+    (
+        "a drive",
+        &[
+            "/C:",
+            "/C:secret.txt",
+            "/sub/C:..%5Csecret.txt",
+            "/c:/windows/win.ini",
+        ],
+    ),
+    (
+        "an alternate data stream",
+        &[
+            "/index.html::$DATA",
+            "/index.html:$DATA",
+            "/sub::$INDEX_ALLOCATION/page.html",
+        ],
+    ),
+    (
+        "a UNC or device path",
+        &[
+            "/%5C%5C%3F%5CC:%5Cwindows%5Cwin.ini",
+            "/%5C%5Clocalhost%5Cc$%5Cwindows%5Cwin.ini",
+            "/%5C%5C.%5CCON",
+        ],
+    ),
+    (
+        "a trailing dot",
+        &[
+            "/index.html.",
+            "/style.css..",
+            "/sub./page.html",
+            "/..%5Csecret.txt.",
+        ],
+    ),
+    (
+        "a trailing space",
+        &["/index.html%20", "/sub%20/page.html", "/index.html.%20"],
+    ),
+    (
+        "a device name",
+        &[
+            "/CON",
+            "/nul",
+            "/nul.html",
+            "/Com1.txt",
+            "/LPT1",
+            "/sub/aux.css",
+            "/prn%20.txt",
+        ],
+    ),
 ];
 
 /// Targets that use the same tricks but stay inside the root: each must be served

@@ -110,7 +110,9 @@ fn find_file(root: &Path, target: &str) -> Result<PathBuf, Problem> {
             "" | "." => {}
             // `..` would climb out of the root: refuse it.
             ".." => return Err(Problem::NotFound),
-            part => path.push(part),
+            part if is_plain_name(part) => path.push(part),
+            // `C:\x` or `..\x` would leave the root on Windows: refuse it.
+            _ => return Err(Problem::NotFound),
         }
     }
     if path.is_dir() {
@@ -121,6 +123,31 @@ fn find_file(root: &Path, target: &str) -> Result<PathBuf, Problem> {
     } else {
         Err(Problem::NotFound)
     }
+}
+
+/// Whether `part` is one plain file name on every system. Windows reads more
+/// into a name than Linux and macOS do, and `path.push` would follow it: a
+/// backslash is a separator there, a colon starts a drive (`C:\x` replaces the
+/// whole path) or a stream (`page.html::$DATA`), a trailing dot or space is
+/// dropped (`secret.txt.` opens `secret.txt`), and `CON`, `NUL`, `COM1`...
+/// are devices in every folder, with any extension.
+fn is_plain_name(part: &str) -> bool {
+    let stem = part.split('.').next().unwrap_or_default().trim_end();
+    let numbered = |prefix: &str| {
+        // `get`, not `[..3]`: a name from the network may hold a character
+        // that the cut would split, and slicing would panic.
+        stem.len() == 4
+            && stem
+                .get(..3)
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+            && stem.as_bytes()[3].is_ascii_digit()
+    };
+    let device = ["CON", "PRN", "AUX", "NUL"]
+        .iter()
+        .any(|name| stem.eq_ignore_ascii_case(name))
+        || numbered("COM")
+        || numbered("LPT");
+    !part.contains(['\\', ':']) && !part.ends_with(['.', ' ']) && !device
 }
 
 /// The `Content-Type` for a file, from its extension.

@@ -237,6 +237,18 @@ pub fn traversal_targets(site: &Fixture) -> Vec<String> {
     targets.push(absolute.clone());
     targets.push(format!("/{absolute}"));
     targets.push(format!("file://{absolute}"));
+    // Names Windows reads as more than a name: `..\` with a trailing dot or
+    // space or a stream (Windows strips the first two, and `::$DATA` is the
+    // file itself), and the absolute path as one segment (`C:\...`, which
+    // `Path::push` takes as a new root), with `/`, encoded, or as `\\?\`.
+    for tail in [".", "%20", "::$DATA", ".%20."] {
+        targets.push(format!("/..%5c{name}{tail}"));
+    }
+    let forward = absolute.replace('\\', "/");
+    let encoded = absolute.replace('\\', "%5C");
+    targets.push(format!("/{forward}"));
+    targets.push(format!("/{encoded}"));
+    targets.push(format!("/%5C%5C%3F%5C{encoded}"));
     targets
 }
 

@@ -1,0 +1,123 @@
+//! Unix: a process group, signals sent with `kill`, and counts from the
+//! system's own sources (`/proc` on Linux, `proc_pidinfo` on macOS).
+
+use std::ffi::OsStr;
+use std::io;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use super::Signal;
+
+#[cfg(target_os = "linux")]
+pub use super::linux::{accept_queue, can_count_threads, connections, descriptors, group_pids};
+#[cfg(target_os = "linux")]
+pub use super::linux::{cpu_time, thread_names, threads};
+#[cfg(target_os = "macos")]
+pub use super::macos::{accept_queue, can_count_threads, connections, descriptors, group_pids};
+#[cfg(target_os = "macos")]
+pub use super::macos::{cpu_time, thread_names, threads};
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+pub use elsewhere::*;
+
+/// A process group, led by the process started.
+#[derive(Debug)]
+pub struct Group {
+    pgid: u32,
+}
+
+impl Group {
+    /// The group `child` leads (it was started with [`in_own_group`]).
+    pub fn adopt(child: &Child) -> io::Result<Group> {
+        Ok(Group { pgid: child.id() })
+    }
+
+    /// Sends `signal` to the group, with the `kill` command.
+    pub fn signal(&self, signal: Signal) -> io::Result<()> {
+        let name = match signal {
+            Signal::Interrupt => "INT",
+            Signal::Terminate => "TERM",
+            Signal::Kill => "KILL",
+        };
+        let group = format!("-{}", self.pgid);
+        let args = ["-s", name, "--", &group].map(OsStr::new);
+        let status = Command::new("kill")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "`kill -s {name} -- {group}` failed ({status})"
+            )))
+        }
+    }
+
+    /// Kills every process in the group. The group may outlive its leader (a
+    /// student's server may start helpers), so this is sent whether or not
+    /// the leader has exited.
+    pub fn kill(&self) {
+        let _ = self.signal(Signal::Kill);
+    }
+
+    /// The processes in the group; `None` if it has none, or they cannot be
+    /// listed here.
+    pub fn pids(&self) -> Option<Vec<u32>> {
+        group_pids(self.pgid).filter(|pids| !pids.is_empty())
+    }
+}
+
+/// Makes `command` start a process group of its own.
+pub fn in_own_group(command: &mut Command) -> &mut Command {
+    command.process_group(0)
+}
+
+/// "exited with status 1", "was killed by signal 2 (SIGINT)".
+pub fn describe_exit(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => {
+            let name = match signal {
+                2 => " (SIGINT)",
+                9 => " (SIGKILL)",
+                15 => " (SIGTERM)",
+                6 => " (SIGABRT)",
+                11 => " (SIGSEGV)",
+                _ => "",
+            };
+            format!("was killed by signal {signal}{name}")
+        }
+        (None, None) => format!("ended ({status})"),
+    }
+}
+
+/// Other Unix systems: nothing is counted, and the checks that count are
+/// skipped, saying so.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+mod elsewhere {
+    pub fn can_count_threads() -> bool {
+        false
+    }
+    pub fn group_pids(_pgid: u32) -> Option<Vec<u32>> {
+        None
+    }
+    pub fn threads(_pid: u32) -> Option<usize> {
+        None
+    }
+    pub fn thread_names(_pid: u32) -> Option<Vec<String>> {
+        None
+    }
+    pub fn descriptors(_pids: &[u32]) -> Option<usize> {
+        None
+    }
+    pub fn connections(_pids: &[u32]) -> Option<usize> {
+        None
+    }
+    pub fn accept_queue(_port: u16) -> Option<usize> {
+        None
+    }
+    pub fn cpu_time(_pid: u32) -> Option<std::time::Duration> {
+        None
+    }
+}
