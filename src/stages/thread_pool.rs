@@ -37,6 +37,7 @@ use crate::http::connection::turn_away;
 use crate::http::{Error, Response};
 use crate::log;
 use crate::shutdown::{InFlight, Shutdown};
+use crate::status::{self, Activity};
 
 // ANCHOR: run
 /// Serves clients with a fixed pool of workers until `shutdown` is requested.
@@ -96,6 +97,7 @@ impl<T: Send + 'static> ThreadPool<T> {
         F: Fn(T) + Send + Sync + 'static,
     {
         let queue = Arc::new(Queue::new(capacity));
+        status::gauge("queued", Some(capacity), &queue, Queue::len);
         let handler = Arc::new(handler);
         let running = InFlight::new();
         let mut workers = Vec::with_capacity(size);
@@ -235,11 +237,14 @@ impl<T> Queue<T> {
         let mut state = self.lock();
         loop {
             if let Some(task) = state.tasks.pop_front() {
+                status::set(Activity::Working);
                 return Some(task);
             }
             if !state.open {
                 return None;
             }
+            // For `--status`: asleep here is what "idle in the pool" means.
+            status::set_with(Activity::Idle, "");
             state.waiting += 1;
             state = self
                 .ready
@@ -249,6 +254,11 @@ impl<T> Queue<T> {
         }
     }
     // ANCHOR_END: push_pop
+
+    /// How many tasks are waiting for a worker now.
+    fn len(&self) -> usize {
+        self.lock().tasks.len()
+    }
 
     /// No more tasks: workers finish what is queued, then `pop` returns `None`.
     fn close(&self) {
