@@ -162,6 +162,7 @@ fn serve(waiting: Waiting, table: &Table, config: &Config, shutdown: &Shutdown) 
                 break false;
             }
         };
+        crate::status::set_with(crate::status::Activity::Writing, session.line());
         let status = response.status;
         let written = match session.respond(response) {
             Ok(mut out) => match out.write_available(&stream) {
