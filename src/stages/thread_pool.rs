@@ -174,9 +174,12 @@ fn work<T>(queue: &Queue<T>, handler: &(dyn Fn(T) + Send + Sync)) {
 /// variable the workers sleep on until there is something to take.
 ///
 /// The Rust Book's pool shares an `mpsc::Receiver` behind a `Mutex` instead.
-/// That works, but each task then wakes one worker for the task and another
-/// for the lock, and it cannot say how many workers are free, which is what
-/// deciding between "queue it" and "503" needs.
+/// That works, and made bounded (`sync_channel`, with `try_send` handing a job
+/// back when the channel is full) it can decide "queue it or 503" too. But a
+/// task may then wake two threads, the worker that takes it and the next in
+/// line for the lock; and a channel cannot say how many workers are asleep,
+/// which `--queue` counts beyond: here it means "waiting for a worker", not
+/// "sent and not yet taken".
 // ANCHOR: queue
 struct Queue<T> {
     state: Mutex<QueueState<T>>,
