@@ -95,7 +95,7 @@ pub struct ServeArgs {
 
     /// Serve a live view of every thread at http://ADDRESS:PORT/_status, on a
     /// port of its own [default PORT: the server's port + 1; 0 picks a free one]
-    #[arg(long, value_name = "PORT", num_args = 0..=1, require_equals = true)]
+    #[arg(long, value_name = "PORT", num_args = 0..=1)]
     pub status: Option<Option<u16>>,
 }
 
@@ -337,6 +337,7 @@ mod tests {
         assert_eq!(port(&["x", "--port", "8000", "--status"]), Some(8001));
         assert_eq!(port(&["x", "--port", "0", "--status"]), Some(0));
         assert_eq!(port(&["x", "--status=9000"]), Some(9000));
+        assert_eq!(port(&["x", "--status", "9000", "--port", "80"]), Some(9000));
         assert!(Cli::try_parse_from(["x", "--status=web"]).is_err());
     }
 
