@@ -291,3 +291,47 @@ fn a_silent_client_of_the_view_does_not_stall_it() {
         started.elapsed()
     );
 }
+
+/// The view's clients are served on short-lived threads: after many of them,
+/// the server is back to the threads and descriptors it had.
+#[test]
+#[cfg(feature = "thread-pool")]
+fn the_view_leaves_no_thread_or_descriptor_behind() {
+    let site = Site::new();
+    let server = Server::start("thread-pool", &site.root, &["--threads", "2", "--status"]);
+    let view = status_address(&server);
+    // Once both workers are up (the view shows them), and its one client is
+    // gone: the stage's threads and the view's own.
+    wait_until(view, "two workers", |s| doing(s, "worker-").len() == 2);
+    let threads = server.settle(5, |s| s.threads());
+    assert_eq!(
+        threads, 5,
+        "main, two workers, the Ctrl-C handler, the view"
+    );
+    let fds = server.open_fds();
+    for _ in 0..50 {
+        snapshot(view);
+    }
+    assert_eq!(server.settle(threads, |s| s.threads()), threads);
+    assert_eq!(server.settle(fds, |s| s.open_fds()), fds);
+}
+
+/// A port the view cannot have is a one-line error and a failed start, not a
+/// server running without the view it was asked for.
+#[test]
+#[cfg(feature = "single-threaded")]
+fn a_taken_port_for_the_view_is_an_error() {
+    let site = Site::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_multithreaded-server"))
+        .args(["--stage", "1", "--port", "0", "--status", &port, "--root"])
+        .arg(&site.root)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("for --status"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("Listening"));
+}
