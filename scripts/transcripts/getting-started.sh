@@ -5,10 +5,9 @@
 source "$(dirname "$0")/../lib/serve.sh"
 
 start_server
-# A browser visit: the page, then the stylesheet and the picture it names.
-chromium_headless --dump-dom "http://127.0.0.1:$PORT/" >/dev/null
-# The icon is the browser's last request: wait for it, not for the picture.
-wait_for_log 'favicon.svg'
+# A browser visit: the page, then the stylesheet and the picture it names, and
+# the icon.
+browser_visit
 server_log >"$(out browser-visit.txt)"
 
 shown "curl -v http://127.0.0.1:$PORT/" >"$(out curl-v.txt)"

@@ -4,9 +4,7 @@ source "$(dirname "$0")/../lib/serve.sh"
 
 # Run it: a browser loads the start page; one thread, `main`, serves it all.
 start_server --stage 1
-chromium_headless --dump-dom "http://127.0.0.1:$PORT/" >/dev/null
-# The icon is the browser's last request: wait for it, not for the picture.
-wait_for_log 'favicon.svg'
+browser_visit
 server_log >"$(out browser-visit.txt)"
 stop_server
 

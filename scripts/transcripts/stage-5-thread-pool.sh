@@ -26,9 +26,7 @@ unshare --pid --fork --mount-proc bash "$0" --crowd
 
 # Run it: a browser loads the start page; the workers share the requests.
 start_server --stage 5
-chromium_headless --dump-dom "http://127.0.0.1:$PORT/" >/dev/null
-# The icon is the browser's last request: wait for it, not for the picture.
-wait_for_log 'favicon.svg'
+browser_visit
 server_log >"$(out browser-visit.txt)"
 stop_server
 
