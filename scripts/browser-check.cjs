@@ -11,7 +11,12 @@
 // - no request the page made failed, was answered with an error status or
 //   with the wrong Content-Type, or left an error in the browser's console.
 //
-//     node scripts/browser-check.cjs http://127.0.0.1:3000 [--book]
+//     node scripts/browser-check.cjs http://127.0.0.1:3000 [--book] [--status http://127.0.0.1:3001]
+//
+// `--status URL` also opens the server's live view (`--status`) at URL/_status:
+// it must draw the server's threads and counters from its JSON, and draw them
+// again half a second later (the time it has been up moves on), with no
+// request failing and nothing in the console.
 //
 // `--book` also checks two chapters of the book, the first stage's and the last's
 // (build it first: `mdbook build`), and then:
@@ -182,6 +187,55 @@ async function check(browser, base, page) {
   return { summary, problems };
 }
 
+// The live view of the server: drawn from its JSON, and redrawn.
+async function checkStatusView(browser, base) {
+  const url = new URL("/_status", base).href;
+  const problems = [];
+  const tab = await browser.newPage();
+  tab.on("pageerror", (error) => problems.push(`script error: ${error.message}`));
+  tab.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+  });
+  tab.on("requestfailed", (request) =>
+    problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`),
+  );
+  let jsonRequests = 0;
+  tab.on("response", (response) => {
+    if (response.url().endsWith("/_status?json")) {
+      jsonRequests++;
+      const type = response.headers()["content-type"] || "(none)";
+      if (type !== "application/json") problems.push(`the JSON was sent as ${type}`);
+    }
+  });
+  const response = await tab.goto(url, { waitUntil: "load", timeout: 30_000 });
+  if (response.status() !== 200) problems.push(`status ${response.status()}, expected 200`);
+  let rows = [];
+  try {
+    await tab.waitForSelector("body[data-drawn=yes]", { timeout: 10_000 });
+    rows = await tab.locator("#threads tbody tr").evaluateAll((trs) =>
+      trs.map((tr) => [...tr.cells].map((td) => td.textContent.trim())),
+    );
+    const first = await tab.locator("#summary").textContent();
+    // Redrawn from a fresh snapshot: the time the server has been up moves on.
+    await tab.waitForFunction(
+      (before) => document.querySelector("#summary").textContent !== before,
+      first,
+      { timeout: 10_000 },
+    );
+  } catch (error) {
+    problems.push(`the view was not drawn and redrawn: ${error.message.split("\n")[0]}`);
+  }
+  const main = rows.find((row) => row[0] === "main");
+  if (!main) problems.push(`no row for the main thread among ${rows.length}`);
+  else if (!main[1]) problems.push("the main thread's row does not say what it is doing");
+  const title = await tab.title();
+  if (title !== "Server status") problems.push(`title "${title}", expected "Server status"`);
+  await tab.close();
+  const doing = main ? `main ${main[1]}` : "no main thread";
+  const summary = `${url}: ${rows.length} thread(s) drawn (${doing}); ${jsonRequests} JSON request(s)`;
+  return { summary, problems };
+}
+
 // Normalised text: runs of white space as one space, ends trimmed.
 function squeezed(text) {
   return text.replace(/\s+/g, " ").trim();
@@ -312,6 +366,8 @@ async function main() {
     process.exit(2);
   }
   const book = flags.includes("--book");
+  const statusAt = flags.indexOf("--status");
+  const status = statusAt >= 0 ? flags[statusAt + 1] : null;
   const pages = book ? [...SITE_PAGES, ...BOOK_PAGES] : SITE_PAGES;
   const browser = await launch();
   const checks = pages.map((page) => () => check(browser, base, page));
@@ -319,6 +375,7 @@ async function main() {
     checks.push(() => checkQuizzes(browser, base));
     checks.push(() => checkCodeFits(browser, base));
   }
+  if (status) checks.push(() => checkStatusView(browser, status));
   let failed = false;
   try {
     for (const run of checks) {

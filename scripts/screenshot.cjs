@@ -4,6 +4,8 @@
 //
 // Used by scripts/screenshots.sh. A page the browser cannot show (the server
 // hung up without a word) is photographed too: that is Chromium's error page.
+// The live status view (a URL ending in /_status) is photographed once it has
+// drawn the server's state, not while it still says it is waiting.
 "use strict";
 
 const { launch } = require("./lib/chromium.cjs");
@@ -16,6 +18,9 @@ async function main() {
     try {
       const response = await page.goto(url, { waitUntil: "load", timeout: 30_000 });
       console.log(`${url}: ${response.status()}`);
+      if (new URL(url).pathname === "/_status") {
+        await page.waitForSelector("body[data-drawn=yes]", { timeout: 10_000 });
+      }
     } catch (error) {
       console.log(`${url}: ${error.message.split("\n")[0]}`);
     }

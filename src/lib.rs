@@ -29,6 +29,8 @@
 //! - [`shutdown`]: the stop flag that wakes a blocked `accept`, the count of
 //!   clients still being served, and the Ctrl-C handler.
 //! - [`log`]: one coloured line per request, naming the thread that served it.
+//! - [`status`]: the live view (`--status`) of every thread and what it is
+//!   doing, reported by the shared code above and the pool, not by the stages.
 //! - [`net`]: the listening socket, with a chosen backlog (`--backlog`).
 //! - [`platform`]: what differs by operating system (the open-file limit,
 //!   `sendfile`, socket options), in one place, so no stage has a `#[cfg]`.
@@ -51,6 +53,7 @@ pub mod net;
 pub mod platform;
 pub mod shutdown;
 pub mod stages;
+pub mod status;
 
 pub use config::Config;
 pub use course::Stage;

@@ -71,6 +71,7 @@ pub fn sent(
     written: &std::io::Result<u64>,
     took: Duration,
 ) {
+    crate::status::count_response(status, written);
     match written {
         Ok(_) if !requests_shown() => {}
         Ok(bytes) => exchange(peer(), line, status, *bytes, took),
@@ -81,6 +82,7 @@ pub fn sent(
 /// A request dropped without an answer: the `single-threaded` and
 /// `thread-per-client` stages on any error, every stage when the client is gone.
 pub fn dropped(peer: SocketAddr, line: &str, error: &Error, took: Duration) {
+    crate::status::count_dropped();
     let what = format!("dropped: {error}");
     print_line(format_args!(
         "{} \"{line}\" {} {}",

@@ -37,8 +37,10 @@ cleanup_servers() {
 trap cleanup_servers EXIT
 
 # start_server ARGS...: starts the server with ARGS on a free port, waits for its
-# ready line, and sets PORT, SERVER_PID and SERVER_LOG (its stdout and stderr).
+# ready line, and sets PORT, SERVER_PID and SERVER_LOG (its stdout and stderr),
+# and STATUS_URL if ARGS has --status.
 start_server() {
+  SERVER_ARGS=("$@")
   SERVER_LOG=$(mktemp)
   # A background job of a script starts with Ctrl-C (SIGINT) ignored; the
   # server you start in a terminal does not, so give it back its default.
@@ -56,6 +58,8 @@ start_server() {
     sleep 0.05
   done
   PORT=$(sed -n 's|^Listening on http://[^/]*:\([0-9]*\)/.*|\1|p' "$SERVER_LOG" | head -n 1)
+  # With --status, the live view's address too (empty without).
+  STATUS_URL=$(sed -n 's|^Status view on \(http://[^/]*\)/_status$|\1|p' "$SERVER_LOG")
   if [[ -z "$PORT" ]]; then
     echo "the server did not start:" >&2
     cat "$SERVER_LOG" >&2
@@ -72,6 +76,28 @@ stop_server() {
 # server_log: what the server printed so far, as shown in the book.
 server_log() {
   public <"$SERVER_LOG"
+}
+
+# browser_visit: loads the start page in headless Chromium, as you would in a
+# browser, and waits until the server has logged the browser's last request,
+# the icon. Chromium run headless sometimes quits before it asks for the icon
+# (about one visit in ten); then the server is started again, with the same
+# arguments, and the visit made again, so that the log shows one whole visit.
+browser_visit() {
+  local tries tick
+  for tries in 1 2 3 4 5; do
+    chromium_headless --dump-dom "http://127.0.0.1:$PORT/" >/dev/null
+    for tick in $(seq 60); do
+      if grep -qF 'favicon.svg' "$SERVER_LOG"; then
+        return 0
+      fi
+      sleep 0.05
+    done
+    stop_server
+    start_server "${SERVER_ARGS[@]}"
+  done
+  echo "the browser never asked for the icon" >&2
+  return 1
 }
 
 # wait_for_log TEXT: waits (up to 20 s) until the server's log contains TEXT.
@@ -135,6 +161,31 @@ start_silent_client() {
   sleep 60 | nc 127.0.0.1 "$PORT" >/dev/null &
   SILENT_PID=$!
   until ss -tn "sport = :$PORT" | grep -q ESTAB; do sleep 0.05; done
+}
+
+# wait_for_status CONDITION [WHAT]: asks the live view (--status) for its JSON
+# until CONDITION, a Python expression, is true (for up to 20 s). In it,
+# doing("worker-") lists what the threads of that name are doing, gauge(NAME)
+# and counter(NAME) read the view's numbers, and s is the whole JSON.
+wait_for_status() {
+  python3 - "$STATUS_URL/_status?json" "$1" "${2:-$1}" <<'PY'
+import json, sys, time, urllib.request
+url, condition, what = sys.argv[1:]
+deadline = time.monotonic() + 20
+while True:
+    s = json.load(urllib.request.urlopen(url, timeout=5))
+    names = {
+        "s": s,
+        "doing": lambda prefix="": [t["doing"] for t in s["threads"] if t["name"].startswith(prefix)],
+        "gauge": lambda name: next((g["value"] for g in s["gauges"] if g["name"] == name), None),
+        "counter": lambda name: s["counters"][name],
+    }
+    if eval(condition, names):
+        sys.exit(0)
+    if time.monotonic() > deadline:
+        sys.exit(f"the status view never showed {what}; it showed {json.dumps(s)}")
+    time.sleep(0.05)
+PY
 }
 
 # press_ctrl_c: sends the server SIGINT, as Ctrl-C in its terminal does, waits

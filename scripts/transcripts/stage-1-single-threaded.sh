@@ -4,8 +4,7 @@ source "$(dirname "$0")/../lib/serve.sh"
 
 # Run it: a browser loads the start page; one thread, `main`, serves it all.
 start_server --stage 1
-chromium_headless --dump-dom "http://127.0.0.1:$PORT/" >/dev/null
-wait_for_log 'steps.png'
+browser_visit
 server_log >"$(out browser-visit.txt)"
 stop_server
 

@@ -26,8 +26,7 @@ unshare --pid --fork --mount-proc bash "$0" --crowd
 
 # Run it: a browser loads the start page; the workers share the requests.
 start_server --stage 5
-chromium_headless --dump-dom "http://127.0.0.1:$PORT/" >/dev/null
-wait_for_log 'steps.png'
+browser_visit
 server_log >"$(out browser-visit.txt)"
 stop_server
 

@@ -30,8 +30,7 @@ unshare --pid --fork --mount-proc bash "$0" --crowd
 # Run it: a browser loads the start page, and sends more than one request on a
 # connection.
 start_server
-chromium_headless --dump-dom "http://127.0.0.1:$PORT/" >/dev/null
-wait_for_log 'favicon.svg'
+browser_visit
 server_log >"$(out browser-visit.txt)"
 stop_server
 

@@ -14,6 +14,7 @@ use super::response::Outgoing;
 use super::session::{Event, Session};
 use super::{Error, Request, Response, WriteOptions};
 use crate::config::Config;
+use crate::status::{self, Activity};
 use crate::{log, platform};
 
 /// How long to keep reading after an error response, so the client sees it (see
@@ -40,6 +41,9 @@ pub struct Connection {
     write_timeout: Duration,
     /// When the exchange under way started, for the log.
     started: Instant,
+    /// For `--status`: what this thread goes back to when the connection is
+    /// done (accepting, or idle in the pool).
+    _activity: status::Resume,
 }
 
 impl Connection {
@@ -53,6 +57,7 @@ impl Connection {
             read_timeout: config.read_timeout,
             write_timeout: config.write_timeout,
             started: Instant::now(),
+            _activity: status::enter_with(Activity::Reading, ""),
         }
     }
 
@@ -83,6 +88,7 @@ impl Connection {
                 return Err(self.session.refuse(Error::Closed));
             }
         }
+        status::set_with(Activity::Answering, self.session.line());
         Ok(Some(request))
     }
 
@@ -101,6 +107,7 @@ impl Connection {
 
     /// Sends a response (step vi) and logs the exchange.
     pub fn send(&mut self, response: Response) {
+        status::set_with(Activity::Writing, self.session.line());
         let status = response.status;
         let written = self
             .session
@@ -170,6 +177,7 @@ impl Drop for Connection {
     /// Apache's "lingering close" does.
     fn drop(&mut self) {
         if self.session.must_linger() {
+            status::set(Activity::Closing);
             linger(&self.stream);
         } else if self.session.has_unread() {
             // The client sent more than we read (a pipelined request, on a
@@ -183,6 +191,7 @@ impl Drop for Connection {
 /// Writes `outgoing` to a blocking socket, the whole of it within `timeout`,
 /// and returns how many bytes that was. Stage 6's workers write with it too.
 pub fn write_within(stream: &TcpStream, outgoing: Outgoing, timeout: Duration) -> io::Result<u64> {
+    let _writing = status::enter(Activity::Writing);
     let mut out = Timed {
         stream,
         deadline: Instant::now() + timeout,
@@ -297,6 +306,7 @@ pub fn prepare<'s>(socket: impl Into<SockRef<'s>>, config: &Config) {
 /// the readiness loop of `keep-alive` (503, 408). The response is a small page
 /// that fits the socket's send buffer, so writing it does not block.
 pub fn turn_away(stream: TcpStream, response: Response) {
+    let _turning_away = status::enter(Activity::TurningAway);
     let peer = stream
         .peer_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));

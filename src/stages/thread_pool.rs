@@ -37,6 +37,7 @@ use crate::http::connection::turn_away;
 use crate::http::{Error, Response};
 use crate::log;
 use crate::shutdown::{InFlight, Shutdown};
+use crate::status::{self, Activity};
 
 // ANCHOR: run
 /// Serves clients with a fixed pool of workers until `shutdown` is requested.
@@ -96,6 +97,7 @@ impl<T: Send + 'static> ThreadPool<T> {
         F: Fn(T) + Send + Sync + 'static,
     {
         let queue = Arc::new(Queue::new(capacity));
+        status::gauge("queued", Some(capacity), &queue, Queue::len);
         let handler = Arc::new(handler);
         let running = InFlight::new();
         let mut workers = Vec::with_capacity(size);
@@ -172,9 +174,12 @@ fn work<T>(queue: &Queue<T>, handler: &(dyn Fn(T) + Send + Sync)) {
 /// variable the workers sleep on until there is something to take.
 ///
 /// The Rust Book's pool shares an `mpsc::Receiver` behind a `Mutex` instead.
-/// That works, but each task then wakes one worker for the task and another
-/// for the lock, and it cannot say how many workers are free, which is what
-/// deciding between "queue it" and "503" needs.
+/// That works, and made bounded (`sync_channel`, with `try_send` handing a job
+/// back when the channel is full) it can decide "queue it or 503" too. But a
+/// task may then wake two threads, the worker that takes it and the next in
+/// line for the lock; and a channel cannot say how many workers are asleep,
+/// which `--queue` counts beyond: here it means "waiting for a worker", not
+/// "sent and not yet taken".
 // ANCHOR: queue
 struct Queue<T> {
     state: Mutex<QueueState<T>>,
@@ -235,11 +240,14 @@ impl<T> Queue<T> {
         let mut state = self.lock();
         loop {
             if let Some(task) = state.tasks.pop_front() {
+                status::set(Activity::Working);
                 return Some(task);
             }
             if !state.open {
                 return None;
             }
+            // For `--status`: asleep here is what "idle in the pool" means.
+            status::set_with(Activity::Idle, "");
             state.waiting += 1;
             state = self
                 .ready
@@ -249,6 +257,11 @@ impl<T> Queue<T> {
         }
     }
     // ANCHOR_END: push_pop
+
+    /// How many tasks are waiting for a worker now.
+    fn len(&self) -> usize {
+        self.lock().tasks.len()
+    }
 
     /// No more tasks: workers finish what is queued, then `pop` returns `None`.
     fn close(&self) {

@@ -92,6 +92,11 @@ pub struct ServeArgs {
     /// Log only errors and notices, not a line per request
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Serve a live view of every thread at http://ADDRESS:PORT/_status, on a
+    /// port of its own [default PORT: the server's port + 1; 0 picks a free one]
+    #[arg(long, value_name = "PORT", num_args = 0..=1)]
+    pub status: Option<Option<u16>>,
 }
 
 impl ServeArgs {
@@ -107,6 +112,16 @@ impl ServeArgs {
         config.queue = self.queue;
         config.keep_alive_timeout = self.keep_alive_timeout;
         Ok(config)
+    }
+
+    /// The port of the `--status` view, if it is on: the one given, or the
+    /// server's own plus one (any free port when the server's is 0).
+    pub fn status_port(&self) -> Option<u16> {
+        let given = self.status?;
+        Some(given.unwrap_or(match self.port {
+            0 => 0,
+            port => port.saturating_add(1),
+        }))
     }
 }
 
@@ -333,6 +348,19 @@ mod tests {
         ]);
         assert!(cli.is_ok(), "{cli:?}");
         assert!(Cli::try_parse_from(["x", "grade", "--list"]).is_ok());
+    }
+
+    /// `--status` is off unless given; given alone, it takes the next port.
+    #[test]
+    fn the_status_view_takes_the_next_port_unless_told() {
+        let port = |args: &[&str]| Cli::try_parse_from(args).unwrap().serve.status_port();
+        assert_eq!(port(&["x"]), None);
+        assert_eq!(port(&["x", "--status"]), Some(3001));
+        assert_eq!(port(&["x", "--port", "8000", "--status"]), Some(8001));
+        assert_eq!(port(&["x", "--port", "0", "--status"]), Some(0));
+        assert_eq!(port(&["x", "--status=9000"]), Some(9000));
+        assert_eq!(port(&["x", "--status", "9000", "--port", "80"]), Some(9000));
+        assert!(Cli::try_parse_from(["x", "--status=web"]).is_err());
     }
 
     #[test]

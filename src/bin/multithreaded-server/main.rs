@@ -27,7 +27,7 @@ use clap::Parser;
 use cli::{Cli, Command, ServeArgs};
 use multithreaded_server::shutdown::Shutdown;
 use multithreaded_server::stages::{self, StageError};
-use multithreaded_server::{log, net};
+use multithreaded_server::{log, net, status};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -95,6 +95,16 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         #[cfg(feature = "daemon-join")]
         multithreaded_server::shutdown::on_signals(shutdown.clone())
             .context("cannot handle Ctrl-C")?;
+    }
+
+    // Before the ready line, so that whoever waits for that has this one too.
+    if let Some(port) = args.status_port() {
+        let at = SocketAddr::new(args.bind, port);
+        let status = net::listen(at, args.backlog)
+            .with_context(|| format!("cannot listen on {at} for --status"))?;
+        let at = status.local_addr()?;
+        status::start(status, stage).context("cannot start the status view")?;
+        println!("Status view on http://{at}{}", status::PATH);
     }
 
     // The ready line: scripts and tests wait for it, then read the port from it.

@@ -66,6 +66,7 @@ pub fn run(listener: TcpListener, config: Arc<Config>, shutdown: Shutdown) -> io
     let registry = poll.registry();
     registry.register(&mut listener, LISTENER, Interest::READABLE)?;
     let table = Arc::new(Table::new(registry.try_clone()?));
+    crate::status::gauge("idle connections", None, &table, Table::len);
     let pool = {
         let (config, shutdown, table) = (Arc::clone(&config), shutdown.clone(), Arc::clone(&table));
         ThreadPool::new(config.threads, config.queue, move |waiting: Waiting| {
@@ -161,6 +162,7 @@ fn serve(waiting: Waiting, table: &Table, config: &Config, shutdown: &Shutdown) 
                 break false;
             }
         };
+        crate::status::set_with(crate::status::Activity::Writing, session.line());
         let status = response.status;
         let written = match session.respond(response) {
             Ok(mut out) => match out.write_available(&stream) {

@@ -112,6 +112,11 @@ impl Table {
         self.lock().remove(&token)
     }
 
+    /// How many connections are waiting.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
     /// Takes out every connection whose deadline is `now` or earlier.
     pub fn take_expired(&self, now: Instant) -> Vec<Waiting> {
         let mut table = self.lock();
