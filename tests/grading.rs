@@ -102,6 +102,12 @@ fn stage_6_passes_its_own_checks() {
     passes_its_own_checks(Stage::KeepAlive);
 }
 
+#[test]
+#[cfg(feature = "async")]
+fn stage_7_passes_its_own_checks() {
+    passes_its_own_checks(Stage::Async);
+}
+
 // ---------------------------------------------------------------------------
 // Each stage fails exactly the checks of the next one: what its chapter's
 // "a slight problem" section says it gets wrong.
