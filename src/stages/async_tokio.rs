@@ -64,7 +64,12 @@ pub fn run(
         // Files are opened on these: one per response under way is enough,
         // and a few more so that opening one never waits behind a download.
         .max_blocking_threads(config.threads + cores)
-        .thread_name("task")
+        // Named for the log, as stage 6's workers are. The blocking threads
+        // get names from the same counter: tokio does not tell them apart.
+        .thread_name_fn(|| {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            format!("runtime-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+        })
         .enable_io()
         .enable_time()
         .build()?;
