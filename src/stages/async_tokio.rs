@@ -11,8 +11,8 @@
 //! local variables at each `.await` are the table's entry, and tokio's reactor
 //! is the epoll loop. But when a task's socket becomes readable, the task runs
 //! on the thread that saw it, and answers there: no hand-off, no second thread
-//! woken per request. That hand-off is where stage 6 loses a third of its
-//! speed on kept-alive connections ("Measuring the stages").
+//! woken per request. On small pages that hand-off is about one futex call
+//! and a third more CPU time per request than nginx (`bench/per-request.sh`).
 //!
 //! **The same contract.** The HTTP is the shared [`Session`]: the same parser,
 //! limits, error table and keep-alive decision as every other stage; this file
@@ -22,8 +22,10 @@
 //!
 //! **What it still gets wrong.** Opening a file, and reading a small one,
 //! block: they go to tokio's blocking threads (`spawn_blocking`), which costs
-//! the very hand-off the tasks avoid. A large file is sent with `sendfile` on a
-//! blocking thread too, so a slow reader of one holds a thread, as in stage 6.
+//! the very hand-off the tasks avoid, twice, and on small pages twice stage
+//! 6's CPU time per request (`bench/per-request.sh`). A large file is sent
+//! with `sendfile` on a blocking thread too, so a slow reader of one holds a
+//! thread, as in stage 6.
 //! A server that must never do either uses `io_uring`, or the page cache and
 //! an `open` on the task, as nginx does.
 //!
