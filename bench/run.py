@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Measures every stage side by side with nginx and Python's http.server.
 
-    python3 bench/run.py            # the full run: 3 interleaved rounds, ~25 minutes
-    python3 bench/run.py --quick    # one short round, ~3 minutes, for a first look
+    python3 bench/run.py            # the full run: 3 interleaved rounds, pinned and unpinned, ~50 minutes
+    python3 bench/run.py --quick    # one short round, ~6 minutes, for a first look
+    python3 bench/run.py --modes pinned --workloads keep-alive --servers keep-alive,async,nginx
 
     # how many workers? the thread-pool stage with 1 to 64, on two workloads
     python3 bench/run.py --servers thread-pool@1,thread-pool@4,thread-pool@16,thread-pool@64 \
@@ -15,8 +16,18 @@ that a burst of noise on a shared machine hits every server alike. It prints a
 table of medians and ratios to nginx, writes every measurement to
 bench/results/, and draws the charts the book uses into chapters/images/bench/.
 
+Each measurement is made twice, in two modes, interleaved in every round:
+
+- pinned (the published table): the load generator (wrk, one thread) runs on
+  one core and the server on another (`taskset`), nginx with one worker. Each
+  server has exactly one core, so its requests a second are per core, and no
+  server can take the load generator's core by having more threads.
+- unpinned: everything shares every core, wrk with two threads and nginx with
+  two workers, as on a machine where nothing is set up for a benchmark.
+
 Ratios measured in the same run are what to compare: absolute numbers depend on
-the machine and on whatever else it is doing.
+the machine and on whatever else it is doing. The tables show medians of the
+rounds and their spread (lowest to highest).
 """
 
 import argparse
@@ -37,7 +48,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BINARY = ROOT / "target" / "release" / "multithreaded-server"
-STAGES = ["single-threaded", "thread-per-client", "not-found", "daemon-join", "thread-pool", "keep-alive"]
+STAGES = ["single-threaded", "thread-per-client", "not-found", "daemon-join", "thread-pool", "keep-alive", "async"]
+MODES = ["pinned", "unpinned"]
+# Pinned: the server's core and the load generator's.
+SERVER_CPU, LOAD_CPU = 0, 1
 
 # name: (description, path, connections, extra wrk arguments, idle connections held)
 WORKLOADS = {
@@ -109,12 +123,13 @@ def wait_for_port(port, process, timeout=20.0):
 class Server:
     """One server process (or process tree, for nginx) on a free port."""
 
-    def __init__(self, name, site, workdir):
+    def __init__(self, name, site, workdir, mode="unpinned"):
         self.name = name
         self.port = free_port()
         if name == "nginx":
             conf = workdir / f"nginx-{self.port}.conf"
-            conf.write_text(NGINX_CONF.format(port=self.port, site=site, work=workdir))
+            workers = 1 if mode == "pinned" else 2
+            conf.write_text(NGINX_CONF.format(port=self.port, site=site, work=workdir, workers=workers))
             command = [nginx_binary(), "-c", str(conf), "-e", str(workdir / "nginx-error.log")]
         elif name == "python":
             command = [sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1", "--directory", str(site)]
@@ -124,6 +139,9 @@ class Server:
             command = [str(BINARY), "--stage", stage, "--port", str(self.port), "--root", str(site), "--quiet"]
             if threads:
                 command += ["--threads", threads]
+        if mode == "pinned":
+            # Every thread (and nginx's worker) inherits the one core.
+            command = ["taskset", "-c", str(SERVER_CPU), *command]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.process)
 
@@ -159,7 +177,7 @@ class Server:
 
 
 NGINX_CONF = """
-worker_processes 2;
+worker_processes {workers};
 daemon off;
 pid {work}/nginx-{port}.pid;
 error_log {work}/nginx-error.log;
@@ -232,9 +250,13 @@ class IdleHolder:
             s.close()
 
 
-def run_wrk(port, workload, duration):
+def run_wrk(port, workload, duration, mode="unpinned"):
     _, path, connections, extra, _ = WORKLOADS[workload]
-    command = ["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "5s", *extra, f"http://127.0.0.1:{port}{path}"]
+    # Pinned, one wrk thread on its own core; unpinned, two, on any.
+    threads = "1" if mode == "pinned" else "2"
+    command = ["wrk", "--latency", "-t", threads, "-c", str(connections), "-d", f"{duration}s", "--timeout", "5s", *extra, f"http://127.0.0.1:{port}{path}"]
+    if mode == "pinned":
+        command = ["taskset", "-c", str(LOAD_CPU), *command]
     out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60).stdout
     return parse_wrk(out, duration)
 
@@ -261,8 +283,8 @@ def parse_wrk(out, duration):
     }
 
 
-def measure(server_name, workload, duration, site, workdir):
-    server = Server(server_name, site, workdir)
+def measure(server_name, workload, duration, site, workdir, mode="unpinned"):
+    server = Server(server_name, site, workdir, mode)
     holder = None
     peak_threads = [0]
     stop = threading.Event()
@@ -282,8 +304,8 @@ def measure(server_name, workload, duration, site, workdir):
             time.sleep(1.0)  # let every thread start, every buffer fill
             result = {"rps": None, "p99_ms": None, "non2xx": 0, "socket_errors": 0, "held": len(holder.sockets)}
         else:
-            run_wrk(server.port, workload, 1)  # warm up
-            result = run_wrk(server.port, workload, duration)
+            run_wrk(server.port, workload, 1, mode)  # warm up
+            result = run_wrk(server.port, workload, duration, mode)
         peak_kib, threads = server.sample()
         result["peak_rss_mib"] = peak_kib / 1024
         result["threads"] = max(threads, peak_threads[0])
@@ -299,17 +321,20 @@ def measure(server_name, workload, duration, site, workdir):
 # ---------------------------------------------------------------------------
 # Reporting
 
-def summarise(raw, servers, workloads):
+def summarise(raw, servers, workloads, mode="pinned"):
+    """Medians over the rounds of one mode, by (workload, server)."""
     summary = {}
     for workload in workloads:
         for server in servers:
-            runs = [r for r in raw if r["workload"] == workload and r["server"] == server]
+            runs = [r for r in raw if r["workload"] == workload and r["server"] == server and r.get("mode", "unpinned") == mode]
             if not runs:
                 continue
             rps = [r["rps"] for r in runs if r["rps"] is not None]
             p99 = [r["p99_ms"] for r in runs if r["p99_ms"] is not None]
             summary[(workload, server)] = {
                 "rps": statistics.median(rps) if rps else None,
+                "rps_low": min(rps) if rps else None,
+                "rps_high": max(rps) if rps else None,
                 "p99_ms": statistics.median(p99) if p99 else None,
                 "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
                 "threads": max(r["threads"] for r in runs),
@@ -320,12 +345,23 @@ def summarise(raw, servers, workloads):
             entry = summary.get((workload, server))
             if entry:
                 entry["vs_nginx"] = entry["rps"] / base if base and entry["rps"] is not None else None
+                # Pinned, the server has one core: its rate is per core.
+                cores = 1 if mode == "pinned" else (os.cpu_count() or 1)
+                entry["rps_per_core"] = entry["rps"] / cores if entry["rps"] is not None else None
     return summary
 
 
-def print_table(summary, servers, workloads):
+def spread(e):
+    """The lowest and highest of the rounds, as text."""
+    if e.get("rps_low") is None or e["rounds"] < 2:
+        return "-"
+    return f"{e['rps_low']:,.0f}-{e['rps_high']:,.0f}"
+
+
+def print_table(summary, servers, workloads, mode="pinned"):
     log("")
-    header = f"{'workload':<11} {'server':<18} {'req/s':>10} {'p99 ms':>8} {'peak RSS':>9} {'threads':>7} {'vs nginx':>8}"
+    log(f"{mode}:")
+    header = f"{'workload':<11} {'server':<18} {'req/s':>10} {'spread':>17} {'p99 ms':>8} {'peak RSS':>9} {'threads':>7} {'vs nginx':>8}"
     log(header)
     log("-" * len(header))
     for workload in workloads:
@@ -336,24 +372,31 @@ def print_table(summary, servers, workloads):
             rps = f"{e['rps']:.0f}" if e["rps"] is not None else "-"
             p99 = f"{e['p99_ms']:.2f}" if e["p99_ms"] is not None else "-"
             ratio = f"{e['vs_nginx']:.2f}x" if e.get("vs_nginx") is not None else "-"
-            log(f"{workload:<11} {server:<18} {rps:>10} {p99:>8} {e['peak_rss_mib']:>7.1f}Mi {e['threads']:>7} {ratio:>8}")
+            log(f"{workload:<11} {server:<18} {rps:>10} {spread(e):>17} {p99:>8} {e['peak_rss_mib']:>7.1f}Mi {e['threads']:>7} {ratio:>8}")
         log("")
 
 
-def write_results(raw, summary, out, meta):
+def write_results(raw, summaries, out, meta):
+    """`summaries` maps each mode measured to its summary. The published files
+    (summary.md, goals.md, the charts) are the pinned mode's when it was
+    measured; the unpinned table is summary-unpinned.md."""
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "runs.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["round", "workload", "server", "rps", "p99_ms", "non2xx", "socket_errors", "peak_rss_mib", "threads"], extrasaction="ignore")
+        writer = csv.DictWriter(f, fieldnames=["round", "mode", "workload", "server", "rps", "p99_ms", "non2xx", "socket_errors", "peak_rss_mib", "threads"], extrasaction="ignore")
         writer.writeheader()
         writer.writerows(raw)
-    rows = [{"workload": w, "server": s, **v} for (w, s), v in summary.items()]
+    rows = [{"mode": m, "workload": w, "server": s, **v} for m, summary in summaries.items() for (w, s), v in summary.items()]
     with open(out / "summary.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["workload", "server", "rps", "p99_ms", "peak_rss_mib", "threads", "vs_nginx", "rounds"])
+        writer = csv.DictWriter(f, fieldnames=["mode", "workload", "server", "rps", "rps_low", "rps_high", "rps_per_core", "p99_ms", "peak_rss_mib", "threads", "vs_nginx", "rounds"])
         writer.writeheader()
         writer.writerows(rows)
-    goals = check_goals(summary)
+    published = "pinned" if "pinned" in summaries else next(iter(summaries))
+    summary = summaries[published]
+    goals = check_goals(summary) if published == "pinned" else []
     (out / "results.json").write_text(json.dumps({"meta": meta, "summary": rows, "goals": goals, "runs": raw}, indent=2) + "\n")
-    (out / "summary.md").write_text(markdown_summary(summary, meta))
+    (out / "summary.md").write_text(markdown_summary(summary, meta, published))
+    if "unpinned" in summaries and published != "unpinned":
+        (out / "summary-unpinned.md").write_text(markdown_summary(summaries["unpinned"], meta, "unpinned"))
     if goals:
         (out / "goals.md").write_text(markdown_goals(goals))
     else:
@@ -361,20 +404,24 @@ def write_results(raw, summary, out, meta):
         (out / "goals.md").unlink(missing_ok=True)
 
 
-def markdown_summary(summary, meta):
+def markdown_summary(summary, meta, mode):
     """The table the book includes, so its numbers are always the last run's."""
+    how = {
+        "pinned": f"pinned: each server on core {SERVER_CPU} alone (nginx with one worker), wrk with one thread on core {LOAD_CPU}, so req/s is per server core",
+        "unpinned": "unpinned: servers and wrk (two threads) share every core, nginx with two workers",
+    }[mode]
     lines = [
-        f"Measured {meta['date']} on {meta['cpus']} CPUs: {meta['rounds']} interleaved round{'s' if meta['rounds'] > 1 else ''} of "
-        f"{meta['duration_s']} s per server and workload, medians shown; {meta['load_generator']}, {meta['nginx']}.",
+        f"Measured {meta['date']} on {meta['cpus']} CPUs, {how}: {meta['rounds']} interleaved round{'s' if meta['rounds'] > 1 else ''} of "
+        f"{meta['duration_s']} s per server and workload, medians shown with the lowest and highest round; {meta['load_generator']}, {meta['nginx']}.",
         "",
-        "| workload | server | req/s | p99 latency | peak RSS | threads | vs nginx |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| workload | server | req/s | spread | p99 latency | peak RSS | threads | vs nginx |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for (workload, server), e in summary.items():
         rps = f"{e['rps']:,.0f}" if e["rps"] is not None else "-"
         p99 = f"{e['p99_ms']:.1f} ms" if e["p99_ms"] is not None else "-"
         ratio = f"{e['vs_nginx']:.2f}x" if e.get("vs_nginx") is not None else "-"
-        lines.append(f"| {workload} | {server} | {rps} | {p99} | {e['peak_rss_mib']:.1f} MiB | {e['threads']} | {ratio} |")
+        lines.append(f"| {workload} | {server} | {rps} | {spread(e)} | {p99} | {e['peak_rss_mib']:.1f} MiB | {e['threads']} | {ratio} |")
     return "\n".join(lines) + "\n"
 
 
@@ -383,17 +430,20 @@ def markdown_summary(summary, meta):
 # src/stages/mod.rs chooses it: twice the cores, at least 4.
 KEEP_ALIVE_WORKERS = max(4, 2 * (os.cpu_count() or 2))
 
+# Measured pinned: each server on one core, against nginx with one worker.
 GOALS = [
     ("thread-pool, small page, Connection: close", "close", "thread-pool", "vs_nginx", 1.0),
     ("keep-alive, small page, Connection: close", "close", "keep-alive", "vs_nginx", 1.0),
     ("thread-per-client, small page, Connection: close", "close", "thread-per-client", "vs_nginx", 0.5),
-    ("keep-alive, small page, keep-alive", "keep-alive", "keep-alive", "vs_nginx", 1.0),
+    ("keep-alive, small page, keep-alive", "keep-alive", "keep-alive", "vs_nginx", 0.9),
+    ("async, small page, keep-alive", "keep-alive", "async", "vs_nginx", 1.0),
     ("keep-alive, 1 MiB file", "1mib", "keep-alive", "vs_nginx", 0.9),
+    ("async, 1 MiB file", "1mib", "async", "vs_nginx", 0.9),
     ("keep-alive with 300 idle, against itself without", "idle+load", "keep-alive", "vs_self", 0.8),
     ("keep-alive, 1,000 idle: peak RSS (MiB, at most)", "idle-1000", "keep-alive", "rss", 30.0),
     ("keep-alive, 1,000 idle: threads (at most workers + 4)", "idle-1000", "keep-alive", "threads", KEEP_ALIVE_WORKERS + 4),
 ]
-THREADED = ["thread-per-client", "not-found", "daemon-join", "thread-pool", "keep-alive"]
+THREADED = ["thread-per-client", "not-found", "daemon-join", "thread-pool", "keep-alive", "async"]
 
 
 def check_goals(summary):
@@ -442,7 +492,7 @@ def markdown_goals(goals):
     return "\n".join(lines) + "\n"
 
 
-COLORS = {"nginx": "#264653", "python": "#8d99ae", "keep-alive": "#2a9d8f", "thread-pool": "#e9c46a",
+COLORS = {"nginx": "#264653", "python": "#8d99ae", "async": "#1f6f8b", "keep-alive": "#2a9d8f", "thread-pool": "#e9c46a",
           "daemon-join": "#f4a261", "not-found": "#f4a261", "thread-per-client": "#e76f51", "single-threaded": "#b5838d"}
 
 
@@ -505,6 +555,7 @@ def draw_charts(summary, servers, workloads, folder):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one round of 2-second runs")
+    parser.add_argument("--modes", default=",".join(MODES), help="pinned, unpinned, or both (the default)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
     parser.add_argument("--servers", default=",".join(STAGES + ["nginx", "python"]))
@@ -520,6 +571,12 @@ def main():
     for name in workloads:
         if name not in WORKLOADS:
             parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
+    modes = args.modes.split(",")
+    for mode in modes:
+        if mode not in MODES:
+            parser.error(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    if "pinned" in modes and len(os.sched_getaffinity(0) & {SERVER_CPU, LOAD_CPU}) < 2:
+        parser.error(f"pinned needs cores {SERVER_CPU} and {LOAD_CPU}; run with --modes unpinned")
 
     ensure_tools()
     if not args.no_build:
@@ -529,29 +586,34 @@ def main():
     site = workdir / "site"
     page_bytes = write_site(site)
 
-    plan = [(r, w, s) for r in range(args.rounds) for w in workloads for s in random.sample(servers, len(servers))]
+    # In every round, each workload's servers and modes in a new random order,
+    # so that noise on the machine hits them all alike.
+    pairs = [(s, m) for s in servers for m in modes]
+    plan = [(r, w, s, m) for r in range(args.rounds) for w in workloads for s, m in random.sample(pairs, len(pairs))]
     per_run = {w: (args.duration + 2.5 if WORKLOADS[w][1] else 3.0) for w in workloads}
-    left = sum(per_run[w] for _, w, _ in plan)
+    left = sum(per_run[w] for _, w, _, _ in plan)
     log(f"{len(plan)} measurements, about {left / 60:.0f} minutes")
     raw = []
     started = time.monotonic()
-    for n, (round_no, workload, server) in enumerate(plan, 1):
-        log(f"[{n}/{len(plan)}] round {round_no + 1}/{args.rounds}  {workload:<10}  {server:<18} (about {left / 60:.1f} min left)")
+    for n, (round_no, workload, server, mode) in enumerate(plan, 1):
+        log(f"[{n}/{len(plan)}] round {round_no + 1}/{args.rounds}  {workload:<10}  {server:<18} {mode:<8} (about {left / 60:.1f} min left)")
         try:
-            result = measure(server, workload, args.duration, site, workdir)
+            result = measure(server, workload, args.duration, site, workdir, mode)
         except Exception as error:  # one broken measurement must not lose the rest
             log(f"    failed: {error}")
             result = {"rps": None, "p99_ms": None, "non2xx": 0, "socket_errors": 0, "peak_rss_mib": 0.0, "threads": 0}
-        raw.append({"round": round_no + 1, "workload": workload, "server": server, **result})
+        raw.append({"round": round_no + 1, "mode": mode, "workload": workload, "server": server, **result})
         left -= per_run[workload]
         rps = f"{result['rps']:.0f} req/s" if result["rps"] is not None else ""
         log(f"    {rps}  peak RSS {result['peak_rss_mib']:.1f} MiB  {result['threads']} threads")
 
-    summary = summarise(raw, servers, workloads)
-    print_table(summary, servers, workloads)
-    for goal in check_goals(summary):
-        target, measured = shown_goal(goal)
-        log(f"{'met   ' if goal['met'] else 'MISSED'} {goal['goal']}: {measured} (goal {target})")
+    summaries = {mode: summarise(raw, servers, workloads, mode) for mode in MODES if mode in modes}
+    for mode, summary in summaries.items():
+        print_table(summary, servers, workloads, mode)
+    if "pinned" in summaries:
+        for goal in check_goals(summaries["pinned"]):
+            target, measured = shown_goal(goal)
+            log(f"{'met   ' if goal['met'] else 'MISSED'} {goal['goal']}: {measured} (goal {target})")
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "rounds": args.rounds,
@@ -562,8 +624,9 @@ def main():
         "nginx": subprocess.run([nginx_binary(), "-v"], capture_output=True, text=True).stderr.strip(),
         "elapsed_s": round(time.monotonic() - started),
     }
-    write_results(raw, summary, Path(args.out), meta)
-    draw_charts(summary, servers, workloads, Path(args.charts))
+    write_results(raw, summaries, Path(args.out), meta)
+    published = summaries["pinned"] if "pinned" in summaries else summaries["unpinned"]
+    draw_charts(published, servers, workloads, Path(args.charts))
     log(f"results in {args.out}, charts in {args.charts}")
     shutil.rmtree(workdir, ignore_errors=True)
 

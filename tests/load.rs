@@ -215,7 +215,13 @@ fn two_thousand_connections_leave_no_descriptor_or_thread_behind() {
             fds_after <= fds + HANDLE_SLACK,
             "{stage}: descriptors leaked: {fds} -> {fds_after}"
         );
-        assert_eq!(threads_after, threads, "{stage}: threads left behind");
+        // Fewer is no leak: `async` starts blocking threads for files as it
+        // needs them, and they end after ten idle seconds, the one counted in
+        // the baseline among them.
+        assert!(
+            threads_after <= threads,
+            "{stage}: threads left behind: {threads} -> {threads_after}"
+        );
         assert_still_serves(&server, &site, "2,000 connections");
         assert_no_panic(&server);
     }

@@ -8,7 +8,7 @@
 //!
 //! | item | job |
 //! |---|---|
-//! | [`Stage`] | the six stages, in course order, with [`Stage::ALL`], [`Stage::number`] and [`Stage::name`] |
+//! | [`Stage`] | the seven stages, in course order, with [`Stage::ALL`], [`Stage::number`] and [`Stage::name`] |
 //! | [`UnknownStage`] | why a name or number is not a stage ([`Stage`]'s `FromStr`) |
 //!
 //! With the `clap` feature, [`Stage`] is also a `clap::ValueEnum`, one doc line
@@ -41,17 +41,21 @@ pub enum Stage {
     /// 6: many requests per connection; idle connections wait in a readiness loop (epoll, kqueue, IOCP), not in threads
     #[cfg_attr(feature = "clap", value(alias = "6"))]
     KeepAlive,
+    /// 7: the same server on tokio: every connection a task, no hand-off to a worker
+    #[cfg_attr(feature = "clap", value(alias = "7"))]
+    Async,
 }
 
 impl Stage {
     /// Every stage, in course order.
-    pub const ALL: [Stage; 6] = [
+    pub const ALL: [Stage; 7] = [
         Stage::SingleThreaded,
         Stage::ThreadPerClient,
         Stage::NotFound,
         Stage::DaemonJoin,
         Stage::ThreadPool,
         Stage::KeepAlive,
+        Stage::Async,
     ];
 
     /// Its number in the course, from 1.
@@ -68,6 +72,7 @@ impl Stage {
             Stage::DaemonJoin => "daemon-join",
             Stage::ThreadPool => "thread-pool",
             Stage::KeepAlive => "keep-alive",
+            Stage::Async => "async",
         }
     }
 }
@@ -116,7 +121,7 @@ mod tests {
     #[test]
     fn stages_are_numbered_in_course_order() {
         let numbers: Vec<u8> = Stage::ALL.iter().map(|stage| stage.number()).collect();
-        assert_eq!(numbers, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7]);
         assert!(Stage::ALL.windows(2).all(|pair| pair[0] < pair[1]));
     }
 
@@ -133,7 +138,7 @@ mod tests {
 
     #[test]
     fn anything_else_is_refused_with_the_choices() {
-        for text in ["0", "7", "", "Keep-Alive", "keep_alive", " 1"] {
+        for text in ["0", "8", "", "Async", "Keep-Alive", "keep_alive", " 1"] {
             let error = text.parse::<Stage>().unwrap_err();
             assert_eq!(error, UnknownStage(text.to_owned()));
         }
@@ -143,6 +148,6 @@ mod tests {
             message.contains("single-threaded, thread-per-client"),
             "{message}"
         );
-        assert!(message.ends_with("its number (1 to 6)"), "{message}");
+        assert!(message.ends_with("its number (1 to 7)"), "{message}");
     }
 }

@@ -29,12 +29,12 @@ unshare --pid --fork --mount-proc bash "$0" --crowd
 
 # Run it: a browser loads the start page, and sends more than one request on a
 # connection.
-start_server
+start_server --stage 6
 browser_visit
 server_log >"$(out browser-visit.txt)"
 stop_server
 
-start_server
+start_server --stage 6
 # Two requests on one connection.
 shown "curl -sv http://127.0.0.1:$PORT/ http://127.0.0.1:$PORT/style.css >/dev/null" \
   >"$(out two-requests.txt)"
@@ -57,7 +57,7 @@ server_log >"$(out keep-alive-log.txt)"
 stop_server
 
 # Stage 5's weakness, gone: as many silent clients as workers hold none of them.
-start_server --threads 4
+start_server --stage 6 --threads 4
 shown "python3 scripts/idle-clients.py 4 --port $PORT --then \"$TIMED_CURL http://127.0.0.1:$PORT/\"" \
   >"$(out idle-workers.txt)"
 stop_server
@@ -68,7 +68,7 @@ stop_server
 site=$(mktemp -d)
 head -c 60000000 /dev/urandom >"$site/big.bin"
 echo small >"$site/small.txt"
-start_server --threads 2 --write-timeout 5s --root "$site"
+start_server --stage 6 --threads 2 --write-timeout 5s --root "$site"
 shown "python3 scripts/idle-clients.py 2 --stalled 2 --request /big.bin --port $PORT --then \"$TIMED_CURL http://127.0.0.1:$PORT/small.txt\"" \
   >"$(out slow-readers.txt)"
 wait_for_log '"GET /small.txt HTTP/1.1"'

@@ -10,6 +10,8 @@ use crate::config::Config;
 use crate::shutdown::Shutdown;
 use crate::{log, platform};
 
+#[cfg(feature = "async")]
+pub mod async_tokio;
 #[cfg(feature = "daemon-join")]
 pub mod daemon_join;
 #[cfg(feature = "keep-alive")]
@@ -36,6 +38,7 @@ pub fn is_compiled(stage: Stage) -> bool {
         Stage::DaemonJoin => cfg!(feature = "daemon-join"),
         Stage::ThreadPool => cfg!(feature = "thread-pool"),
         Stage::KeepAlive => cfg!(feature = "keep-alive"),
+        Stage::Async => cfg!(feature = "async"),
     }
 }
 
@@ -113,6 +116,8 @@ pub fn run(
         Stage::ThreadPool => thread_pool::run(listener, config, shutdown).map_err(StageError::Io),
         #[cfg(feature = "keep-alive")]
         Stage::KeepAlive => keep_alive::run(listener, config, shutdown).map_err(StageError::Io),
+        #[cfg(feature = "async")]
+        Stage::Async => async_tokio::run(listener, config, shutdown).map_err(StageError::Io),
         #[allow(unreachable_patterns)]
         stage => Err(StageError::NotCompiled(stage)),
     }

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """A small web server in Python, for the grading tests (tests/grading.rs).
 
-Run as it is, it is a correct server for every stage of the course, 1 to 6:
+Run as it is, it is a correct server for every stage of the course, 1 to 7:
 files sent byte for byte with their length and type, nothing outside the root,
 404 with the site's error.html, 400 for a malformed request; a fixed pool of
 worker threads fed by a bounded queue, and 503 with Retry-After when it is
 full; persistent connections (HTTP/1.1 keep-alive, HTTP/1.0 on request,
 pipelining), with idle connections waiting in a readiness loop (the selectors
-module: epoll on Linux) rather than in a thread; and on Ctrl-C it finishes the
+module: epoll on Linux) rather than in a thread, ten thousand of them as
+easily as ten; and on Ctrl-C it finishes the
 responses under way and exits with status 0. That is the "grade a Python
 submission" story.
 
@@ -65,6 +66,8 @@ DEFECTS = {
     "no-idle-timeout": "never closes a kept-alive connection that stays idle",
     "worker-per-connection": "keeps each connection, idle or not, on a worker of the pool "
     "until it closes",
+    "low-file-limit": "keeps the soft limit of 1,024 open files many shells start a process "
+    "with, so it cannot accept more than about a thousand connections",
 }
 
 READ_TIMEOUT = 10  # seconds a client has to send a whole request head
@@ -108,6 +111,11 @@ def main():
         sys.exit("error: cannot start (defect crash-at-start)")
     site = Site(args)
 
+    if args.defect == "low-file-limit":
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", args.port))

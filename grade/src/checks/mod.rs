@@ -17,6 +17,7 @@
 //! | [`stage4_daemon_join`] | Ctrl-C: downloads finish, exit 0, in time |
 //! | [`stage5_thread_pool`] | a bounded pool, 503 when full, workers that survive their clients |
 //! | [`stage6_keep_alive`] | persistent connections, pipelining, idle connections that cost no worker |
+//! | [`stage7_async`] | ten thousand idle connections, with fewer than 20 threads |
 
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -28,6 +29,7 @@ pub mod stage3_not_found;
 pub mod stage4_daemon_join;
 pub mod stage5_thread_pool;
 pub mod stage6_keep_alive;
+pub mod stage7_async;
 
 use crate::check::{self, Failure, Mode, Need, Settings};
 use crate::client::{self, Exchange};
@@ -450,6 +452,17 @@ pub static CHECKS: &[Check] = &[
         needs: &[],
         hint: "Idle connections must not hold a worker or a thread: keep them in a readiness loop (epoll, through mio or polling) and give a connection to a worker only when a whole request head has arrived.",
         run: stage6_keep_alive::many_idle_connections,
+    },
+    // -- Stage 7: connections that cost no thread, by the ten thousand.
+    Check {
+        id: "ten-thousand-idle",
+        stage: Stage::Async,
+        title: "with 10,000 idle connections open, a new client is served within a second, and the server has fewer than 20 threads",
+        limit: Duration::from_secs(90),
+        mode: Mode::Alone,
+        needs: &[Need::ThreadCount],
+        hint: "Make each connection a task (or an entry in a readiness loop), never a thread: an async runtime with one thread per core holds ten thousand idle connections as easily as ten. Raise the open-file limit at start, or the server runs out of descriptors first.",
+        run: stage7_async::ten_thousand_idle,
     },
 ];
 

@@ -52,6 +52,9 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<bool> {
         grader = grader.keep_alive_timeout(seconds);
     }
     stop_servers_on_interrupt();
+    // `ten-thousand-idle` opens 10,000 connections from this process; many
+    // shells start it with a soft limit of 1,024 open files.
+    let _ = multithreaded_server::net::raise_open_file_limit();
     let report = grader
         .stage(stage)
         .startup_timeout(args.startup_timeout)

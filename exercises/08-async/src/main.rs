@@ -1,0 +1,456 @@
+//! Exercise 8: async and await.
+//!
+//! Run it:    cargo run -p ex08-async -- --port 8080 --root www
+//! Check it:  cargo test -p ex08-async
+//!
+//! The task and its steps are in README.md, hints in HINTS.md.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, SemaphorePermit, watch};
+use tokio::time::{Instant, timeout_at};
+
+/// A client that has not sent its whole request by then is dropped.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client that has not read its whole response by then is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest request head we are willing to read.
+const MAX_HEAD: usize = 16 * 1024;
+/// On Ctrl-C, how long to wait for the responses under way.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many responses at once, how many requests may wait for their turn, and
+/// how long an idle connection stays open, unless the command line says
+/// otherwise.
+const DEFAULT_THREADS: usize = 16;
+const DEFAULT_QUEUE: usize = 256;
+const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What every task shares.
+struct Shared {
+    root: PathBuf,
+    keep_alive_timeout: Duration,
+    turns: Turns,
+}
+
+fn main() {
+    let Settings {
+        port,
+        root,
+        threads,
+        queue,
+        keep_alive_timeout,
+    } = parse_args();
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap_or_else(|error| {
+        eprintln!("error: cannot listen on 127.0.0.1:{port}: {error}");
+        process::exit(1);
+    });
+    println!(
+        "Listening on http://127.0.0.1:{port}/ ({threads} responses at once, a queue of {queue}, idle connections closed after {} s)",
+        keep_alive_timeout.as_secs_f64()
+    );
+    listener
+        .set_nonblocking(true)
+        .expect("cannot make the listener non-blocking");
+    // One thread per core runs every task; files are opened on tokio's
+    // blocking threads.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("cannot start the runtime");
+    let shared = Arc::new(Shared {
+        root,
+        keep_alive_timeout,
+        turns: Turns::new(threads, queue),
+    });
+    let left = runtime.block_on(serve(listener, shared));
+    // Tasks still running had their chance.
+    runtime.shutdown_background();
+    if left > 0 {
+        println!("Gave up on {left} client(s); bye.");
+    } else {
+        println!("All clients done; bye.");
+    }
+}
+
+/// Accepts connections, a task for each, until Ctrl-C; then waits for the
+/// tasks, within the shutdown timeout. Returns how many were given up on.
+async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) -> usize {
+    let listener = TcpListener::from_std(listener).expect("cannot use the listener");
+    // Every task holds a receiver: sending tells them all to stop waiting for
+    // requests, and `closed` completes once every task has dropped its own.
+    let (stop, stopped) = watch::channel(());
+    // Made once: a Ctrl-C that came while the loop was not waiting for one
+    // is still seen.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    // TODO(1): a blocking thread for every connection, for as
+                    // long as it is open, idle or not: tokio starts up to 512
+                    // of them, and makes the rest wait. Make `connection` an
+                    // `async fn` on a `tokio::net::TcpStream`, and start it
+                    // with `tokio::spawn`: a task, which costs no thread.
+                    let (shared, stopped) = (Arc::clone(&shared), stopped.clone());
+                    let Ok(stream) = stream.into_std() else { continue };
+                    tokio::task::spawn_blocking(move || connection(stream, shared, stopped));
+                }
+                Err(error) => {
+                    eprintln!("accept failed: {error}");
+                    // Out of descriptors, say: give the tasks a moment to close some.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = &mut ctrl_c => break,
+        }
+    }
+    drop((listener, stopped));
+    let _ = stop.send(());
+    let _ = timeout_at(Instant::now() + SHUTDOWN_TIMEOUT, stop.closed()).await;
+    stop.receiver_count()
+}
+
+/// One connection: request after request, until the client closes it, stays
+/// idle too long, asks to close, or gets an error.
+fn connection(mut stream: TcpStream, shared: Arc<Shared>, stop: watch::Receiver<()>) {
+    // TODO(2): every call below waits with the thread: reading, opening and
+    // reading the file, and writing. On a task, each wait on the socket must
+    // be an `.await` (`read_buf`, `write_all`), with `timeout_at` for the
+    // deadlines and `select!` to stop waiting for a request on Ctrl-C; and the
+    // file work, which cannot be awaited, goes to `spawn_blocking`.
+    if stream.set_nonblocking(false).is_err() {
+        return;
+    }
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut buffer = Vec::new();
+    let mut idle = false;
+    loop {
+        if !read_head(&mut stream, &mut buffer, idle, &shared) {
+            return;
+        }
+        let head = match head_end(&buffer) {
+            Some(end) => buffer.drain(..end).collect::<Vec<u8>>(),
+            // No blank line in `MAX_HEAD` bytes: too much to be a request.
+            None => Vec::new(),
+        };
+        // TODO(3): requests that find every turn taken are turned away at
+        // once; `Turns::take` lets `queue` of them wait for a turn instead.
+        let Ok(_turn) = shared.turns.semaphore.try_acquire() else {
+            send_overloaded(&mut stream);
+            return;
+        };
+        let response = respond(&head, &shared.root);
+        let keep_alive = response.keep_alive && !stop.has_changed().unwrap_or(true);
+        if send(&mut stream, &response, keep_alive).is_err() || !keep_alive {
+            return;
+        }
+        idle = buffer.is_empty();
+    }
+}
+
+/// Reads until the buffer holds a whole request head (or more than a head may
+/// have). Returns `false` if the connection should close instead: the client
+/// closed it, or the time is up.
+fn read_head(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+    mut idle: bool,
+    shared: &Shared,
+) -> bool {
+    let timeout = if idle {
+        shared.keep_alive_timeout
+    } else {
+        READ_TIMEOUT
+    };
+    let mut deadline = std::time::Instant::now() + timeout;
+    let mut chunk = [0; 4096];
+    while !has_head(buffer) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return false;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return false,
+            Ok(read) => {
+                buffer.extend_from_slice(&chunk[..read]);
+                if idle {
+                    // A request has begun: its whole head is now due within
+                    // the read timeout.
+                    idle = false;
+                    deadline = std::time::Instant::now() + READ_TIMEOUT;
+                }
+            }
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// Where the head at the start of `buffer` ends, after its blank line.
+fn head_end(buffer: &[u8]) -> Option<usize> {
+    buffer
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .map(|at| at + 4)
+}
+
+/// Whether there is something to answer in this buffer.
+fn has_head(buffer: &[u8]) -> bool {
+    head_end(buffer).is_some() || buffer.len() > MAX_HEAD
+}
+
+/// Stage 5's bound, with a semaphore instead of workers: `threads` responses
+/// at once, `queue` more requests waiting for their turn.
+struct Turns {
+    semaphore: Semaphore,
+    waiting: AtomicUsize,
+    queue: usize,
+}
+
+impl Turns {
+    fn new(threads: usize, queue: usize) -> Turns {
+        Turns {
+            semaphore: Semaphore::new(threads),
+            waiting: AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    /// A turn to answer, or `None` if the queue is full or the server stops.
+    #[allow(dead_code)] // used once TODO(3) is done
+    async fn take(&self, stop: &mut watch::Receiver<()>) -> Option<SemaphorePermit<'_>> {
+        if let Ok(permit) = self.semaphore.try_acquire() {
+            return Some(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let turn = tokio::select! {
+            permit = self.semaphore.acquire() => permit.ok(),
+            _ = stop.changed() => None,
+        };
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        turn
+    }
+}
+
+/// A response, ready to send.
+struct Response {
+    status: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    /// Whether the connection may stay open after it.
+    keep_alive: bool,
+}
+
+/// The response to a request head. It reads files, which may wait for the
+/// disk: on a task, it must run on a blocking thread (`spawn_blocking`).
+fn respond(head: &[u8], root: &Path) -> Response {
+    let page = |status, body: &[u8]| Response {
+        status,
+        content_type: "text/html; charset=utf-8",
+        body: body.to_vec(),
+        // An error closes the connection.
+        keep_alive: false,
+    };
+    let Ok(request) = parse_request(head) else {
+        return page(
+            "400 Bad Request",
+            b"<!doctype html>\n<h1>400 Bad Request</h1>\n",
+        );
+    };
+    match find_file(root, &request.target).and_then(|path| Ok((std::fs::read(&path)?, path))) {
+        Ok((body, path)) => Response {
+            status: "200 OK",
+            content_type: content_type(&path),
+            body,
+            keep_alive: request.keep_alive,
+        },
+        Err(_) => {
+            let body = std::fs::read(root.join("error.html"))
+                .unwrap_or_else(|_| b"<!doctype html>\n<h1>404 Not Found</h1>\n".to_vec());
+            page("404 Not Found", &body)
+        }
+    }
+}
+
+/// What we need from a request: the file, and whether to keep the connection.
+struct Request {
+    target: String,
+    keep_alive: bool,
+}
+
+/// The path in `GET /path HTTP/1.x`, without a query string, and whether the
+/// client wants the connection kept open: HTTP/1.1 does unless it says
+/// `Connection: close`; HTTP/1.0 does not unless it says `Connection: keep-alive`.
+fn parse_request(head: &[u8]) -> Result<Request, ()> {
+    let head = std::str::from_utf8(head).map_err(|_| ())?;
+    let mut lines = head.split("\r\n");
+    let line = lines.next().unwrap_or_default();
+    let parts: Vec<&str> = line.split(' ').collect();
+    let ["GET", target, version] = parts[..] else {
+        return Err(());
+    };
+    if !target.starts_with('/') || !version.starts_with("HTTP/1.") {
+        return Err(());
+    }
+    let mut options = Vec::new();
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':')
+            && name.trim().eq_ignore_ascii_case("connection")
+        {
+            options.extend(
+                value
+                    .split(',')
+                    .map(|option| option.trim().to_ascii_lowercase()),
+            );
+        }
+    }
+    let says = |option: &str| options.iter().any(|given| given == option);
+    let keep_alive = if version == "HTTP/1.0" {
+        says("keep-alive")
+    } else {
+        !says("close")
+    };
+    let path = target.split('?').next().unwrap_or(target);
+    Ok(Request {
+        target: path.to_owned(),
+        keep_alive,
+    })
+}
+
+/// The file `target` names under `root`, never outside it.
+fn find_file(root: &Path, target: &str) -> io::Result<PathBuf> {
+    let mut path = root.to_path_buf();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            // `..` would climb out of the root: refuse it.
+            ".." => return Err(io::ErrorKind::NotFound.into()),
+            part => path.push(part),
+        }
+    }
+    if path.is_dir() {
+        path.push("index.html");
+    }
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(io::ErrorKind::NotFound.into())
+    }
+}
+
+/// The `Content-Type` for a file, from its extension.
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|extension| extension.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Sends a response: the status line, the headers, a blank line, the body.
+/// `Connection` tells the client whether it may send another request.
+fn send(stream: &mut TcpStream, response: &Response, keep_alive: bool) -> io::Result<()> {
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    let head = format!(
+        "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
+        response.status,
+        response.content_type,
+        response.body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(&response.body)
+}
+
+/// Answers a request that cannot have a turn: `503 Service Unavailable`, with
+/// `Retry-After` saying when to try again.
+fn send_overloaded(stream: &mut TcpStream) {
+    let body = b"<!doctype html>\n<h1>503 Service Unavailable</h1>\n";
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    if let Err(error) = stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body))
+    {
+        eprintln!("could not send 503: {error}");
+    }
+}
+
+/// What the command line asks for.
+struct Settings {
+    port: u16,
+    root: PathBuf,
+    /// How many responses may be under way at once.
+    threads: usize,
+    /// How many requests may wait for their turn.
+    queue: usize,
+    /// How long a connection may sit idle between requests.
+    keep_alive_timeout: Duration,
+}
+
+/// `--port PORT --root DIR [--threads N] [--queue N] [--keep-alive-timeout SECONDS]`,
+/// in any order.
+fn parse_args() -> Settings {
+    let mut port = None;
+    let mut root = None;
+    let mut threads = Some(DEFAULT_THREADS);
+    let mut queue = Some(DEFAULT_QUEUE);
+    let mut keep_alive_timeout = Some(DEFAULT_KEEP_ALIVE_TIMEOUT);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        match (flag.as_str(), args.next()) {
+            ("--port", Some(value)) => port = value.parse().ok(),
+            ("--root", Some(value)) => root = Some(PathBuf::from(value)),
+            ("--threads", Some(value)) => threads = value.parse().ok().filter(|&n| n > 0),
+            ("--queue", Some(value)) => queue = value.parse().ok(),
+            ("--keep-alive-timeout", Some(value)) => {
+                keep_alive_timeout = value
+                    .parse()
+                    .ok()
+                    .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok());
+            }
+            _ => usage(),
+        }
+    }
+    match (port, root, threads, queue, keep_alive_timeout) {
+        (Some(port), Some(root), Some(threads), Some(queue), Some(keep_alive_timeout))
+            if root.is_dir() =>
+        {
+            Settings {
+                port,
+                root,
+                threads,
+                queue,
+                keep_alive_timeout,
+            }
+        }
+        _ => usage(),
+    }
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: {} --port PORT --root DIR [--threads N] [--queue N] [--keep-alive-timeout SECONDS]",
+        env!("CARGO_PKG_NAME")
+    );
+    process::exit(2);
+}

@@ -1,0 +1,143 @@
+//! Stage 7's check: connections that cost no thread, by the ten thousand.
+//!
+//! Stage 6's `many-idle-connections` holds 300 and lets the server add its
+//! workers and a few threads more. Here there are ten thousand, the count that
+//! named the "C10k problem", and the bound on threads is absolute: a server
+//! that gives each connection a thread, or a pool that grows with the crowd,
+//! cannot hide behind a large `{threads}`.
+
+use std::time::Duration;
+
+use super::stage5_thread_pool;
+use super::{Probe, expect_200};
+use crate::check::Failure;
+use crate::client;
+use crate::fixture;
+
+/// How many idle connections `ten-thousand-idle` holds open.
+pub const C10K: usize = 10_000;
+
+/// The most threads a server may have while it holds them: a thread per core
+/// for the runtime, a main thread, a signal handler, a few blocking threads
+/// for files, the `cargo run` around it, with room to spare. On a machine with
+/// more than [`SPARE`] cores the runtime may have a thread on each.
+pub const MAX_THREADS: usize = 20;
+const SPARE: usize = 12;
+
+/// How long one connection may take to be made.
+const CONNECT_WITHIN: Duration = Duration::from_secs(5);
+
+/// How fast the client among the crowd must be served.
+pub const SERVED_WITHIN: Duration = Duration::from_secs(1);
+
+fn thread_limit() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    MAX_THREADS.max(cores + SPARE)
+}
+
+pub fn ten_thousand_idle(probe: &Probe) -> Result<(), Failure> {
+    let result = hold_the_crowd(probe);
+    stage5_thread_pool::after_the_crowd(probe);
+    result
+}
+
+fn hold_the_crowd(probe: &Probe) -> Result<(), Failure> {
+    expect_200(probe, fixture::INDEX)?;
+    let limit = thread_limit();
+    let sent = |n: usize| format!("{n} connections that never send a byte");
+    let mut idle = Vec::with_capacity(C10K);
+    for n in 1..=C10K {
+        if n % 1000 == 0 {
+            // A server with a thread per connection fails here, long before
+            // it has ten thousand of them.
+            too_many_threads(
+                probe,
+                limit,
+                &format!("with {} idle connections open", n - 1),
+            )?;
+        }
+        // A connection the server does not accept waits in its backlog, and
+        // once that is full, connecting waits: give up after a while.
+        match client::connect(probe.addr, probe.within(CONNECT_WITHIN)) {
+            Ok(stream) => idle.push(stream),
+            Err(error) if is_out_of_files(&error) => {
+                return Err(Failure::new(format!(
+                    "the grader itself could not open connection {n}: its open-file limit is too low"
+                ))
+                .sent(sent(n - 1))
+                .received(error)
+                .hint("Raise the open-file limit of the shell that runs the grader (`ulimit -n 20000`) and grade again."));
+            }
+            Err(error) => {
+                return Err(Failure::new(format!(
+                    "with {} idle connections open, connection {n} could not be made",
+                    n - 1
+                ))
+                .sent(sent(n - 1))
+                .received(error)
+                .hint("Raise the server's own open-file limit to its hard limit at start (`setrlimit(RLIMIT_NOFILE)`), and keep accepting while connections are idle."));
+            }
+        }
+    }
+    // Accepted, all of them, so that the threads counted are the server's
+    // answer to the whole crowd and not to the part it has seen.
+    if let Some(waiting) =
+        stage5_thread_pool::wait_until_accepted(probe, probe.within(Duration::from_secs(10)))
+    {
+        return Err(Failure::new(format!(
+            "{waiting} of the {C10K} idle connections were still waiting to be accepted after 10 s"
+        ))
+        .sent(sent(C10K))
+        .received(format!(
+            "{waiting} connections in the listening socket's accept queue"
+        )));
+    }
+    let with = format!("with {C10K} idle connections open");
+    let request = client::get_request(probe.addr, &format!("/{}", fixture::INDEX));
+    let exchange = client::exchange(probe.addr, &request, probe.within(SERVED_WITHIN));
+    match exchange.reply() {
+        Some(reply)
+            if reply.status == 200 && reply.body == probe.site.file(fixture::INDEX).bytes => {}
+        _ => {
+            return Err(Failure::of(
+                format!(
+                    "{with}, a new client's GET /{} got no whole 200 within {} s",
+                    fixture::INDEX,
+                    SERVED_WITHIN.as_secs()
+                ),
+                &exchange,
+            )
+            .hint("Idle connections must cost neither a thread nor a turn: wait for all of them in one readiness call (epoll, or an async runtime's reactor), and serve whichever has a request."));
+        }
+    }
+    too_many_threads(probe, limit, &with)?;
+    drop(idle);
+    Ok(())
+}
+
+/// `client::connect` gives its error as text; EMFILE (24) reads so.
+fn is_out_of_files(error: &str) -> bool {
+    error.contains("Too many open files") || error.contains("os error 24")
+}
+
+/// Fails if the server has more than `limit` threads now; `with` says what
+/// was connected at the time.
+fn too_many_threads(probe: &Probe, limit: usize, with: &str) -> Result<(), Failure> {
+    let sent = "idle connections, that never send a byte".to_owned();
+    let Some(threads) = probe.thread_count() else {
+        return Err(
+            Failure::new(format!("{with}, the server's threads could not be counted"))
+                .sent(sent)
+                .received("no process left in the server's process group"),
+        );
+    };
+    if threads <= limit {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "{with}, the server had {threads} threads; at most {limit} are allowed, whatever {{threads}} is"
+    ))
+    .sent(sent)
+    .received(format!("{threads} threads in the server's processes, counted in /proc"))
+    .hint("A connection must not cost a thread, and neither may a response: run one thread per core (an async runtime's default) and let tasks, not threads, wait."))
+}
