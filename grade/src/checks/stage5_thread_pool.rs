@@ -177,6 +177,30 @@ fn queue_download(probe: &Probe) -> Result<TcpStream, Failure> {
     Ok(stream)
 }
 
+/// Waits, until `deadline` at the most, for the first answer to any of the
+/// `waiting` clients: with every worker busy, that can only be a turn-away,
+/// so the queue is full. A server may count a client as queued only once it
+/// has read its request (an async server does), not in the order they
+/// connected; without this wait, the next client could arrive while a few of
+/// the crowd were still unread, take the last place in the queue, and wait for
+/// ever. A server that answers none of them is not failed here: the client
+/// asked next shows what it does.
+fn until_one_is_turned_away(waiting: &[TcpStream], deadline: Instant) {
+    let answered = |stream: &TcpStream| {
+        let mut byte = [0; 1];
+        matches!(stream.peek(&mut byte), Ok(1))
+    };
+    if waiting.iter().any(|s| s.set_nonblocking(true).is_err()) {
+        return;
+    }
+    while Instant::now() < deadline && !waiting.iter().any(answered) {
+        thread::sleep(Duration::from_millis(10));
+    }
+    for stream in waiting {
+        let _ = stream.set_nonblocking(false);
+    }
+}
+
 /// A pool kept full by [`fill_pool`].
 struct FullPool {
     /// The downloads under way, one per worker, each with its first byte.
@@ -207,6 +231,7 @@ fn fill_pool(probe: &Probe) -> Result<FullPool, Failure> {
     for _ in 0..queue + EXTRA {
         waiting.push(queue_download(probe)?);
     }
+    until_one_is_turned_away(&waiting, probe.within(ANSWER_WITHIN));
     Ok(FullPool {
         busy,
         _waiting: waiting,
