@@ -17,8 +17,6 @@ use grade::client::{self, End};
 use grade::response::Framing;
 use support::*;
 
-const STAGE: &str = "keep-alive";
-
 /// The stages that keep connections alive, of those this build has: stage 6,
 /// and stage 7 where it is compiled in.
 fn kept_alive_stages() -> Vec<&'static str> {
@@ -443,7 +441,7 @@ fn the_open_file_limit_is_raised_to_the_hard_limit() {
     let mut child = Command::new("sh")
         .args(["-c", "ulimit -Sn 64 && exec \"$0\" \"$@\""])
         .arg(env!("CARGO_BIN_EXE_multithreaded-server"))
-        .args(["--stage", STAGE, "--port", "0", "--quiet", "--root"])
+        .args(["--stage", "keep-alive", "--port", "0", "--quiet", "--root"])
         .arg(&site.root)
         .stdout(Stdio::piped())
         .spawn()
