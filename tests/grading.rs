@@ -749,6 +749,10 @@ mod subcommand {
     /// A server that listens on another port than the one it was given is not
     /// waited on in silence: after 10 s the grader says what it waits for.
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn a_server_on_another_port_is_reminded_of_its_port() {
         let script = "import socket, time\n\
             s = socket.create_server(('127.0.0.1', 0))\n\
@@ -776,6 +780,10 @@ mod subcommand {
     /// `--format junit` is well-formed XML (Python's parser is the judge), with
     /// a test case per check, and the failure counted and described.
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn junit_output_is_well_formed_and_counts_failures() {
         let output = grade(&[
             "--stage",
@@ -816,6 +824,10 @@ mod subcommand {
     /// per check with name, score, max_score, status and output, its points
     /// from `--points` (TOML here; JSON works too) or 1 each.
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn gradescope_output_has_the_schema_and_the_points() {
         let dir = std::env::temp_dir().join(format!("grade-points-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -1048,6 +1060,10 @@ mod deaths {
     /// byte, which is what the grader's readiness probe is: `connects` says
     /// so, every time, rather than passing or failing by the timing.
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn dying_on_the_readiness_probe_is_reported_by_connects() {
         let script = "import socket, sys\n\
             s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
@@ -1081,6 +1097,10 @@ mod deaths {
     /// find it gone afterwards, and the report's note, name `bad-request` and
     /// the request it was sending, not themselves.
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn a_death_names_the_check_and_step_that_caused_it() {
         let script = "import socket, sys, os, threading\n\
             root = sys.argv[2]\n\
@@ -1133,7 +1153,10 @@ mod messages {
     /// A program that is there but may not be run gets a hint about that,
     /// not about the PATH; and the report's header shows the command as it
     /// was run, its placeholders filled in.
+    // Unix only: "may not be run" is a missing execute bit, which Windows
+    // does not have.
     #[test]
+    #[cfg(unix)]
     fn a_program_that_may_not_be_run_is_told_so() {
         let dir = std::env::temp_dir().join(format!("grade-not-executable-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -1157,6 +1180,10 @@ mod messages {
     /// A server that answers with bare `\n` line ends is told about line
     /// ends, not about counting bytes.
     #[test]
+    #[cfg_attr(
+        wine,
+        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+    )]
     fn bare_line_feeds_get_their_own_hint() {
         let script = "import socket, sys, os, threading\n\
             root = sys.argv[2]\n\
