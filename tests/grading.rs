@@ -103,6 +103,10 @@ fn stage_6_passes_its_own_checks() {
 }
 
 #[test]
+#[cfg_attr(
+    wine,
+    ignore = "under Wine, stage 7 leaves two checks' requests unanswered (survives-bad-clients, bad-request); not yet explained, see .ci/wine/README.md"
+)]
 #[cfg(feature = "async")]
 fn stage_7_passes_its_own_checks() {
     passes_its_own_checks(Stage::Async);
