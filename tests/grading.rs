@@ -105,7 +105,7 @@ fn stage_6_passes_its_own_checks() {
 #[test]
 #[cfg_attr(
     wine,
-    ignore = "under Wine, stage 7 leaves two checks' requests unanswered (survives-bad-clients, bad-request); not yet explained, see .ci/wine/README.md"
+    ignore = "under Wine, once ten-thousand-idle's 10,000 connections close, stage 7 answers nothing for over 100 s (Wine's socket layer, not the server; see .ci/wine/README.md)"
 )]
 #[cfg(feature = "async")]
 fn stage_7_passes_its_own_checks() {
@@ -526,6 +526,9 @@ mod python_servers {
         // The soft limit of 1,024 open files kept: right for 300 idle
         // connections, out of descriptors at about a thousand.
         broken("low-file-limit", &["ten-thousand-idle"]),
+        // Blocking work on the loop's thread for each hang-up: a few hundred
+        // go unnoticed, ten thousand stall every client for 20 s.
+        broken("blocks-on-hang-up", &["ten-thousand-idle"]),
     ];
 
     #[test]

@@ -386,17 +386,23 @@ pub fn accept_queue(port: u16) -> Option<usize> {
 /// (`ip_local_port_range`), not with `bind(0)`: ports in that range are handed
 /// to every client socket on the machine, the grader's own included, and one of
 /// them could take the port in the moment between our check and the server's
-/// `bind`. Below the range, only another server could.
+/// `bind`. Below the range, only another server could. A port is never handed
+/// out twice by one process, so graders started together (a test that grades
+/// several servers at once) cannot pick the same one before either is bound.
 pub fn free_port() -> io::Result<u16> {
+    static HANDED_OUT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
     let low = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
         .unwrap_or(32768);
     if low > 12_000 {
         let mut rng = Rng::new();
+        let mut handed_out = lock(&HANDED_OUT);
         for _ in 0..50 {
             let port = 10_000 + rng.below(usize::from(low - 10_000)) as u16;
-            if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            if !handed_out.contains(&port) && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+            {
+                handed_out.push(port);
                 return Ok(port);
             }
         }

@@ -68,6 +68,9 @@ DEFECTS = {
     "until it closes",
     "low-file-limit": "keeps the soft limit of 1,024 open files many shells start a process "
     "with, so it cannot accept more than about a thousand connections",
+    "blocks-on-hang-up": "gives a silent client all the time it wants, and does 2 ms of "
+    "blocking work (a synchronous log write, say) on the loop's own thread for every client "
+    "that hangs up, so ten thousand hang-ups stall it for 20 s",
 }
 
 READ_TIMEOUT = 10  # seconds a client has to send a whole request head
@@ -236,6 +239,8 @@ def serve_with_readiness_loop(listener, site):
                         selector.unregister(conn.sock)
                     if state == "closed":
                         conn.sock.close()
+                        if site.defect == "blocks-on-hang-up":
+                            time.sleep(0.002)
                     elif state == "complete":
                         dispatch(conn)
             now = time.monotonic()
@@ -283,7 +288,8 @@ def accept_all(listener, site, watch):
             print(f"accept failed: {error}", file=sys.stderr, flush=True)
             return
         sock.setblocking(False)
-        watch(Conn(sock), READ_TIMEOUT)
+        silent_for = float("inf") if site.defect == "blocks-on-hang-up" else READ_TIMEOUT
+        watch(Conn(sock), silent_for)
 
 
 def read_available(conn):
