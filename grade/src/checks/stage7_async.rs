@@ -56,18 +56,18 @@ pub fn ten_thousand_idle(probe: &Probe) -> Result<(), Failure> {
     if gone.is_some() {
         return held;
     }
-    let recovered = served_again(probe, RECOVER_WITHIN);
+    let hung_up = Instant::now();
+    let recovered = served_again(probe, hung_up, RECOVER_WITHIN);
     if recovered.is_err() {
-        let _ = served_again(probe, CLEAR_WITHIN);
+        let _ = served_again(probe, hung_up, CLEAR_WITHIN);
     }
     held.and(recovered)
 }
 
 /// After the crowd has hung up: asks for the front page until a `200` comes
-/// back, and fails if none does `within`. Notes how long it took when that
-/// was long enough for a person to notice.
-fn served_again(probe: &Probe, within: Duration) -> Result<(), Failure> {
-    let began = Instant::now();
+/// back, and fails if none does `within`. Notes how long it took since
+/// `hung_up` when that was long enough for a person to notice.
+fn served_again(probe: &Probe, hung_up: Instant, within: Duration) -> Result<(), Failure> {
     let until = probe.within(within);
     let request = client::get_request(probe.addr, &format!("/{}", fixture::INDEX));
     loop {
@@ -76,10 +76,10 @@ fn served_again(probe: &Probe, within: Duration) -> Result<(), Failure> {
         let exchange =
             client::exchange(probe.addr, &request, until.min(probe.within(ANSWER_WITHIN)));
         if exchange.reply().is_some_and(|reply| reply.status == 200) {
-            let took = began.elapsed();
+            let took = hung_up.elapsed();
             if took >= Duration::from_secs(1) {
                 probe.note(format!(
-                    "after the {C10K} connections hung up, the server took {:.1} s to answer again",
+                    "after the 10,000 connections hung up, the server took {:.1} s to answer again",
                     took.as_secs_f64()
                 ));
             }
@@ -88,7 +88,7 @@ fn served_again(probe: &Probe, within: Duration) -> Result<(), Failure> {
         if Instant::now() >= until {
             return Err(Failure::of(
                 format!(
-                    "after the {C10K} idle connections hung up, GET /{} got no 200 for {} s",
+                    "after the 10,000 idle connections hung up, GET /{} got no 200 for {} s",
                     fixture::INDEX,
                     within.as_secs()
                 ),
