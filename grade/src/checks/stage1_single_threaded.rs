@@ -402,7 +402,7 @@ fn idle_after_bad_clients(probe: &Probe) -> Result<(), Failure> {
             }
             if windows.is_empty() {
                 probe.note(
-                    "idle CPU not measured: this system has no /proc to read the server's CPU time from",
+                    "idle CPU not measured: the grader does not read a server's CPU time on this system (it does on Linux and macOS)",
                 );
                 return Ok(());
             }
