@@ -469,6 +469,8 @@ mod python_servers {
         broken("no-404-page", &["not-found-page"]),
         // A malformed request met with a silent close.
         broken("no-400", &["bad-request"]),
+        // Serves a request whose only fault is in its header lines.
+        broken("request-line-only", &["bad-request"]),
     ];
 
     /// Stage 4: Ctrl-C handled badly.

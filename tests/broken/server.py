@@ -48,6 +48,9 @@ DEFECTS = {
     "pool-of-two": "serves at most two connections at a time",
     "no-404-page": "answers a missing file with a text of its own, not error.html",
     "no-400": "closes the connection on a malformed request without a word",
+    "request-line-only": "checks the request line and never looks at the header lines, so it "
+    "serves requests RFC 9112 says to refuse: no colon, a space before it, no Host, a "
+    "Content-Length that is not a number",
     "no-join": "on Ctrl-C exits at once; its daemon threads die mid-download",
     "reraise": "on Ctrl-C finishes the downloads, then lets KeyboardInterrupt escape",
     "join-forever": "on Ctrl-C waits for every client with no time limit, idle ones too",
@@ -538,7 +541,8 @@ def respond(conn, head, site):
     # Latin-1 decodes any byte; strict UTF-8 raises on bytes that are not text.
     text = line.decode("utf-8") if defect == "worker-dies" else line.decode("latin-1")
     parts = text.split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or malformed(parts[2], header_block):
+    bad_headers = defect != "request-line-only" and malformed(parts[-1], header_block)
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or bad_headers:
         if defect == "no-400":
             return False
         send(conn, 400, "Bad Request", b"<h1>400 Bad Request</h1>\n", HTML)

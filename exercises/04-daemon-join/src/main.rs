@@ -102,18 +102,49 @@ fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
     Some(head)
 }
 
-/// The path in `GET /path HTTP/1.x`, without a query string.
+/// The path in `GET /path HTTP/1.x`, without a query string. A request with a
+/// malformed header line is refused as a whole, though no header is used here.
 fn parse_target(head: &[u8]) -> Result<String, Problem> {
     let head = std::str::from_utf8(head).map_err(|_| Problem::BadRequest)?;
-    let line = head.lines().next().unwrap_or_default();
+    let mut lines = head.lines();
+    let line = lines.next().unwrap_or_default();
     let parts: Vec<&str> = line.split(' ').collect();
     match parts[..] {
-        ["GET", target, version] if target.starts_with('/') && version.starts_with("HTTP/1.") => {
+        ["GET", target, version]
+            if target.starts_with('/')
+                && version.starts_with("HTTP/1.")
+                && headers_are_valid(version, lines) =>
+        {
             let path = target.split('?').next().unwrap_or(target);
             Ok(path.to_owned())
         }
         _ => Err(Problem::BadRequest),
     }
+}
+
+/// Whether the header lines, up to the blank line that ends them, are what
+/// RFC 9112 allows: each is `Name: value`, with a name and no space before the
+/// colon (a proxy could take `Host : x` for another header than we do); an
+/// HTTP/1.1 request has a `Host`; and a `Content-Length` is a number, or
+/// nobody can tell where the body ends.
+fn headers_are_valid<'a>(version: &str, lines: impl Iterator<Item = &'a str>) -> bool {
+    let mut has_host = false;
+    for line in lines.take_while(|line| !line.is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            return false;
+        };
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return false;
+        }
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length")
+            && (value.is_empty() || !value.bytes().all(|byte| byte.is_ascii_digit()))
+        {
+            return false;
+        }
+        has_host |= name.eq_ignore_ascii_case("host");
+    }
+    has_host || version == "HTTP/1.0"
 }
 
 /// The file `target` names under `root`, never outside it.

@@ -302,11 +302,14 @@ fn parse_request(head: &[u8]) -> Result<Request, ()> {
     let ["GET", target, version] = parts[..] else {
         return Err(());
     };
-    if !target.starts_with('/') || !version.starts_with("HTTP/1.") {
+    if !target.starts_with('/')
+        || !version.starts_with("HTTP/1.")
+        || !headers_are_valid(version, lines.clone())
+    {
         return Err(());
     }
     let mut options = Vec::new();
-    for line in lines {
+    for line in lines.take_while(|line| !line.is_empty()) {
         if let Some((name, value)) = line.split_once(':')
             && name.trim().eq_ignore_ascii_case("connection")
         {
@@ -328,6 +331,31 @@ fn parse_request(head: &[u8]) -> Result<Request, ()> {
         target: path.to_owned(),
         keep_alive,
     })
+}
+
+/// Whether the header lines, up to the blank line that ends them, are what
+/// RFC 9112 allows: each is `Name: value`, with a name and no space before the
+/// colon (a proxy could take `Host : x` for another header than we do); an
+/// HTTP/1.1 request has a `Host`; and a `Content-Length` is a number, or
+/// nobody can tell where the body ends.
+fn headers_are_valid<'a>(version: &str, lines: impl Iterator<Item = &'a str>) -> bool {
+    let mut has_host = false;
+    for line in lines.take_while(|line| !line.is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            return false;
+        };
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return false;
+        }
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length")
+            && (value.is_empty() || !value.bytes().all(|byte| byte.is_ascii_digit()))
+        {
+            return false;
+        }
+        has_host |= name.eq_ignore_ascii_case("host");
+    }
+    has_host || version == "HTTP/1.0"
 }
 
 /// The file `target` names under `root`, never outside it.

@@ -313,11 +313,11 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "bad-request",
         stage: Stage::NotFound,
-        title: "a request line RFC 9112 calls malformed gets 400 Bad Request (any 4xx)",
+        title: "a request RFC 9112 calls malformed gets 400 Bad Request (any 4xx)",
         limit: Duration::from_secs(15),
         mode: Mode::Risky,
         needs: &[],
-        hint: "If the request line is not `METHOD /path HTTP/1.x`, answer 400 Bad Request instead of closing or crashing.",
+        hint: "If the request line is not `METHOD /path HTTP/1.x`, a header line is not `Name: value` (no space before the colon), an HTTP/1.1 request has no Host, or Content-Length is not a number, answer 400 Bad Request instead of closing, crashing or serving the file.",
         run: stage3_not_found::bad_request,
     },
     // -- Stage 4: Ctrl-C finishes what is under way.

@@ -41,19 +41,23 @@ pub fn not_found_page(probe: &Probe) -> Result<(), Failure> {
 }
 // ANCHOR_END: not_found_page
 
-/// Requests whose request line is not `METHOD target HTTP/1.x`, which RFC
-/// 9112 §3 says a server should refuse with 400, each with what is wrong
-/// with it. Only such: a request a correct server may answer otherwise is no
-/// test of it. (`GET /index.html` with no version is an HTTP/0.9 request,
-/// which nginx, Node and Python answer, as servers may; it is not sent.)
+/// Requests RFC 9112 says a server must refuse, or should, with 400, each
+/// with what is wrong with it: a request line that is not `METHOD target
+/// HTTP/1.x` (§3), a header line that is not `Name: value` (§5), a space
+/// between a header's name and its colon (§5.1: a proxy may read such a name
+/// one way and the server another), an HTTP/1.1 request with no `Host` (§3.2)
+/// and a `Content-Length` that is not a number (§6.3: the server cannot tell
+/// where the body ends, or where the next request starts).
 ///
-/// Malformed header lines (a space before the colon, a `Content-Length` that
-/// is not a number, no `Host`) must be refused too, by RFC 9112 §3.2, §5.1 and
-/// §6.3; but the course's stage-3 exercise teaches the request line alone,
-/// so they are not asked of a stage-3 server here.
+/// Only such: a request a correct server may answer otherwise is no test of
+/// it. (`GET /index.html` with no version is an HTTP/0.9 request, which nginx,
+/// Node and Python answer, as servers may; it is not sent. Nor is a header
+/// line with bare line feeds, which RFC 9112 lets a server accept.)
 pub fn malformed_requests(probe: &Probe) -> Vec<(&'static str, Vec<u8>)> {
     let host = format!("Host: {}\r\n", probe.addr);
     let with = |line: &str| format!("{line}\r\n{host}\r\n").into_bytes();
+    let headed =
+        |headers: &str| format!("GET /index.html HTTP/1.1\r\n{host}{headers}\r\n").into_bytes();
     vec![
         ("a request line that is not one", b"hello\r\n\r\n".to_vec()),
         (
@@ -63,6 +67,22 @@ pub fn malformed_requests(probe: &Probe) -> Vec<(&'static str, Vec<u8>)> {
         (
             "a request line with an unknown protocol",
             with("GET /index.html FTP/1.0"),
+        ),
+        (
+            "a header line with no colon",
+            headed("Accept text/html\r\n"),
+        ),
+        (
+            "a space between a header's name and its colon",
+            headed("Accept : text/html\r\n"),
+        ),
+        (
+            "an HTTP/1.1 request with no Host",
+            b"GET /index.html HTTP/1.1\r\nAccept: text/html\r\n\r\n".to_vec(),
+        ),
+        (
+            "a Content-Length that is not a number",
+            headed("Content-Length: ten\r\n"),
         ),
     ]
 }
