@@ -316,7 +316,9 @@ fn the_view_leaves_no_thread_or_descriptor_behind() {
     for _ in 0..50 {
         snapshot(view);
     }
-    assert_eq!(server.settle(threads, |s| s.threads()), threads);
+    // Fewer is no leak: such a system thread may end meanwhile.
+    let left = server.settle(threads, |s| s.threads());
+    assert!(left <= threads, "threads {threads} -> {left}");
     let after = server.settle(fds, |s| s.open_fds());
     assert!(
         after <= fds + HANDLE_SLACK,
