@@ -116,18 +116,26 @@ fn open_connections(pid: u32) -> Option<usize> {
 /// line in `/proc/net/tcp` (or `tcp6`), which for a listening socket is the
 /// accept queue. `None` if it cannot be found.
 pub fn accept_queue(port: u16) -> Option<usize> {
+    use std::io::BufRead;
     let wanted = format!(":{port:04X}");
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = fs::read_to_string(table) else {
+        let Ok(file) = fs::File::open(table) else {
             continue;
         };
-        for line in text.lines().skip(1) {
+        // The kernel lists listening sockets first: the lines after them
+        // (ten thousand, in `ten-thousand-idle`) need not be read, or even
+        // written, which is what makes this cheap enough to ask often.
+        for line in std::io::BufReader::new(file).lines().skip(1) {
+            let Ok(line) = line else { break };
             let fields: Vec<&str> = line.split_whitespace().collect();
             // sl local_address rem_address st tx_queue:rx_queue ...; 0A is LISTEN.
             let [_, local, _, state, queues, ..] = fields[..] else {
                 continue;
             };
-            if state == "0A" && local.ends_with(&wanted) {
+            if state != "0A" {
+                break;
+            }
+            if local.ends_with(&wanted) {
                 let rx = queues.split(':').nth(1)?;
                 return usize::from_str_radix(rx, 16).ok();
             }
