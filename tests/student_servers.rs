@@ -71,7 +71,7 @@ fn expected() -> Vec<Expected> {
                 .map(|(check, verdict)| {
                     let verdict = verdict.as_str().expect("a verdict string");
                     assert!(
-                        ["pass", "fail", "skip"].contains(&verdict),
+                        ["pass", "fail", "not-judged", "skip"].contains(&verdict),
                         "{name}: verdict `{verdict}` for {check}"
                     );
                     (check.clone(), verdict.to_owned())
@@ -124,6 +124,7 @@ fn grade(server: &Expected) -> Outcome {
         let got = match &result.verdict {
             Verdict::Pass => "pass",
             Verdict::Fail(_) => "fail",
+            Verdict::NotJudged(_) => "not-judged",
             Verdict::Skip(_) => "skip",
         };
         match server.verdicts.get(result.check.id) {

@@ -20,16 +20,19 @@ pub const QUEUE: &str = "{queue}";
 /// Where the command puts the keep-alive timeout ([`Settings::keep_alive_timeout`]).
 pub const KEEP_ALIVE_TIMEOUT: &str = "{keep_alive_timeout}";
 
-/// How a check uses the server, which decides when it runs.
+/// How a check uses the server, which decides when it runs. Checks run one
+/// at a time, so that whatever happens to the server happens under one check:
+/// the shared ones in the order of the table, then the risky ones, then the
+/// last, then those that need a server of their own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Mode {
-    /// Short requests; runs at the same time as the other shared checks.
+    /// Ordinary requests to the one server the checks share.
     Shared,
-    /// Holds connections open, so it runs on its own, after the shared checks.
-    Alone,
-    /// May bring a broken server down, so it runs on its own, after all the
-    /// checks above; the risky checks of later stages run first.
+    /// May bring a broken server down or leave it stuck, so it runs after
+    /// the shared checks; the risky checks of later stages run first.
     Risky,
+    /// Judges what the other checks saw, so it runs after them all.
+    Last,
     /// Gets a server of its own, started from the command, because it sends
     /// the server signals or sets out to break it (the text says which, for
     /// the report). Skipped when grading a server that is already running.
@@ -100,6 +103,18 @@ pub struct Failure {
     pub received: Option<String>,
     /// Overrides the check's own hint when this failure calls for another.
     pub hint: Option<String>,
+    /// Set when the check could not get its evidence for want of something
+    /// other checks judge: see [`Failure::unless`].
+    pub blocked: Option<Box<Blocked>>,
+}
+
+/// What a check needed and did not get, and which checks judge it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blocked {
+    /// "a file served with 200", "a server that answers".
+    pub needs: String,
+    /// The checks whose failure explains the lack, in the order to name them.
+    pub by: Vec<&'static str>,
 }
 
 impl Failure {
@@ -122,6 +137,26 @@ impl Failure {
 
     pub fn hint(mut self, hint: impl Into<String>) -> Failure {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// This failure is the check's own, whatever other checks found: for a
+    /// check that has just seen the server answer, so that no fault judged
+    /// elsewhere can explain what it saw next.
+    pub fn its_own(mut self) -> Failure {
+        self.blocked = None;
+        self
+    }
+
+    /// This failure is the check's own unless one of `by` failed: then the
+    /// check had no way to see what it is about (it `needs` what those
+    /// checks found broken), and its verdict is "not judged", which names
+    /// them, rather than a second failure for one fault.
+    pub fn unless(mut self, needs: impl Into<String>, by: &[&'static str]) -> Failure {
+        self.blocked = Some(Box::new(Blocked {
+            needs: needs.into(),
+            by: by.to_vec(),
+        }));
         self
     }
 }

@@ -5,7 +5,13 @@
 //! non-ASCII characters (a `Content-Length` counted in characters is short) and
 //! CRLF line ends (a file read in text mode loses its `\r`), binary files holding
 //! every byte value (a file decoded as text is mangled), a sub-folder, an
-//! `error.html`, and a sentinel file *beside* the root that no request may reach.
+//! `error.html`, names with a space and with capitals, and a sentinel file
+//! *beside* the root that no request may reach.
+//!
+//! Every file holds a token of its own, a random word in ASCII: a check that
+//! is not about exact bytes asks whether the token of the right file came
+//! back, so that a server that rewrites line ends fails `text-files` alone,
+//! not every check that fetches a text file.
 
 use std::fs;
 use std::io;
@@ -26,6 +32,10 @@ pub const DATA: &str = "data.bin";
 pub const SUB_PAGE: &str = "sub/page.html";
 /// A text file two folders down.
 pub const SUB_NOTES: &str = "sub/deeper/notes.txt";
+/// A name with a space, asked for as `two%20words.txt`.
+pub const SPACED: &str = "two words.txt";
+/// A name whose case must be kept: a server that lower-cases paths misses it.
+pub const MIXED_CASE: &str = "Mixed-Case.html";
 /// The page a missing file is answered with, from stage 3 on.
 pub const ERROR_PAGE: &str = "error.html";
 /// A file big enough that sending it takes many writes, for the Ctrl-C checks.
@@ -48,6 +58,26 @@ pub struct SiteFile {
     pub bytes: Vec<u8>,
     /// The media type a server should send for it (`Content-Type` without parameters).
     pub media_type: &'static str,
+    /// A random word that is in this file and in no other (in the big file,
+    /// at its start and at its end).
+    pub token: String,
+}
+
+impl SiteFile {
+    /// Whether `bytes` hold this file's token: it came back, whatever a
+    /// server did to its line ends or its other bytes.
+    pub fn is_in(&self, bytes: &[u8]) -> bool {
+        crate::response::find(bytes, self.token.as_bytes()).is_some()
+    }
+
+    /// Whether `bytes` hold this file's token twice, as the big file does at
+    /// its start and at its end: the whole file came, not its beginning.
+    pub fn is_whole_in(&self, bytes: &[u8]) -> bool {
+        let token = self.token.as_bytes();
+        bytes.len() >= 2 * token.len()
+            && bytes.starts_with(token)
+            && crate::response::find(&bytes[bytes.len() - token.len()..], token).is_some()
+    }
 }
 
 /// The files written for one run, and where.
@@ -58,6 +88,8 @@ pub struct Fixture {
     /// A file beside the root; its contents must never come back.
     pub sentinel: PathBuf,
     pub sentinel_text: String,
+    /// The random word in the sentinel: any response that holds it leaked it.
+    pub sentinel_token: String,
     /// A random word in every file, also used to make names no server can know.
     pub token: String,
     files: Vec<SiteFile>,
@@ -155,16 +187,25 @@ impl Fixture {
         let token = rng.token();
         let parent = root.parent().unwrap_or(Path::new("/")).to_path_buf();
         let sentinel = parent.join(format!("grade-sentinel-{token}.txt"));
-        let sentinel_text = format!("SENTINEL {} {}", rng.token(), rng.token());
+        let sentinel_token = rng.token();
+        let sentinel_text = format!("SENTINEL {sentinel_token} {}", rng.token());
         write_file(&sentinel, sentinel_text.as_bytes())?;
         written.push(sentinel.clone());
 
         let mut files = site_files(&mut rng, &token);
         if with_big_file {
+            let token = rng.token();
+            let bytes = [
+                token.as_bytes(),
+                &rng.bytes(BIG_LEN - 2 * token.len()),
+                token.as_bytes(),
+            ]
+            .concat();
             files.push(SiteFile {
                 path: BIG,
-                bytes: rng.bytes(BIG_LEN),
+                bytes,
                 media_type: "application/octet-stream",
+                token,
             });
         }
         for file in &files {
@@ -182,6 +223,7 @@ impl Fixture {
             root,
             sentinel,
             sentinel_text,
+            sentinel_token,
             token,
             files,
             cleanup: Cleanup::Files(written),
@@ -203,6 +245,11 @@ impl Fixture {
     /// Every file of the site.
     pub fn files(&self) -> &[SiteFile] {
         &self.files
+    }
+
+    /// The file of the site whose token `bytes` hold, if any.
+    pub fn file_in(&self, bytes: &[u8]) -> Option<&SiteFile> {
+        self.files.iter().find(|file| file.is_in(bytes))
     }
 
     /// The file name of the sentinel, for requests that try to climb to it.
@@ -241,56 +288,81 @@ impl Drop for Fixture {
 
 /// The site's files, with fresh random contents.
 fn site_files(rng: &mut Rng, token: &str) -> Vec<SiteFile> {
+    let mut tokens = std::iter::repeat_with(|| rng.token())
+        .take(10)
+        .collect::<Vec<_>>();
+    let mut mine = move || tokens.pop().expect("a token for each file");
     let paragraphs: String = (0..5 + rng.below(30))
         .map(|_| format!("<p>{} {}</p>\r\n", rng.token(), rng.token()))
         .collect();
+    let index_token = mine();
     let index = format!(
         "<!doctype html>\r\n<html lang=\"en\">\r\n<head><meta charset=\"utf-8\">\
          <title>Grading {token}</title><link rel=\"stylesheet\" href=\"style.css\"></head>\r\n\
-         <body>\r\n<h1>Café ✓ {token}</h1>\r\n{paragraphs}<img src=\"image.png\" alt=\"\">\r\n\
+         <body>\r\n<h1>Café ✓ {index_token}</h1>\r\n{paragraphs}<img src=\"image.png\" alt=\"\">\r\n\
          </body>\r\n</html>\r\n"
     );
     let rules: String = (0..3 + rng.below(20))
         .map(|n| format!(".c{n} {{ color: #{:06x}; }}\n", rng.next_u64() & 0xff_ffff))
         .collect();
-    let style = format!("/* {token} */\nh1::after {{ content: \" → ✓\"; }}\n{rules}");
+    let style_token = mine();
+    let style = format!("/* {style_token} */\nh1::after {{ content: \" → ✓\"; }}\n{rules}");
+    let image_token = mine();
     let image_len = 1024 + rng.below(8 * 1024);
-    let image = [b"\x89PNG\r\n\x1a\n".to_vec(), rng.bytes(image_len)].concat();
+    let image = [
+        b"\x89PNG\r\n\x1a\n".to_vec(),
+        image_token.clone().into_bytes(),
+        rng.bytes(image_len),
+    ]
+    .concat();
     // At least 256 bytes, so every byte value is there (see `Rng::bytes`).
+    let data_token = mine();
     let data_len = 100 * 1024 + rng.below(200 * 1024);
-    let data = rng.bytes(data_len);
+    let data = [data_token.clone().into_bytes(), rng.bytes(data_len)].concat();
     // The files below are ASCII with LF line ends on purpose: a server that gets
     // text wrong should fail the text checks, not these.
-    let sub_page = format!("<!doctype html>\n<title>Sub page</title>\n<p>sub {token}</p>\n");
-    let notes = format!("notes {token}\n{}\n", rng.token());
+    let page_token = mine();
+    let sub_page = format!("<!doctype html>\n<title>Sub page</title>\n<p>sub {page_token}</p>\n");
+    let notes_token = mine();
+    let notes = format!("notes {notes_token}\n{}\n", rng.token());
+    let error_token = mine();
     let error = format!(
-        "<!doctype html>\n<title>Not found</title>\n<h1>Nothing here</h1>\n<p>{token} {}</p>\n",
+        "<!doctype html>\n<title>Not found</title>\n<h1>Nothing here</h1>\n<p>{error_token} {}</p>\n",
         rng.token()
     );
+    let spaced_token = mine();
+    let spaced = format!("two words {spaced_token}\n");
+    let mixed_token = mine();
+    let mixed = format!("<!doctype html>\n<title>Mixed case</title>\n<p>{mixed_token}</p>\n");
     vec![
-        text(INDEX, index, "text/html"),
-        text(STYLE, style, "text/css"),
+        text(INDEX, index, "text/html", index_token),
+        text(STYLE, style, "text/css", style_token),
         SiteFile {
             path: IMAGE,
             bytes: image,
             media_type: "image/png",
+            token: image_token,
         },
         SiteFile {
             path: DATA,
             bytes: data,
             media_type: "application/octet-stream",
+            token: data_token,
         },
-        text(SUB_PAGE, sub_page, "text/html"),
-        text(SUB_NOTES, notes, "text/plain"),
-        text(ERROR_PAGE, error, "text/html"),
+        text(SUB_PAGE, sub_page, "text/html", page_token),
+        text(SUB_NOTES, notes, "text/plain", notes_token),
+        text(ERROR_PAGE, error, "text/html", error_token),
+        text(SPACED, spaced, "text/plain", spaced_token),
+        text(MIXED_CASE, mixed, "text/html", mixed_token),
     ]
 }
 
-fn text(path: &'static str, contents: String, media_type: &'static str) -> SiteFile {
+fn text(path: &'static str, contents: String, media_type: &'static str, token: String) -> SiteFile {
     SiteFile {
         path,
         bytes: contents.into_bytes(),
         media_type,
+        token,
     }
 }
 

@@ -24,25 +24,39 @@
 //! | descriptors | `/proc/PID/fd` | `proc_pidinfo` | the system's handle table |
 //! | connections | `/proc/PID/net/tcp` | not counted | `GetExtendedTcpTable` |
 //! | accept queue | `/proc/net/tcp` | not read | not read |
+//! | listening sockets | `/proc/PID/net/tcp` | not read | not read |
 //!
 //! Where a count cannot be had, it is `None`, and a check that needs it is
 //! skipped with the reason.
 
 use std::collections::VecDeque;
-use std::fs;
 use std::io::{self, BufRead, BufReader, Read};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::random::Rng;
-
 /// What [`Process::wait_until_accepting`] does to see that the server is up,
 /// in words, for reports.
 pub const READINESS_PROBE: &str = "a TCP connection opened and closed at once, with nothing sent, every 50 ms until one is accepted";
+
+/// How long a server started again has to answer its readiness probe's
+/// request ([`Process::wait_until_answering`]).
+pub const ANSWER_READY: Duration = Duration::from_secs(5);
+
+/// How long after a connection ends without an answer the server's exit is
+/// looked for: a process that closes its sockets by exiting is seen to have
+/// exited a few milliseconds later, longer on a busy machine.
+const EXIT_SHOWS_WITHIN: Duration = Duration::from_secs(1);
+
+/// How often the wait for a server looks at where it listens.
+const LOOK_FOR_LISTENERS_EVERY: Duration = Duration::from_millis(500);
+
+/// How long a server must listen elsewhere, and not on its port, before the
+/// wait for it ends.
+const ELSEWHERE_FOR: Duration = Duration::from_millis(1500);
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -135,13 +149,36 @@ pub enum StartError {
     /// No free port could be found.
     #[error("no free port to give the server: {0}")]
     Port(io::Error),
+    /// The server listens, but not on the port it was given.
+    #[error("the server listens on {}, not on port {} it was given", list(.listening), .addr.port())]
+    Elsewhere {
+        addr: SocketAddr,
+        listening: Vec<SocketAddr>,
+        output: String,
+    },
+    /// The port accepted connections, but a request got no answer.
+    #[error("the server accepted a connection on {addr} but did not answer GET /index.html within {} s", .waited.as_secs())]
+    NoAnswer {
+        addr: SocketAddr,
+        waited: Duration,
+        output: String,
+    },
+}
+
+/// Addresses in words: "127.0.0.1:8081 and [::]:8081".
+fn list(addrs: &[SocketAddr]) -> String {
+    let each: Vec<String> = addrs.iter().map(SocketAddr::to_string).collect();
+    each.join(" and ")
 }
 
 impl StartError {
     /// The last lines the server printed, if any.
     pub fn output(&self) -> &str {
         match self {
-            StartError::Exited { output, .. } | StartError::Timeout { output, .. } => output,
+            StartError::Exited { output, .. }
+            | StartError::Timeout { output, .. }
+            | StartError::Elsewhere { output, .. }
+            | StartError::NoAnswer { output, .. } => output,
             _ => "",
         }
     }
@@ -191,13 +228,72 @@ impl Process {
 
     /// Waits up to `within` for `addr` to accept a connection (see
     /// [`READINESS_PROBE`]). Polling is the only way: a server in any
-    /// language owes us no "ready" message.
+    /// language owes us no "ready" message. Where the server's sockets can be
+    /// read (Linux), a server that listens somewhere else is told so within a
+    /// few seconds, not when the wait is over.
     pub fn wait_until_accepting(
         &self,
         addr: SocketAddr,
         within: Duration,
     ) -> Result<(), StartError> {
+        self.wait_until(addr, within).map(drop)
+    }
+
+    /// Waits, as [`Process::wait_until_accepting`] does, for a connection,
+    /// and then asks for `/index.html` on it: the server is ready once it
+    /// answers, with any HTTP response, within [`ANSWER_READY`]. The
+    /// readiness probe of a server started again after one died or stopped
+    /// answering: one whose last copy died of a connection that sent nothing
+    /// must not be given another.
+    pub fn wait_until_answering(
+        &self,
+        addr: SocketAddr,
+        within: Duration,
+    ) -> Result<(), StartError> {
+        let mut stream = self.wait_until(addr, within)?;
+        let request = crate::client::get_request(addr, "/index.html");
+        let exchange =
+            crate::client::exchange_on(&mut stream, &request, Instant::now() + ANSWER_READY);
+        // Any answer will do, even one that is not HTTP a client can read:
+        // the checks judge what it is.
+        if exchange.reply().is_some() || exchange.answered_unreadably() {
+            return Ok(());
+        }
+        // A server that serves only `/` answers too (`connects` says so).
+        if exchange.received.is_empty() && exchange.hung_up() && self.exit_status().is_none() {
+            let root = crate::client::exchange(
+                addr,
+                &crate::client::get_request(addr, "/"),
+                Instant::now() + ANSWER_READY,
+            );
+            if root.reply().is_some() || root.answered_unreadably() {
+                return Ok(());
+            }
+        }
+        // A server that dies on the request closes the connection a moment
+        // before its exit can be seen: give the exit that moment, so that a
+        // death is told as one and not as a server that does not answer.
+        if let Some(status) = self.wait_exit(EXIT_SHOWS_WITHIN) {
+            return Err(StartError::Exited {
+                status,
+                output: self.output(),
+            });
+        }
+        Err(StartError::NoAnswer {
+            addr,
+            waited: ANSWER_READY,
+            output: self.output(),
+        })
+    }
+
+    /// Polls until a connection to `addr` is made, and returns it.
+    fn wait_until(&self, addr: SocketAddr, within: Duration) -> Result<TcpStream, StartError> {
         let started = Instant::now();
+        // Where the server listens, when that is not `addr`, and since when:
+        // a server may bind one port before another, so only an address held
+        // for a while counts.
+        let mut elsewhere: Option<(Vec<SocketAddr>, Instant)> = None;
+        let mut looked = started;
         loop {
             if let Some(status) = self.exit_status() {
                 return Err(StartError::Exited {
@@ -205,8 +301,26 @@ impl Process {
                     output: self.output(),
                 });
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
-                return Ok(());
+            if let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
+                return Ok(stream);
+            }
+            if looked.elapsed() >= LOOK_FOR_LISTENERS_EVERY {
+                looked = Instant::now();
+                let listening = self.listening().unwrap_or_default();
+                let ours = listening.iter().any(|at| at.port() == addr.port());
+                match (&elsewhere, listening.is_empty() || ours) {
+                    (_, true) => elsewhere = None,
+                    (Some((before, since)), false) if *before == listening => {
+                        if since.elapsed() >= ELSEWHERE_FOR {
+                            return Err(StartError::Elsewhere {
+                                addr,
+                                listening,
+                                output: self.output(),
+                            });
+                        }
+                    }
+                    (_, false) => elsewhere = Some((listening, Instant::now())),
+                }
             }
             if started.elapsed() >= within {
                 return Err(StartError::Timeout {
@@ -374,127 +488,20 @@ pub fn can_count_threads() -> bool {
     sys::can_count_threads()
 }
 
+impl Process {
+    /// The addresses the group's processes listen on (Linux only; `None`
+    /// elsewhere, or when there is no process left).
+    pub fn listening(&self) -> Option<Vec<SocketAddr>> {
+        let pids = self.group.pids()?;
+        sys::listening(&pids)
+    }
+}
+
 /// How many connections wait, accepted by the kernel but not yet by the
 /// server, on the listening socket at `port`. Read on Linux only (from
 /// `/proc/net/tcp`); `None` if it cannot be found.
 pub fn accept_queue(port: u16) -> Option<usize> {
     sys::accept_queue(port)
-}
-
-/// A port nobody is listening on, for the server to bind.
-///
-/// The port is chosen below the kernel's range for outgoing connections
-/// (`ip_local_port_range`), not with `bind(0)`: ports in that range are handed
-/// to every client socket on the machine, the grader's own included, and one of
-/// them could take the port in the moment between our check and the server's
-/// `bind`. Below the range, only another server could.
-///
-/// Nor may another grader: an instructor grading many submissions at once, or
-/// tests run side by side, would otherwise let two graders pick the same port
-/// before either server is bound, and one grader would grade the other's
-/// server. So the ports below the range are dealt out in [`SLOTS`] slots (by
-/// the port's remainder), and a process hands out ports only from slots whose
-/// lock file it holds (see [`Ports::claim_slot`]); the lock ends with the
-/// process, however it ends. Within a process, a port is never handed out
-/// twice, so graders started together cannot pick the same one either.
-pub fn free_port() -> io::Result<u16> {
-    static PORTS: Mutex<Ports> = Mutex::new(Ports {
-        slots: Vec::new(),
-        handed_out: Vec::new(),
-    });
-    let low = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32768);
-    if low > 12_000 {
-        let mut rng = Rng::new();
-        let mut ports = lock(&PORTS);
-        if let Some(port) = ports.pick(&mut rng, FIRST_PORT..low) {
-            return Ok(port);
-        }
-    }
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(listener.local_addr()?.port())
-}
-
-/// The lowest port [`free_port`] hands out: above the ports well-known
-/// services register (the grader's servers must not stand in for them).
-const FIRST_PORT: u16 = 10_000;
-
-/// How many slots the ports are dealt out in: as many graders can run at once
-/// with ports of their own (more still run, as before, with a small chance of
-/// a clash), and each slot has a few hundred ports.
-pub const SLOTS: u16 = 64;
-
-/// The ports this process has handed out, and the slots it holds.
-struct Ports {
-    /// Each slot held, with its locked file (the lock lasts while it is open).
-    slots: Vec<(u16, fs::File)>,
-    handed_out: Vec<u16>,
-}
-
-impl Ports {
-    /// A free port in `range` from a slot this process holds, claiming one
-    /// more slot when those it holds have nothing free; or any free port in
-    /// `range` when no slot can be claimed.
-    fn pick(&mut self, rng: &mut Rng, range: std::ops::Range<u16>) -> Option<u16> {
-        for attempt in 0..100 {
-            if self.slots.is_empty() || attempt % 20 == 19 {
-                // Claiming fails only when every slot is taken or the lock
-                // files cannot be made: then ports come from anywhere.
-                if let Some(slot) = self.claim_slot(rng) {
-                    self.slots.push(slot);
-                }
-            }
-            let span = u32::from(range.end - range.start);
-            let port = match self.slots.len() {
-                0 => range.start + rng.below(span as usize) as u16,
-                held => {
-                    let slot = self.slots[rng.below(held)].0;
-                    // The ports p in range with p % SLOTS == slot.
-                    let first = range.start + (slot + SLOTS - range.start % SLOTS) % SLOTS;
-                    let count =
-                        u32::from(range.end.saturating_sub(first)).div_ceil(u32::from(SLOTS));
-                    if count == 0 {
-                        continue;
-                    }
-                    first + SLOTS * rng.below(count as usize) as u16
-                }
-            };
-            if !self.handed_out.contains(&port)
-                && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
-            {
-                self.handed_out.push(port);
-                return Some(port);
-            }
-        }
-        None
-    }
-
-    /// Locks the file of a slot that no process holds (trying them in a
-    /// random order), and returns the slot with its open file; `None` if every
-    /// slot is held or the files cannot be made. The files live in the system's
-    /// temporary folder, one per slot, and are left there empty for the next
-    /// grader: deleting one another process may be about to lock would let two
-    /// processes hold the same slot.
-    fn claim_slot(&self, rng: &mut Rng) -> Option<(u16, fs::File)> {
-        let folder = std::env::temp_dir().join("multithreaded-server-grade-ports");
-        fs::create_dir_all(&folder).ok()?;
-        let start = rng.below(usize::from(SLOTS)) as u16;
-        (0..SLOTS)
-            .map(|n| (start + n) % SLOTS)
-            .filter(|slot| !self.slots.iter().any(|(held, _)| held == slot))
-            .find_map(|slot| {
-                let file = fs::OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(folder.join(format!("slot-{slot}.lock")))
-                    .ok()?;
-                file.try_lock().ok()?;
-                Some((slot, file))
-            })
-    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -530,6 +537,7 @@ fn keep_reading(pipe: Option<impl Read + Send + 'static>, output: Arc<Output>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     #[cfg(unix)]
     fn sh(script: &str) -> Command {
@@ -540,7 +548,7 @@ mod tests {
 
     /// A command started on a free port, and the wait for it to accept.
     fn start(command: Command, within: Duration) -> Result<Process, StartError> {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port().unwrap()));
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, crate::ports::free_port().unwrap()));
         let process = Process::start(command, 40)?;
         process.wait_until_accepting(addr, within)?;
         Ok(process)
@@ -683,6 +691,7 @@ mod tests {
     #[test]
     #[cfg(target_os = "linux")]
     fn the_accept_queue_is_read_from_proc() {
+        use std::net::TcpListener;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
         assert_eq!(accept_queue(port), Some(0));
@@ -691,85 +700,5 @@ mod tests {
         assert_eq!(accept_queue(port), Some(2));
         let _accepted = listener.accept().unwrap();
         assert_eq!(accept_queue(port), Some(1));
-    }
-
-    #[test]
-    fn free_ports_are_free() {
-        let port = free_port().unwrap();
-        assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok());
-    }
-
-    /// Claims every slot no process holds, for as long as the result lives.
-    fn claim_every_free_slot() -> Ports {
-        let mut ports = Ports {
-            slots: Vec::new(),
-            handed_out: Vec::new(),
-        };
-        let mut rng = Rng::new();
-        while let Some(slot) = ports.claim_slot(&mut rng) {
-            ports.slots.push(slot);
-        }
-        ports
-    }
-
-    fn slots_of(ports: &Ports) -> Vec<u16> {
-        ports.slots.iter().map(|(slot, _)| *slot).collect()
-    }
-
-    /// Two graders at once never hold the same slot, so never hand out the
-    /// same port: the slots another process (this test binary run again, as
-    /// a child) holds cannot be claimed here, and can once it has exited.
-    #[test]
-    fn a_slot_is_held_by_one_process_at_a_time() {
-        if std::env::var_os("GRADE_TEST_HOLD_SLOTS").is_some() {
-            // The child: claim every free slot, say which, and hold them
-            // until the parent has tried to claim them too.
-            let held = claim_every_free_slot();
-            println!("slots: {:?}", slots_of(&held));
-            let _ = io::stdin().read_line(&mut String::new());
-            return;
-        }
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "process::tests::a_slot_is_held_by_one_process_at_a_time",
-            ])
-            .args(["--nocapture", "--test-threads=1"])
-            .env("GRADE_TEST_HOLD_SLOTS", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let theirs: Vec<u16> = loop {
-            let mut line = String::new();
-            assert!(
-                stdout.read_line(&mut line).unwrap() > 0,
-                "the child said nothing"
-            );
-            // The harness may have begun the line with the test's name.
-            if let Some((_, list)) = line.trim().split_once("slots: ") {
-                let list = list.trim_matches(['[', ']']);
-                break list
-                    .split(", ")
-                    .filter_map(|slot| slot.parse().ok())
-                    .collect();
-            }
-        };
-        assert!(!theirs.is_empty(), "the child claimed no slot");
-        let ours = slots_of(&claim_every_free_slot());
-        drop(child.stdin.take());
-        child.wait().unwrap();
-        for slot in &ours {
-            assert!(
-                !theirs.contains(slot),
-                "slot {slot} was claimed by both processes"
-            );
-        }
-        let after = slots_of(&claim_every_free_slot());
-        assert!(
-            theirs.iter().any(|slot| after.contains(slot)),
-            "none of the child's slots {theirs:?} came free when it exited"
-        );
     }
 }

@@ -55,9 +55,16 @@ pub const JSON_FORMAT: &str = "multithreaded-server-grade/1";
 /// How one check went.
 #[derive(Clone, Debug)]
 pub enum Verdict {
+    /// The check saw the server do what it names.
     Pass,
+    /// The check saw the fault it names.
     Fail(Failure),
-    /// Not run, and why.
+    /// The check could not see what it is about because of a fault that an
+    /// earlier check found: "not judged: needs a file served with 200, which
+    /// `text-files` found broken". It scores nothing, like a failure, but it
+    /// is not a second fault: the report counts the one it names.
+    NotJudged(String),
+    /// Not run, for a reason that is not the server's fault, and why.
     Skip(String),
 }
 
@@ -97,6 +104,9 @@ pub struct Report {
     pub server_exit: Option<String>,
     /// Its last lines of output, when they help explain a failure.
     pub server_output: Option<String>,
+    /// Each time a fresh server was started because the last one had died or
+    /// stopped answering: why, in words.
+    pub restarts: Vec<String>,
 }
 
 impl Report {
@@ -107,6 +117,7 @@ impl Report {
             results: Vec::new(),
             server_exit: None,
             server_output: None,
+            restarts: Vec::new(),
         }
     }
 
@@ -120,6 +131,10 @@ impl Report {
 
     pub fn skipped_count(&self) -> usize {
         self.count(|verdict| matches!(verdict, Verdict::Skip(_)))
+    }
+
+    pub fn not_judged_count(&self) -> usize {
+        self.count(|verdict| matches!(verdict, Verdict::NotJudged(_)))
     }
 
     fn count(&self, which: impl Fn(&Verdict) -> bool) -> usize {
@@ -136,7 +151,7 @@ impl Report {
     pub fn passed(&self) -> bool {
         self.results.iter().all(|result| match &result.verdict {
             Verdict::Pass => true,
-            Verdict::Fail(_) => false,
+            Verdict::Fail(_) | Verdict::NotJudged(_) => false,
             Verdict::Skip(reason) => reason.starts_with(NOT_ON_THIS_PLATFORM),
         })
     }
@@ -144,6 +159,11 @@ impl Report {
     /// The ids of the checks that failed, in report order.
     pub fn failed_ids(&self) -> Vec<&'static str> {
         self.ids(|verdict| matches!(verdict, Verdict::Fail(_)))
+    }
+
+    /// The ids of the checks that were not judged, in report order.
+    pub fn not_judged_ids(&self) -> Vec<&'static str> {
+        self.ids(|verdict| matches!(verdict, Verdict::NotJudged(_)))
     }
 
     /// The ids of the checks that were skipped, in report order.
@@ -176,6 +196,9 @@ impl Report {
             self.passed_count(),
             self.results.len()
         );
+        if self.not_judged_count() > 0 {
+            let _ = write!(line, ", {} not judged", self.not_judged_count());
+        }
         if self.skipped_count() > 0 {
             let _ = write!(line, ", {} skipped", self.skipped_count());
         }
@@ -199,6 +222,8 @@ impl Report {
             success: self.passed(),
             server_exit: self.server_exit.as_deref(),
             checks: self.results.iter().map(JsonCheck::from).collect(),
+            not_judged: self.not_judged_count(),
+            restarts: &self.restarts,
         };
         let mut out = Vec::new();
         let mut serializer = serde_json::Serializer::with_formatter(&mut out, Layout::default());
@@ -223,6 +248,9 @@ struct JsonReport<'a> {
     success: bool,
     server_exit: Option<&'a str>,
     checks: Vec<JsonCheck<'a>>,
+    // Added in the same format: new keys come after the old ones.
+    not_judged: usize,
+    restarts: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -253,6 +281,7 @@ impl<'a> From<&'a CheckResult> for JsonCheck<'a> {
         let (kind, failure, reason) = match &result.verdict {
             Verdict::Pass => ("pass", None, None),
             Verdict::Fail(failure) => ("fail", Some(failure), None),
+            Verdict::NotJudged(reason) => ("not-judged", None, Some(reason.as_str())),
             Verdict::Skip(reason) => ("skip", None, Some(reason.as_str())),
         };
         JsonCheck {
@@ -344,6 +373,7 @@ impl fmt::Display for Report {
             self.stage,
             self.server
         )?;
+        write_faults(f, self)?;
         let mut stage = None;
         for result in &self.results {
             if stage != Some(result.check.stage) {
@@ -380,6 +410,48 @@ impl fmt::Display for Report {
     }
 }
 
+/// The summary that opens a report: one line per fault found, and the
+/// restarts, so that a reader sees at once what is wrong.
+fn write_faults(f: &mut fmt::Formatter<'_>, report: &Report) -> fmt::Result {
+    let faults: Vec<&CheckResult> = report
+        .results
+        .iter()
+        .filter(|result| matches!(result.verdict, Verdict::Fail(_)))
+        .collect();
+    match faults.len() {
+        0 => writeln!(f, "{}", "no faults found".green())?,
+        1 => writeln!(f, "{}", "1 fault:".red().bold())?,
+        n => writeln!(f, "{}", format!("{n} faults:").red().bold())?,
+    }
+    for result in faults {
+        if let Verdict::Fail(failure) = &result.verdict {
+            let problem = failure.problem.lines().next().unwrap_or("");
+            let problem: String = problem.chars().take(160).collect();
+            writeln!(f, "  {} {problem}", format!("{}:", result.check.id).bold())?;
+        }
+    }
+    match report.restarts.len() {
+        0 => Ok(()),
+        n => {
+            let times = if n == 1 { "once" } else { "times" };
+            let count = if n == 1 {
+                String::new()
+            } else {
+                format!("{n} ")
+            };
+            writeln!(
+                f,
+                "{}",
+                format!("the server was restarted {count}{times}:").yellow()
+            )?;
+            for why in &report.restarts {
+                writeln!(f, "  - {why}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
 fn write_result(f: &mut fmt::Formatter<'_>, result: &CheckResult) -> fmt::Result {
     write_verdict(f, result)?;
     for note in &result.notes {
@@ -406,6 +478,14 @@ fn write_verdict(f: &mut fmt::Formatter<'_>, result: &CheckResult) -> fmt::Resul
             check.title,
             format!("[{}]", check.id).dimmed(),
             "skipped:".yellow()
+        ),
+        Verdict::NotJudged(reason) => writeln!(
+            f,
+            "  {} {} {}\n      {} {reason}",
+            "?".yellow().bold(),
+            check.title,
+            format!("[{}]", check.id).dimmed(),
+            "not judged:".yellow()
         ),
         Verdict::Fail(failure) => {
             writeln!(
@@ -526,8 +606,10 @@ mod tests {
     }
 
     /// What the hand-written JSON of the grader's first version printed for
-    /// [`four_checks`], with the one key added since (`notes`, last): the
-    /// object must keep every key, in order, with its meaning.
+    /// [`four_checks`], with the keys added since (`notes`, last in a check;
+    /// `not_judged` and `restarts`, last at the top), and two checks' titles
+    /// as they read now: the object must keep every key, in order, with its
+    /// meaning.
     const FIRST_VERSION: &str = r#"{
   "format": "multithreaded-server-grade/1",
   "stage": { "number": 2, "name": "thread-per-client" },
@@ -536,11 +618,13 @@ mod tests {
   "success": false,
   "server_exit": "exited with status 1",
   "checks": [
-    { "id": "connects", "stage": 1, "title": "accepts connections on the port it was given", "result": "pass", "millis": 7, "problem": null, "sent": null, "received": null, "hint": null, "reason": null, "notes": [] },
+    { "id": "connects", "stage": 1, "title": "accepts connections on its port and answers a request, even after a client that sent nothing", "result": "pass", "millis": 7, "problem": null, "sent": null, "received": null, "hint": null, "reason": null, "notes": [] },
     { "id": "text-files", "stage": 1, "title": "text files come back with 200, byte for byte", "result": "fail", "millis": 8, "problem": "said \"no\"\nand left\u0001é", "sent": "GET /\r\n", "received": "HTTP/1.1 200 OK\\r\\n", "hint": "Send the file's bytes exactly as they are on disk: read it as bytes, not as text, which can change line ends.", "reason": null, "notes": [] },
     { "id": "binary-files", "stage": 1, "title": "binary files (PNG, arbitrary bytes) come back with 200, byte for byte", "result": "fail", "millis": 9, "problem": "plain", "sent": null, "received": null, "hint": "own hint", "reason": null, "notes": [] },
-    { "id": "content-length", "stage": 1, "title": "Content-Length is the number of bytes in the body", "result": "skip", "millis": 10, "problem": null, "sent": null, "received": null, "hint": null, "reason": "not today", "notes": [] }
-  ]
+    { "id": "content-length", "stage": 1, "title": "Content-Length is the number of bytes in the body (or the body is chunked)", "result": "skip", "millis": 10, "problem": null, "sent": null, "received": null, "hint": null, "reason": "not today", "notes": [] }
+  ],
+  "not_judged": 0,
+  "restarts": []
 }"#;
 
     /// A pass, two failures (one with a hint of its own), a skip, and text

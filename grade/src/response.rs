@@ -67,11 +67,15 @@ impl fmt::Display for Framing {
 /// A status line and the header lines after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Head {
-    /// `HTTP/1.1 200 OK`, as it came.
+    /// `HTTP/1.1 200 OK`, as it came (without its line end).
     pub status_line: String,
     pub status: u16,
-    /// Names as sent, values without the spaces around them, in order.
+    /// Names as sent, values without the spaces around them, in order; a
+    /// folded line (obs-fold) joined to the value it continues.
     pub headers: Vec<(String, String)>,
+    /// The head's bytes as they came, the blank line that ends it included:
+    /// for [`Head::syntax`], which judges what the rest of the reader forgives.
+    pub raw: Vec<u8>,
 }
 
 impl Head {
@@ -136,39 +140,173 @@ impl Head {
     }
 }
 
-/// Parses a head: `bytes` up to, not including, the blank line.
+/// Parses a head: `bytes` from its first byte to the end of its blank line.
 ///
-/// It accepts what has one meaning (spaces around a header's name or value, a
-/// status line without a reason phrase) and refuses the rest.
+/// It reads a head as curl and browsers do, so that a server is judged on
+/// what it meant, and only [`Head::syntax`] judges how it wrote it: lines may
+/// end in a bare `\n`; the status line needs only a word and a three-digit
+/// code (`HTTP/1.1 200`, even `(null) 400 Bad Request`); a line that starts
+/// with a space or a tab continues the header before it (obs-fold); a header
+/// line with no colon is passed over, as browsers pass it over.
 pub fn parse_head(bytes: &[u8]) -> Result<Head, HeadError> {
     let text = String::from_utf8_lossy(bytes);
-    let mut lines = text.split("\r\n");
+    let mut lines = text
+        .split('\n')
+        .map(|line| line.strip_suffix('\r').unwrap_or(line));
     let status_line = lines.next().unwrap_or_default().to_owned();
-    let mut parts = status_line.splitn(3, ' ');
+    let mut parts = status_line
+        .split([' ', '\t'])
+        .filter(|part| !part.is_empty());
     let version = parts.next().unwrap_or_default();
     let status = parts
         .next()
         .filter(|code| code.len() == 3)
         .and_then(|code| code.parse::<u16>().ok())
         .filter(|code| (100..=999).contains(code));
-    let Some(status) = status.filter(|_| version.starts_with("HTTP/1.")) else {
+    let Some(status) = status.filter(|_| !version.is_empty()) else {
         return Err(HeadError::StatusLine(
             status_line.chars().take(60).collect(),
         ));
     };
-    let headers = lines
-        .map(|line| {
-            let (name, value) = line
-                .split_once(':')
-                .ok_or_else(|| HeadError::HeaderLine(line.chars().take(60).collect()))?;
-            Ok((name.trim().to_owned(), value.trim().to_owned()))
-        })
-        .collect::<Result<_, HeadError>>()?;
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = headers.last_mut() {
+                let more = line.trim();
+                if !more.is_empty() {
+                    if !value.is_empty() {
+                        value.push(' ');
+                    }
+                    value.push_str(more);
+                }
+            }
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
     Ok(Head {
         status_line,
         status,
         headers,
+        raw: bytes.to_vec(),
     })
+}
+
+/// Where the head at the start of `bytes` ends: the index just past its blank
+/// line, found as a tolerant client finds it (`\r\n\r\n`, or the same with
+/// bare `\n`s), looking from `from` on.
+fn head_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(offset) = bytes[at..].iter().position(|&b| b == b'\n') {
+        let lf = at + offset;
+        match &bytes[lf + 1..] {
+            [b'\n', ..] => return Some(lf + 2),
+            [b'\r', b'\n', ..] => return Some(lf + 3),
+            _ => at = lf + 1,
+        }
+    }
+    None
+}
+
+/// What is wrong with how a head was written, by RFC 9112's grammar, though
+/// a tolerant client reads it: see [`Head::syntax`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HeadSyntax {
+    /// A line of the head ends in `\n` alone.
+    #[error("line {line} of the head (`{text}`) ends with a bare \\n, not \\r\\n")]
+    BareLineFeed { line: usize, text: String },
+    /// The status line does not start with `HTTP/1.x` and a code.
+    #[error("the status line `{0}` is not `HTTP/1.x NNN reason`")]
+    StatusLine(String),
+    /// `HTTP/1.1 200` with no space after the code.
+    #[error(
+        "the status line `{0}` has no space after its code (`HTTP/1.1 200 OK`; the reason may be empty, the space may not)"
+    )]
+    NoSpaceAfterCode(String),
+    /// A header line without a colon.
+    #[error("header line `{0}` has no colon")]
+    HeaderLine(String),
+    /// Whitespace between a header's name and its colon.
+    #[error("header line `{0}` has a space before its colon")]
+    SpaceBeforeColon(String),
+    /// A header name that is not a token.
+    #[error(
+        "header line `{0}` has a name that is not a token (letters, digits, `-`, and a few marks)"
+    )]
+    HeaderName(String),
+    /// A line that continues the one before it (obs-fold), which RFC 9112
+    /// forbids in a response.
+    #[error("header line `{0}` starts with a space: it folds onto the line before (obs-fold)")]
+    ObsFold(String),
+}
+
+impl Head {
+    /// Whether the head is written as RFC 9112 asks (§4, §5): a status line
+    /// `HTTP/1.x NNN reason`, header lines `Name: value`, every line, the last
+    /// blank one included, ending in `\r\n`; no folded lines. The first
+    /// problem found.
+    pub fn syntax(&self) -> Result<(), HeadSyntax> {
+        let shown = |line: &[u8]| {
+            String::from_utf8_lossy(line)
+                .chars()
+                .take(60)
+                .collect::<String>()
+        };
+        let mut lines: Vec<&[u8]> = self.raw.split(|&b| b == b'\n').collect();
+        // The split leaves an empty piece after the blank line's `\n`.
+        if lines.last().is_some_and(|last| last.is_empty()) {
+            lines.pop();
+        }
+        for (n, line) in lines.iter().enumerate() {
+            if !line.ends_with(b"\r") {
+                return Err(HeadSyntax::BareLineFeed {
+                    line: n + 1,
+                    text: shown(line),
+                });
+            }
+        }
+        let lines: Vec<&[u8]> = lines.iter().map(|line| &line[..line.len() - 1]).collect();
+        let Some((status, headers)) = lines.split_first() else {
+            return Err(HeadSyntax::StatusLine(String::new()));
+        };
+        let version_ok = status.len() >= 12
+            && status.starts_with(b"HTTP/")
+            && status[5].is_ascii_digit()
+            && status[6] == b'.'
+            && status[7].is_ascii_digit()
+            && status[8] == b' '
+            && status[9..12].iter().all(u8::is_ascii_digit);
+        if !version_ok {
+            return Err(HeadSyntax::StatusLine(shown(status)));
+        }
+        if status.len() == 12 {
+            return Err(HeadSyntax::NoSpaceAfterCode(shown(status)));
+        }
+        if status[12] != b' ' {
+            return Err(HeadSyntax::StatusLine(shown(status)));
+        }
+        // The last line is the blank one that ends the head.
+        let headers = headers.strip_suffix(&[&b""[..]]).unwrap_or(headers);
+        for line in headers {
+            if line.starts_with(b" ") || line.starts_with(b"\t") {
+                return Err(HeadSyntax::ObsFold(shown(line)));
+            }
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                return Err(HeadSyntax::HeaderLine(shown(line)));
+            };
+            let name = &line[..colon];
+            if name.ends_with(b" ") || name.ends_with(b"\t") {
+                return Err(HeadSyntax::SpaceBeforeColon(shown(line)));
+            }
+            let token = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+            if name.is_empty() || !name.iter().all(token) {
+                return Err(HeadSyntax::HeaderName(shown(line)));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Why a response failed to be one.
@@ -194,12 +332,9 @@ pub enum HeadError {
     /// No blank line within [`MAX_HEAD`] bytes.
     #[error("the head is longer than 64 KiB")]
     TooLong,
-    /// The first line is not `HTTP/1.x NNN ...` (its start is kept).
+    /// The first line is not a word and a three-digit code (its start is kept).
     #[error("the first line is `{0}`")]
     StatusLine(String),
-    /// A header line without a colon (its start is kept).
-    #[error("header line `{0}` has no colon")]
-    HeaderLine(String),
     /// `Content-Length` is not a number.
     #[error("Content-Length `{0}` is not a number")]
     ContentLength(String),
@@ -448,12 +583,11 @@ impl Reader {
     fn head(&mut self) -> Result<Event, ResponseError> {
         // Look again only where the blank line could now be: a head that
         // arrives a byte at a time is not searched from the start every time.
-        let from = self.searched.saturating_sub(3);
-        match find(&self.buffer[from..], b"\r\n\r\n") {
-            Some(at) => {
-                let end = from + at;
+        let from = self.searched.saturating_sub(2);
+        match head_end(&self.buffer, from) {
+            Some(end) => {
                 let head = parse_head(&self.buffer[..end])?;
-                self.buffer.drain(..end + 4);
+                self.buffer.drain(..end);
                 self.searched = 0;
                 // Known as the head is given out, so that a caller can get
                 // ready for the body; an error in it comes on the next call.
@@ -600,9 +734,7 @@ impl From<io::Error> for ReadError {
 /// came after it.
 #[derive(Clone, Debug)]
 pub struct Reply {
-    pub status_line: String,
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
+    pub head: Head,
     pub framing: Framing,
     /// The body as its framing delimits it, decoded if chunked.
     pub body: Vec<u8>,
@@ -626,18 +758,6 @@ pub enum Ending {
 }
 
 impl Reply {
-    fn new(head: Head, framing: Framing, body: Vec<u8>, ending: Ending, excess: Vec<u8>) -> Reply {
-        Reply {
-            status_line: head.status_line,
-            status: head.status,
-            headers: head.headers,
-            framing,
-            body,
-            ending,
-            excess,
-        }
-    }
-
     /// Reads the response at the start of `bytes`, all that came in answer to
     /// a `method` request (`closed`: and then the server closed). `None` if
     /// they do not start with a whole head; a body that is cut short or
@@ -662,22 +782,28 @@ impl Reply {
             }
         };
         let framing = reader.framing().unwrap_or(Framing::Close);
-        Some(Reply::new(head, framing, body, ending, reader.rest()))
+        Some(Reply {
+            head,
+            framing,
+            body,
+            ending,
+            excess: reader.rest(),
+        })
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.head.status
     }
 
     /// The first header called `name` (in any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        first(&self.headers, name)
+        self.head.header(name)
     }
 
-    /// Every header called `name`.
-    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
-        named(&self.headers, name)
-    }
-
-    /// Whether `Connection` holds `option`; see [`Head::says_connection`].
-    pub fn says_connection(&self, option: &str) -> bool {
-        says_connection(&self.headers, option)
+    /// Whether the body ended where its framing says: the whole response came.
+    pub fn is_complete(&self) -> bool {
+        self.ending == Ending::Complete
     }
 
     /// The body followed by everything after it: all the server sent past its
@@ -772,32 +898,99 @@ mod tests {
     }
 
     #[test]
-    fn a_head_is_parsed_leniently_where_its_meaning_is_clear() {
-        let head = parse_head(b"HTTP/1.1 404 Not Found\r\nContent-Length: 12\r\nX :  y ").unwrap();
+    fn a_head_is_read_as_a_tolerant_client_reads_it() {
+        let head =
+            parse_head(b"HTTP/1.1 404 Not Found\r\nContent-Length: 12\r\nX :  y \r\n\r\n").unwrap();
         assert_eq!(head.status, 404);
         assert_eq!(head.status_line, "HTTP/1.1 404 Not Found");
         assert_eq!(head.header("content-length"), Some("12"));
         assert_eq!(head.header("x"), Some("y"));
-        assert_eq!(parse_head(b"HTTP/1.0 200").unwrap().status, 200);
+        // Bare line feeds, no reason phrase, a folded line, a line with no
+        // colon, and a status line a C server printed a null pointer into:
+        // each read for what it says.
+        let head = parse_head(b"HTTP/1.0 200\nA: one\n  two\nno colon\nB: 3\n\n").unwrap();
+        assert_eq!(head.status, 200);
+        assert_eq!(
+            head.headers,
+            [("A".into(), "one two".into()), ("B".into(), "3".into())]
+        );
+        assert_eq!(
+            parse_head(b"(null) 400 Bad Request\r\n\r\n")
+                .unwrap()
+                .status,
+            400
+        );
+        let (head, body, ended) =
+            read_all("GET", b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", 1, false);
+        assert_eq!(head.unwrap().status, 200);
+        assert_eq!((body, ended), (b"ok".to_vec(), Ok(Event::End)));
     }
 
     #[test]
     fn a_head_that_is_not_http_is_refused() {
         for (bytes, error) in [
             (
-                &b"SSH-2.0-OpenSSH_9.2"[..],
+                &b"SSH-2.0-OpenSSH_9.2\r\n\r\n"[..],
                 "the first line is `SSH-2.0-OpenSSH_9.2`",
             ),
-            (b"HTTP/1.1 2000 OK", "the first line is `HTTP/1.1 2000 OK`"),
-            (b"HTTP/1.1 099 Low", "the first line is `HTTP/1.1 099 Low`"),
-            (b"HTTP/2 200 OK", "the first line is `HTTP/2 200 OK`"),
-            (b"", "the first line is ``"),
             (
-                b"HTTP/1.1 200 OK\r\nno colon",
-                "header line `no colon` has no colon",
+                b"HTTP/1.1 2000 OK\r\n\r\n",
+                "the first line is `HTTP/1.1 2000 OK`",
             ),
+            (
+                b"HTTP/1.1 099 Low\r\n\r\n",
+                "the first line is `HTTP/1.1 099 Low`",
+            ),
+            (
+                b"<!doctype html>\n\n",
+                "the first line is `<!doctype html>`",
+            ),
+            (b"\r\n\r\n", "the first line is ``"),
         ] {
             assert_eq!(parse_head(bytes).unwrap_err().to_string(), error);
+        }
+    }
+
+    #[test]
+    fn the_syntax_of_a_head_is_judged_strictly() {
+        let syntax = |bytes: &[u8]| parse_head(bytes).unwrap().syntax();
+        assert_eq!(syntax(b"HTTP/1.1 200 OK\r\nA: b\r\nC:d\r\n\r\n"), Ok(()));
+        assert_eq!(syntax(b"HTTP/1.1 204 \r\n\r\n"), Ok(()), "an empty reason");
+        for (bytes, problem) in [
+            (
+                &b"HTTP/1.1 200 OK\nA: b\n\n"[..],
+                "line 1 of the head (`HTTP/1.1 200 OK`) ends with a bare \\n, not \\r\\n",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nA: b\r\n\n",
+                "line 3 of the head (``) ends with a bare \\n, not \\r\\n",
+            ),
+            (
+                b"(null) 400 Bad Request\r\n\r\n",
+                "the status line `(null) 400 Bad Request` is not `HTTP/1.x NNN reason`",
+            ),
+            (
+                b"HTTP/1.1 200\r\n\r\n",
+                "the status line `HTTP/1.1 200` has no space after its code (`HTTP/1.1 200 OK`; the reason may be empty, the space may not)",
+            ),
+            (
+                b"HTTP/1.1  200 OK\r\n\r\n",
+                "the status line `HTTP/1.1  200 OK` is not `HTTP/1.x NNN reason`",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+                "header line `no colon` has no colon",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nA : b\r\n\r\n",
+                "header line `A : b` has a space before its colon",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n",
+                "header line ` c` starts with a space: it folds onto the line before (obs-fold)",
+            ),
+        ] {
+            assert_eq!(syntax(bytes).unwrap_err().to_string(), problem);
         }
     }
 
@@ -1002,7 +1195,7 @@ mod tests {
         assert_eq!(reply.excess, b"def");
         assert_eq!(&*reply.body_with_excess(), b"abcdef");
         assert_eq!(reply.ending, Ending::Complete);
-        assert!(reply.says_connection("keep-alive") && !reply.says_connection("close"));
+        assert!(reply.head.says_connection("keep-alive") && !reply.head.says_connection("close"));
 
         let cut = Reply::parse(
             b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc",
@@ -1039,6 +1232,7 @@ mod tests {
         );
 
         assert!(Reply::parse(b"<html>hello</html>\r\n\r\n", "GET", true).is_none());
+        assert!(Reply::parse(b"<html>\n\n", "GET", true).is_none());
         assert!(Reply::parse(b"HTTP/1.1 200 OK\r\n", "GET", true).is_none());
     }
 

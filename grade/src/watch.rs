@@ -1,13 +1,13 @@
 //! Who was doing what to the server, so that a server that dies is blamed on
-//! the right moment.
+//! the right moment, and the request that came just before its death can be
+//! sent again, alone, to a fresh server.
 //!
-//! Checks that share a server run at the same time, and a check that finds
-//! the server gone is not always the one that killed it: a server may die
-//! writing to a connection that an earlier check gave up on. So the runner
-//! keeps, for every check running, the step it is at (each request a
-//! [`Probe`](crate::checks::Probe) sends is a step), and a thread watches the
-//! server's process; the first moment anyone sees it gone, the steps under
-//! way then are kept with its exit, and every report of the death names them.
+//! Checks run one at a time, and each says which step it is at (every request
+//! a [`Probe`](crate::probe::Probe) sends is a step, with the bytes to send
+//! again). A thread watches the server's process: the first moment it is seen
+//! gone, the check and step under way then are kept with its exit, and the
+//! report of the death names them. A check that finds the server gone itself
+//! reports the same first sighting.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -19,7 +19,25 @@ use crate::process::{Process, describe_exit};
 /// How often the watching thread looks at the server.
 const LOOK_EVERY: Duration = Duration::from_millis(20);
 
-/// The checks running on one server, and its death, once seen.
+/// What a check is doing to the server at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Step {
+    /// "sending GET /../x HTTP/1.1", "a client that sent half a request".
+    pub what: String,
+    /// How to do it again to another server, if it can be done alone.
+    pub replay: Option<Replay>,
+}
+
+/// A step that can be done again on a new connection: these bytes, then
+/// either the answer read (and the connection closed) or, with `hang_up`, a
+/// close at once, as the client that did it first hung up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replay {
+    pub bytes: Vec<u8>,
+    pub hang_up: bool,
+}
+
+/// The check running on one server, and the server's death, once seen.
 #[derive(Debug, Default)]
 pub struct Watch {
     state: Mutex<State>,
@@ -28,46 +46,41 @@ pub struct Watch {
 
 #[derive(Debug, Default)]
 struct State {
-    /// The checks running now, each with the step it is at.
-    running: Vec<(&'static str, String)>,
+    /// The check running now, with the step it is at.
+    running: Option<(&'static str, Step)>,
     death: Option<Death>,
 }
 
 /// How the server ended, and what was under way when that was first seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Death {
-    /// "exited with status 1", "was killed by signal 13 (SIGPIPE)".
+    /// "exited with status 1", "was killed by signal 13 (SIGPIPE: ...)".
     pub exit: String,
-    /// The checks running then, each with its step.
-    pub running: Vec<(&'static str, String)>,
+    /// The check running then, and its step; `None` between checks.
+    pub during: Option<(&'static str, Step)>,
 }
 
 impl Death {
-    /// "while `no-traversal` was at GET /../x HTTP/1.1", or "between checks".
+    /// "while `no-traversal` was at: sending GET /../x HTTP/1.1", or
+    /// "between checks".
     pub fn moment(&self) -> String {
-        if self.running.is_empty() {
-            return "between checks, with none running".to_owned();
-        }
-        let each: Vec<String> = self
-            .running
-            .iter()
-            .map(|(check, step)| {
-                if step.is_empty() {
-                    format!("`{check}` (at its start)")
-                } else {
-                    format!("`{check}` (at: {step})")
-                }
-            })
-            .collect();
-        match &each[..] {
-            [one] => format!("while {one} was running"),
-            _ => format!("while these checks were running: {}", each.join(", ")),
+        match &self.during {
+            None => "between checks, with none running".to_owned(),
+            Some((check, step)) if step.what.is_empty() => {
+                format!("while `{check}` was running (at its start)")
+            }
+            Some((check, step)) => format!("while `{check}` was at: {}", step.what),
         }
     }
 
-    /// Whether `check` was the only check running when the death was seen.
-    pub fn only(&self, check: &str) -> bool {
-        matches!(&self.running[..], [(id, _)] if *id == check)
+    /// Whether `check` was running when the death was seen.
+    pub fn during(&self, check: &str) -> bool {
+        matches!(&self.during, Some((id, _)) if *id == check)
+    }
+
+    /// The step under way, if it can be done again alone.
+    pub fn replay(&self) -> Option<&Replay> {
+        self.during.as_ref()?.1.replay.as_ref()
     }
 }
 
@@ -78,26 +91,31 @@ impl Watch {
 
     /// `check` has started.
     pub fn begin(&self, check: &'static str) {
-        self.state().running.push((check, String::new()));
+        self.state().running = Some((check, Step::default()));
     }
 
     /// `check` is now at `step`.
-    pub fn step(&self, check: &'static str, step: String) {
-        if let Some(entry) = self.state().running.iter_mut().find(|(id, _)| *id == check) {
-            entry.1 = step;
+    pub fn step(&self, check: &'static str, step: Step) {
+        if let Some((id, at)) = &mut self.state().running
+            && *id == check
+        {
+            *at = step;
         }
     }
 
     /// `check` has ended.
     pub fn end(&self, check: &'static str) {
-        self.state().running.retain(|(id, _)| *id != check);
+        let mut state = self.state();
+        if matches!(&state.running, Some((id, _)) if *id == check) {
+            state.running = None;
+        }
     }
 
     /// The server has been seen gone with `exit`: the death, as first seen.
     pub fn died(&self, exit: String) -> Death {
         let mut state = self.state();
-        let running = state.running.clone();
-        state.death.get_or_insert(Death { exit, running }).clone()
+        let during = state.running.clone();
+        state.death.get_or_insert(Death { exit, during }).clone()
     }
 
     /// The death, if it has been seen.
@@ -132,23 +150,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_death_keeps_the_steps_under_way_when_it_was_first_seen() {
+    fn a_death_keeps_the_step_under_way_when_it_was_first_seen() {
         let watch = Watch::default();
         watch.begin("no-traversal");
-        watch.step("no-traversal", "GET /../x HTTP/1.1".to_owned());
-        watch.begin("text-files");
+        let step = Step {
+            what: "sending GET /../x HTTP/1.1".to_owned(),
+            replay: Some(Replay {
+                bytes: b"GET /../x HTTP/1.1\r\n\r\n".to_vec(),
+                hang_up: false,
+            }),
+        };
+        watch.step("no-traversal", step.clone());
         let death = watch.died("exited with status 1".to_owned());
-        watch.end("text-files");
+        watch.end("no-traversal");
         // Seen again later: the first sighting stands.
         assert_eq!(watch.died("other".to_owned()), death);
         assert_eq!(
             death.moment(),
-            "while these checks were running: `no-traversal` (at: GET /../x HTTP/1.1), `text-files` (at its start)"
+            "while `no-traversal` was at: sending GET /../x HTTP/1.1"
         );
-        assert!(!death.only("text-files"));
-        let alone = Watch::default();
-        alone.begin("bad-request");
-        assert!(alone.died("x".to_owned()).only("bad-request"));
+        assert!(death.during("no-traversal") && !death.during("text-files"));
+        assert_eq!(death.replay(), step.replay.as_ref());
         assert_eq!(
             Watch::default().died("x".to_owned()).moment(),
             "between checks, with none running"

@@ -41,6 +41,10 @@ DEFECTS = {
     "html-for-everything": "sends Content-Type: text/html for every file",
     "flat-root": "serves only the file's base name from the root, losing sub-folders",
     "leak": "joins the request path to the root without checking for ..",
+    "lower-case-paths": "lower-cases every path before it looks for the file",
+    "bare-lf": "ends the lines of its response heads with a bare \\n, not \\r\\n",
+    "dies-on-second-download": "exits when data.bin is asked for a second time, as a server "
+    "that frees its cached copy of a file once too often would crash",
     "exit-on-bad-request": "answers a malformed request, then exits",
     "one-recv": "takes what one recv returns as the whole request head",
     "spins": "once a client hangs up half-way through a head, spins on its socket for ever",
@@ -90,6 +94,8 @@ TYPES = {
 }
 TEXT = (".html", ".css", ".txt")
 HTML = TYPES[".html"]
+BARE_LF = False  # set by --defect bare-lf
+DOWNLOADS = collections.Counter()  # for --defect dies-on-second-download
 
 
 class Site:
@@ -113,6 +119,8 @@ def main():
     parser.add_argument("--keep-alive-timeout", type=float, default=5)
     parser.add_argument("--defect", choices=sorted(DEFECTS))
     args = parser.parse_args()
+    global BARE_LF
+    BARE_LF = args.defect == "bare-lf"
     if args.defect == "crash-at-start":
         sys.exit("error: cannot start (defect crash-at-start)")
     site = Site(args)
@@ -563,6 +571,11 @@ def respond(conn, head, site):
     if path is None:
         not_found(conn, site.root, defect)
         return False
+    if defect == "dies-on-second-download" and path.endswith("data.bin"):
+        DOWNLOADS[path] += 1
+        if DOWNLOADS[path] == 2:
+            print("freeing the cached data.bin twice", flush=True)
+            os._exit(3)
     body = read_file(path, defect)
     extension = os.path.splitext(path)[1].lower()
     content_type = TYPES.get(extension, "application/octet-stream")
@@ -611,6 +624,8 @@ def keeps_alive(version, header_block, defect):
 def find_file(root, target, defect):
     """The file a target names under root, or None."""
     path = unquote(target.split("?", 1)[0])
+    if defect == "lower-case-paths":
+        path = path.lower()
     if defect == "flat-root":
         path = os.path.basename(path)
     try:
@@ -657,7 +672,10 @@ def send(conn, status, reason, body, content_type, length=None, keep=False):
         f"Content-Length: {len(body) if length is None else length}\r\n"
         f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n"
     )
+    if BARE_LF:
+        head = head.replace("\r\n", "\n")
     conn.sendall(head.encode("latin-1") + body)
+
 
 
 if __name__ == "__main__":

@@ -71,7 +71,8 @@ class Handler(BaseHTTPRequestHandler):
         if "\0" in name:
             return None
         full = os.path.realpath(os.path.join(self.root, name.lstrip("/")))
-        if not full.startswith(self.root + os.sep):
+        # `/` is the root itself, and the root's index.html is its answer.
+        if full != self.root and not full.startswith(self.root + os.sep):
             return None
         if os.path.isdir(full):
             full = os.path.join(full, "index.html")

@@ -7,10 +7,17 @@ Run it from the repository's root, after `cargo build`. It runs the grader as
 an instructor would (`grade --stage N --json -- COMMAND`), so it shows what
 the grader of the build at hand makes of these servers, fair or not; the test
 suite holds the grader to the same file.
+
+A verdict is "pass", "fail", "not-judged" (the check could not get its
+evidence because of a fault an earlier check found) or "skip" (the grader
+could not run the check, through no fault of the server's). A server whose
+table names `systems` is graded only on those (`platform.system()`, lower
+case: "linux", "darwin").
 """
 
 import argparse
 import json
+import platform
 import shutil
 import subprocess
 import sys
@@ -20,10 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+VERDICTS = ("pass", "fail", "not-judged", "skip")
 
 
 def grade(grader, server):
     """The grader's verdict for each check, or the reason it could not run."""
+    systems = server.get("systems")
+    if systems and platform.system().lower() not in systems:
+        return None, f"not run: its verdicts hold on {', '.join(systems)} only", 0.0
     missing = [program for program in server["needs"] if shutil.which(program) is None]
     if missing:
         return None, f"not run: {', '.join(missing)} not on the PATH", 0.0
@@ -38,7 +49,10 @@ def grade(grader, server):
         report = json.loads(run.stdout)
     except json.JSONDecodeError:
         return None, f"no report (exit {run.returncode}): {run.stderr.strip()[-300:]}", took
-    verdicts = {check["id"]: (check["result"], check.get("problem")) for check in report["checks"]}
+    verdicts = {
+        check["id"]: (check["result"], check.get("problem") or check.get("reason"))
+        for check in report["checks"]
+    }
     return verdicts, None, took
 
 
@@ -52,6 +66,10 @@ def main():
         sys.exit(f"error: no grader at {args.grader}; run `cargo build` first, or give --grader")
     with open(HERE / "expected.toml", "rb") as file:
         servers = tomllib.load(file)["server"]
+    for server in servers:
+        for check, verdict in server["verdicts"].items():
+            if verdict not in VERDICTS:
+                sys.exit(f"error: {server['name']}: `{verdict}` for {check} is none of {', '.join(VERDICTS)}")
     unknown = set(args.names) - {server["name"] for server in servers}
     if unknown:
         sys.exit(f"error: no such server in expected.toml: {', '.join(sorted(unknown))}")

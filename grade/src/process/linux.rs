@@ -111,6 +111,62 @@ fn open_connections(pid: u32) -> Option<usize> {
     )
 }
 
+/// The addresses the processes listen on for TCP connections: each
+/// descriptor that is a socket, looked up by its inode among the kernel's
+/// listening sockets.
+pub fn listening(pids: &[u32]) -> Option<Vec<std::net::SocketAddr>> {
+    let mut found = Vec::new();
+    for &pid in pids {
+        let mut listeners = std::collections::HashMap::new();
+        for (table, v6) in [("tcp", false), ("tcp6", true)] {
+            let Ok(text) = fs::read_to_string(format!("/proc/{pid}/net/{table}")) else {
+                continue;
+            };
+            for line in text.lines().skip(1) {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                if let [_, local, _, "0A", _, _, _, _, _, inode, ..] = fields[..]
+                    && let Some(addr) = parse_address(local, v6)
+                {
+                    listeners.insert(format!("socket:[{inode}]"), addr);
+                }
+            }
+        }
+        let Ok(descriptors) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in descriptors.filter_map(Result::ok) {
+            if let Ok(target) = fs::read_link(fd.path())
+                && let Some(addr) = listeners.get(&*target.to_string_lossy())
+                && !found.contains(addr)
+            {
+                found.push(*addr);
+            }
+        }
+    }
+    Some(found)
+}
+
+/// An address as `/proc/net/tcp` writes it: the IP in hex, in the kernel's
+/// byte order (32-bit words, little-endian here), then `:` and the port.
+fn parse_address(text: &str, v6: bool) -> Option<std::net::SocketAddr> {
+    let (ip, port) = text.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let words: Vec<u32> = (0..ip.len() / 8)
+        .map(|n| u32::from_str_radix(&ip[n * 8..n * 8 + 8], 16).map(u32::from_be))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let ip: std::net::IpAddr = match (v6, &words[..]) {
+        (false, [word]) => std::net::Ipv4Addr::from(word.to_be_bytes()).into(),
+        (true, [a, b, c, d]) => {
+            let bytes: Vec<u8> = [a, b, c, d].iter().flat_map(|w| w.to_be_bytes()).collect();
+            let bytes: [u8; 16] = bytes.try_into().ok()?;
+            std::net::Ipv6Addr::from(bytes).into()
+        }
+        _ => return None,
+    };
+    Some(std::net::SocketAddr::new(ip, port))
+}
+
 /// How many connections wait, accepted by the kernel but not yet by the
 /// server, on the listening socket at `port`: the `rx_queue` column of its
 /// line in `/proc/net/tcp` (or `tcp6`), which for a listening socket is the

@@ -1,45 +1,29 @@
-//! Stage 3's checks: errors get answers. A missing file gets `404 Not Found`
-//! with the site's own `error.html`, and a request that is not HTTP gets
-//! `400 Bad Request`, not a silent close.
+//! `bad-request`: a request RFC 9112 calls malformed gets `400 Bad Request`
+//! (any 4xx will do), not a silent close, a crash, or the file.
+//!
+//! The status is read as a tolerant client reads it: a server whose error
+//! page starts `(null) 400 Bad Request` did answer 400, and `head-syntax`
+//! fails it for how it wrote that. This check is risky (a server may wedge or
+//! die on what it cannot parse), so it runs after the ordinary ones.
 
-use super::{Probe, exited};
-use crate::check::Failure;
-use crate::client;
-use crate::fixture;
+use std::time::Duration;
 
-// ANCHOR: not_found_page
-pub fn not_found_page(probe: &Probe) -> Result<(), Failure> {
-    let path = format!("/missing-{}.html", probe.site.token);
-    let exchange = probe.get(&path);
-    let Some(reply) = exchange.reply() else {
-        return Err(Failure::of(
-            format!("no HTTP response to GET {path}"),
-            &exchange,
-        ));
-    };
-    if reply.status != 404 {
-        return Err(Failure::of(
-            format!(
-                "GET {path} (no such file) got {} instead of 404",
-                reply.status
-            ),
-            &exchange,
-        ));
-    }
-    let page = &probe.site.file(fixture::ERROR_PAGE).bytes;
-    let body = reply.body_with_excess();
-    if body[..] != page[..] {
-        return Err(Failure::of(
-            format!(
-                "the 404's body is not the root's error.html: {}",
-                client::first_difference(page, &body)
-            ),
-            &exchange,
-        ));
-    }
-    Ok(())
-}
-// ANCHOR_END: not_found_page
+use crate::check::{Failure, Mode};
+use crate::checks::Check;
+use crate::checks::common::no_response;
+use crate::probe::Probe;
+use course::Stage;
+
+pub static CHECK: Check = Check {
+    id: "bad-request",
+    stage: Stage::NotFound,
+    title: "a request RFC 9112 calls malformed gets 400 Bad Request (any 4xx)",
+    limit: Duration::from_secs(15),
+    mode: Mode::Risky,
+    needs: &[],
+    hint: "If the request line is not `METHOD /path HTTP/1.x`, a header line is not `Name: value` (no space before the colon), an HTTP/1.1 request has no Host, or Content-Length is not a number, answer 400 Bad Request instead of closing, crashing or serving the file.",
+    run,
+};
 
 /// Requests RFC 9112 says a server must refuse, or should, with 400, each
 /// with what is wrong with it: a request line that is not `METHOD target
@@ -54,7 +38,7 @@ pub fn not_found_page(probe: &Probe) -> Result<(), Failure> {
 /// Node and Python answer, as servers may; it is not sent. Nor is a header
 /// line with bare line feeds, which RFC 9112 lets a server accept.)
 pub fn malformed_requests(probe: &Probe) -> Vec<(&'static str, Vec<u8>)> {
-    let host = format!("Host: {}\r\n", probe.addr);
+    let host = format!("Host: {}\r\n", probe.addr());
     let with = |line: &str| format!("{line}\r\n{host}\r\n").into_bytes();
     let headed =
         |headers: &str| format!("GET /index.html HTTP/1.1\r\n{host}{headers}\r\n").into_bytes();
@@ -87,29 +71,30 @@ pub fn malformed_requests(probe: &Probe) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-pub fn bad_request(probe: &Probe) -> Result<(), Failure> {
+fn run(probe: &Probe) -> Result<(), Failure> {
     for (what, request) in malformed_requests(probe) {
         let exchange = probe.send(&request);
         let answered = exchange.reply().is_some();
-        if let Some(failure) = exited(probe, &format!("after {what}"), !answered) {
+        if let Some(failure) = probe.exited(&format!("after {what}"), !answered) {
             return Err(failure.sent(exchange.describe_sent()));
         }
         match exchange.reply() {
-            Some(reply) if (400..500).contains(&reply.status) => {}
+            Some(reply) if (400..500).contains(&reply.status()) => {}
             Some(reply) => {
                 return Err(Failure::of(
                     format!(
                         "{what} got {} instead of 400 (or another 4xx)",
-                        reply.status
+                        reply.status()
                     ),
                     &exchange,
                 ));
             }
             None => {
-                return Err(Failure::of(
-                    format!("{what} got no HTTP response"),
-                    &exchange,
-                ));
+                let failure = no_response(probe, what, &exchange);
+                return Err(Failure {
+                    problem: format!("{what} got no HTTP response"),
+                    ..failure
+                });
             }
         }
     }

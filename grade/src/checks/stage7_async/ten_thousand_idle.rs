@@ -1,4 +1,4 @@
-//! Stage 7's check: connections that cost no thread, by the ten thousand.
+//! `ten-thousand-idle`: connections that cost no thread, by the ten thousand.
 //!
 //! Stage 6's `many-idle-connections` holds 300 and lets the server add its
 //! workers and a few threads more. Here there are ten thousand, the count that
@@ -9,12 +9,28 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::stage5_thread_pool;
-use super::{ANSWER_WITHIN, Probe, expect_200};
 use crate::check::Failure;
+use crate::check::Mode;
+use crate::check::Need;
+use crate::checks::Check;
+use crate::checks::common::{ANSWER_WITHIN, expect_200};
+use crate::checks::stage5_thread_pool;
 use crate::client;
 use crate::fixture;
+use crate::probe::Probe;
 use crate::process;
+use course::Stage;
+
+pub static CHECK: Check = Check {
+    id: "ten-thousand-idle",
+    stage: Stage::Async,
+    title: "with 10,000 idle connections open, a new client is served within a second and the server has fewer than 20 threads; once they hang up, it serves again within 10 s",
+    limit: Duration::from_secs(150),
+    mode: Mode::Shared,
+    needs: &[Need::ThreadCount],
+    hint: "Make each connection a task (or an entry in a readiness loop), never a thread: an async runtime with one thread per core holds ten thousand idle connections as easily as ten. Raise the open-file limit at start, or the server runs out of descriptors first.",
+    run,
+};
 
 /// How many idle connections `ten-thousand-idle` holds open.
 pub const C10K: usize = 10_000;
@@ -45,15 +61,12 @@ pub const RECOVER_WITHIN: Duration = Duration::from_secs(10);
 /// time, so that the checks after this one are not failed for its aftermath.
 const CLEAR_WITHIN: Duration = Duration::from_secs(40);
 
-pub fn ten_thousand_idle(probe: &Probe) -> Result<(), Failure> {
+fn run(probe: &Probe) -> Result<(), Failure> {
     let held = hold_the_crowd(probe);
     // The crowd is gone either way. Unless the server has exited, give it
     // time to clear the hang-ups, so that the next check starts clean; the
     // verdict on how long that took is this check's.
-    let gone = probe
-        .watched
-        .as_deref()
-        .and_then(|server| server.exit_status());
+    let gone = probe.process().and_then(|server| server.exit_status());
     if gone.is_some() {
         return held;
     }
@@ -70,13 +83,16 @@ pub fn ten_thousand_idle(probe: &Probe) -> Result<(), Failure> {
 /// `hung_up` when that was long enough for a person to notice.
 fn served_again(probe: &Probe, hung_up: Instant, within: Duration) -> Result<(), Failure> {
     let until = probe.within(within);
-    let request = client::get_request(probe.addr, &format!("/{}", fixture::INDEX));
+    let request = client::get_request(probe.addr(), &format!("/{}", fixture::INDEX));
     loop {
         // A new connection for each try: one made while the server was still
         // closing the crowd's may wait longer than the next.
-        let exchange =
-            client::exchange(probe.addr, &request, until.min(probe.within(ANSWER_WITHIN)));
-        if exchange.reply().is_some_and(|reply| reply.status == 200) {
+        let exchange = client::exchange(
+            probe.addr(),
+            &request,
+            until.min(probe.within(ANSWER_WITHIN)),
+        );
+        if exchange.reply().is_some_and(|reply| reply.status() == 200) {
             let took = hung_up.elapsed();
             if took >= Duration::from_secs(1) {
                 probe.note(format!(
@@ -120,7 +136,7 @@ fn hold_the_crowd(probe: &Probe) -> Result<(), Failure> {
         pace(probe);
         // A connection the server does not accept waits in its backlog, and
         // once that is full, connecting waits: give up after a while.
-        match client::connect(probe.addr, probe.within(CONNECT_WITHIN)) {
+        match client::connect(probe.addr(), probe.within(CONNECT_WITHIN)) {
             Ok(stream) => idle.push(stream),
             Err(error) if is_out_of_files(&error) => {
                 return Err(Failure::new(format!(
@@ -156,11 +172,11 @@ fn hold_the_crowd(probe: &Probe) -> Result<(), Failure> {
         )));
     }
     let with = format!("with {C10K} idle connections open");
-    let request = client::get_request(probe.addr, &format!("/{}", fixture::INDEX));
-    let exchange = client::exchange(probe.addr, &request, probe.within(SERVED_WITHIN));
+    let request = client::get_request(probe.addr(), &format!("/{}", fixture::INDEX));
+    let exchange = client::exchange(probe.addr(), &request, probe.within(SERVED_WITHIN));
     match exchange.reply() {
         Some(reply)
-            if reply.status == 200 && reply.body == probe.site.file(fixture::INDEX).bytes => {}
+            if reply.status() == 200 && reply.body == probe.site.file(fixture::INDEX).bytes => {}
         _ => {
             return Err(Failure::of(
                 format!(
@@ -200,7 +216,7 @@ fn hold_the_crowd(probe: &Probe) -> Result<(), Failure> {
 /// they can be made.
 fn pace(probe: &Probe) {
     const SHORT: usize = 4;
-    let port = probe.addr.port();
+    let port = probe.addr().port();
     let until = Instant::now() + Duration::from_millis(100);
     while process::accept_queue(port).is_some_and(|waiting| waiting >= SHORT)
         && Instant::now() < until

@@ -1,0 +1,112 @@
+//! `ctrl-c-with-busy-pool`: Ctrl-C with every worker busy and the queue full:
+//! the downloads under way finish, and the server exits 0 within 10 s.
+//!
+//! The downloads are read at the same time, each on a thread of its own, as
+//! real clients read them: a server that gives up on them after a few
+//! seconds must not fail because the grader read one after another on a
+//! busy machine. A download is whole when its framing is complete and the
+//! file's token is at both its ends.
+
+use std::thread;
+use std::time::Duration;
+
+use super::{download_request, fill_pool, filled, wait_until_accepted};
+use crate::check::{Failure, Mode, Need};
+use crate::checks::Check;
+use crate::checks::common::{ANSWER_WITHIN, EXIT_WITHIN};
+use crate::checks::stage4_daemon_join::SENDS_CTRL_C;
+use crate::client::{self, Exchange};
+use crate::fixture;
+use crate::probe::{Probe, output_of};
+use crate::process::describe_exit;
+use course::Stage;
+
+pub static CHECK: Check = Check {
+    id: "ctrl-c-with-busy-pool",
+    stage: Stage::ThreadPool,
+    title: "Ctrl-C with every worker busy and the queue full: the downloads finish, and it exits 0 within 10 s",
+    limit: Duration::from_secs(40),
+    mode: Mode::OwnServer(SENDS_CTRL_C),
+    needs: &[Need::Threads, Need::Queue, Need::BigFile],
+    hint: "On Ctrl-C, let the workers finish the responses under way, but do not wait without a limit for everything still queued: close the waiting connections, or give up after a few seconds.",
+    run,
+};
+
+fn run(probe: &Probe) -> Result<(), Failure> {
+    // The waiting clients never read what they asked for: a server that
+    // insists on serving the whole queue before it exits is stuck with them.
+    let mut full = fill_pool(probe)?;
+    // Best effort: let the server take in the waiting clients before Ctrl-C.
+    let _ = wait_until_accepted(probe, probe.within(ANSWER_WITHIN));
+    probe.interrupt()?;
+    let setting = format!("Ctrl-C came after {}", filled(probe));
+    let file = probe.site.file(fixture::BIG);
+    let request = download_request(probe);
+    let downloads = full.busy.len();
+    let deadline = probe.deadline;
+    // Every download read at once, as its own client would read it.
+    let exchanges: Vec<Exchange> = thread::scope(|scope| {
+        let readers: Vec<_> = full
+            .busy
+            .iter_mut()
+            .map(|(stream, first)| {
+                let request = request.clone();
+                scope.spawn(move || {
+                    let (rest, end) = client::read_response(stream, "GET", deadline);
+                    Exchange {
+                        sent: request,
+                        received: [&[*first][..], &rest].concat(),
+                        end,
+                        took: Duration::ZERO,
+                    }
+                })
+            })
+            .collect();
+        readers
+            .into_iter()
+            .map(|reader| reader.join().expect("a reader does not panic"))
+            .collect()
+    });
+    for (n, exchange) in exchanges.iter().enumerate() {
+        let whole = exchange.reply().is_some_and(|reply| {
+            reply.status() == 200
+                && reply.is_complete()
+                && file.is_whole_in(&reply.body_with_excess())
+        });
+        if !whole {
+            let what = match exchange.reply() {
+                Some(reply) => format!(
+                    "{} of its {} bytes arrived{}",
+                    reply.body_with_excess().len(),
+                    file.bytes.len(),
+                    if reply.is_complete() {
+                        ", but not the file's last bytes"
+                    } else {
+                        ", and then it was cut short"
+                    }
+                ),
+                None => "no whole response came".to_owned(),
+            };
+            return Err(Failure::of(
+                format!("{setting}; download {} of {downloads}: {what}", n + 1),
+                exchange,
+            ));
+        }
+    }
+    let server = probe.own_process();
+    match server.wait_exit(EXIT_WITHIN) {
+        Some(status) if status.code() == Some(0) => Ok(()),
+        Some(status) => Err(Failure::new(format!(
+            "{setting}; the downloads under way finished, then the server {}",
+            describe_exit(status)
+        ))
+        .sent(format!("{}, then Ctrl-C", filled(probe)))
+        .received(output_of(&server))),
+        None => Err(Failure::new(format!(
+            "{setting}; the downloads under way finished, but the server was still running {} s after Ctrl-C",
+            EXIT_WITHIN.as_secs()
+        ))
+        .sent(format!("{}, then Ctrl-C", filled(probe)))
+        .received(output_of(&server))),
+    }
+}
