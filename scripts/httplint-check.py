@@ -5,7 +5,8 @@ Starts the server binary on a free port, serving www/, once for every stage from
 `not-found` on (the stages that answer errors). For each stage it sends a set of
 requests over a raw socket: a page, a stylesheet, an image, a missing page, a
 conditional GET that must come back 304, HEAD, methods that get 405, a folder
-without its slash, and malformed requests. Each response is read exactly as a
+without its slash, malformed requests, a gzipped page, byte ranges and an
+If-None-Match. Each response is read exactly as a
 client frames it (the head, then Content-Length bytes, nothing for HEAD and 304)
 and handed to httplint together with the request that caused it, so that it can
 judge the response in context (that a 405 names the allowed methods, that a HEAD
@@ -92,7 +93,29 @@ def exchanges(last_modified: str) -> list:
             describes_status="STATUS_VERSION_NOT_SUPPORTED",
         ),
         Exchange(
-            "Transfer-Encoding", "GET", "/", 501, headers=[("Transfer-Encoding", "chunked")]
+            "a transfer coding before chunked",
+            "GET",
+            "/",
+            501,
+            headers=[("Transfer-Encoding", "gzip, chunked")],
+        ),
+        Exchange(
+            "a page, gzipped", "GET", "/", 200, headers=[("Accept-Encoding", "gzip")]
+        ),
+        Exchange("a byte range", "GET", "/style.css", 206, headers=[("Range", "bytes=0-99")]),
+        Exchange(
+            "a range past the end",
+            "GET",
+            "/style.css",
+            416,
+            headers=[("Range", "bytes=99999999-")],
+        ),
+        Exchange(
+            "a page whose tag matches",
+            "GET",
+            "/style.css",
+            304,
+            headers=[("If-None-Match", "*")],
         ),
     ]
 

@@ -26,6 +26,13 @@ pub struct Config {
     /// How long an open connection may sit idle between requests (`keep-alive`).
     pub keep_alive_timeout: Duration,
     pub limits: Limits,
+    /// The folder `PUT /uploads/NAME` writes to and `GET /uploads/NAME` reads
+    /// from, canonical; `None` (the default) when uploads are off.
+    pub uploads: Option<PathBuf>,
+    /// The `Cache-Control` sent with every file (`--cache-control`).
+    pub cache_control: String,
+    /// Whether text files are compressed for clients that accept it.
+    pub compress: bool,
 }
 
 impl Config {
@@ -35,17 +42,15 @@ impl Config {
     pub const DEFAULT_THREADS: usize = 16;
     pub const DEFAULT_QUEUE: usize = 256;
     pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+    /// A browser may keep a file, but must ask again before each use: cheaply,
+    /// with the file's `ETag` or date, answered by a `304` without a body.
+    /// Without it, a browser guesses how long a file stays fresh from its age,
+    /// and shows the old version of a page you have just edited.
+    pub const DEFAULT_CACHE_CONTROL: &str = "no-cache";
 
     /// Default settings for serving `root`, which must be an existing folder.
     pub fn new(root: impl AsRef<Path>) -> Result<Config, RootError> {
-        let root = root.as_ref();
-        let canonical = root.canonicalize().map_err(|error| match error.kind() {
-            io::ErrorKind::NotFound => RootError::Missing(root.to_path_buf()),
-            _ => RootError::Unreadable(root.to_path_buf(), error),
-        })?;
-        if !canonical.is_dir() {
-            return Err(RootError::NotAFolder(root.to_path_buf()));
-        }
+        let canonical = canonical_folder(root.as_ref())?;
         Ok(Config {
             root: canonical,
             read_timeout: Config::DEFAULT_READ_TIMEOUT,
@@ -55,8 +60,50 @@ impl Config {
             queue: Config::DEFAULT_QUEUE,
             keep_alive_timeout: Config::DEFAULT_KEEP_ALIVE_TIMEOUT,
             limits: Limits::default(),
+            uploads: None,
+            cache_control: Config::DEFAULT_CACHE_CONTROL.to_owned(),
+            compress: true,
         })
     }
+
+    /// Turns uploads on, into `folder`, which must be an existing folder.
+    /// Bodies of uploads are then kept, up to [`Limits::UPLOAD`].
+    pub fn with_uploads(mut self, folder: impl AsRef<Path>) -> Result<Config, RootError> {
+        let folder = folder.as_ref();
+        let canonical =
+            canonical_folder(folder).map_err(|_| RootError::Uploads(folder.to_path_buf()))?;
+        self.uploads = Some(canonical);
+        self.limits.upload = Limits::UPLOAD;
+        Ok(self)
+    }
+}
+
+/// `folder`, canonical, if it is a folder we can look at.
+fn canonical_folder(folder: &Path) -> Result<PathBuf, RootError> {
+    let canonical = folder.canonicalize().map_err(|error| match error.kind() {
+        io::ErrorKind::NotFound => RootError::Missing(folder.to_path_buf()),
+        _ => RootError::Unreadable(folder.to_path_buf(), error),
+    })?;
+    if !canonical.is_dir() {
+        return Err(RootError::NotAFolder(folder.to_path_buf()));
+    }
+    Ok(canonical)
+}
+
+/// Checks a `Cache-Control` value given on the command line: it goes into
+/// every response as it is, so it must be one line of visible text.
+pub fn parse_cache_control(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("a Cache-Control value cannot be empty (try no-cache or max-age=60)".into());
+    }
+    if !text.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        return Err(format!(
+            "`{}` is not a header value: visible ASCII only",
+            text.escape_debug()
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 /// Hard limits on what a client may make us hold in memory for one request.
@@ -72,6 +119,15 @@ pub struct Limits {
     /// HEAD have no use for a body, but one must be read past before the next
     /// request on the same connection.
     pub body: u64,
+    /// Largest body kept, in memory, for an upload (larger: `413`); 0 when
+    /// uploads are off, and then no body is ever kept.
+    pub upload: u64,
+}
+
+impl Limits {
+    /// The largest upload when uploads are on: 16 MiB. Each upload under way
+    /// holds its body in memory until it is whole (see "Request bodies").
+    pub const UPLOAD: u64 = 16 * 1024 * 1024;
 }
 
 // ANCHOR: limits
@@ -83,6 +139,7 @@ impl Default for Limits {
             header_bytes: 16 * 1024,
             header_count: 100,
             body: 1024 * 1024,
+            upload: 0,
         }
     }
 }
@@ -100,6 +157,9 @@ pub enum RootError {
     /// It could not be looked at (permissions, usually).
     #[error("root folder `{}` cannot be read: {}", .0.display(), .1)]
     Unreadable(PathBuf, io::Error),
+    /// The folder given to `--uploads` is not one we can write to.
+    #[error("uploads folder `{}` is not an existing folder", .0.display())]
+    Uploads(PathBuf),
 }
 
 /// Parses `10s`, `500ms`, `2m` or a bare number of seconds (`1.5`): how every

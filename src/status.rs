@@ -3,10 +3,13 @@
 //! loop, and counters of requests, bytes and errors. Apache's `server-status`
 //! scoreboard is the model.
 //!
-//! The stages report nothing themselves. The shared code they all run does:
-//! the blocking [`Connection`](crate::http::Connection) says when its thread
-//! reads a head, answers or writes; the pool says when a worker is idle or at
-//! work; the log counts every response. So a stage file reads as it did.
+//! Most of the reporting is in the shared code every stage runs: the blocking
+//! [`Connection`](crate::http::Connection) says when its thread reads a head,
+//! answers or writes; `turn_away` says when a thread answers `503` at once;
+//! the log counts every response. The stages that add something of their own
+//! report it in a line or two: `thread-pool` shows its queue and whether a
+//! worker is idle or at work, and `keep-alive` its idle connections and the
+//! worker writing a response. Stage files 1 to 4 and 7 report nothing.
 //!
 //! The view has a thread and a port of its own. Served by the stage, it would
 //! go dark exactly when there is something to see: stage 1 held by one silent
@@ -16,13 +19,14 @@
 //! `false`, and nothing else: no lock, no allocation, no thread.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use serde::{Serialize, Serializer};
 
 use crate::config::Limits;
 use crate::http::response::Body;
@@ -298,31 +302,58 @@ pub fn gauge<T: Send + Sync + 'static>(
 // ---------------------------------------------------------------------------
 // The view
 
-/// What the view shows, at one moment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the view shows, at one moment: serialized, the JSON of
+/// `/_status?json`, field for field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Snapshot {
     pub stage: &'static str,
     pub uptime_ms: u64,
     pub threads: Vec<ThreadState>,
-    /// `(name, value, limit)`.
-    pub gauges: Vec<(&'static str, usize, Option<usize>)>,
-    pub requests: u64,
-    pub bytes: u64,
-    pub client_errors: u64,
-    pub server_errors: u64,
-    pub unavailable: u64,
-    pub failed: u64,
+    pub gauges: Vec<GaugeValue>,
+    pub counters: Counts,
 }
 
 /// One thread, in a [`Snapshot`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ThreadState {
     pub name: String,
+    #[serde(rename = "doing")]
     pub activity: Activity,
     /// For how long it has been at it.
     pub for_ms: u64,
     pub served: u64,
     pub request: String,
+}
+
+/// One gauge, in a [`Snapshot`]: its limit is `null` when it has none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GaugeValue {
+    pub name: &'static str,
+    pub value: usize,
+    pub limit: Option<usize>,
+}
+
+/// The counters, in a [`Snapshot`], under the names scripts read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub requests: u64,
+    pub bytes: u64,
+    #[serde(rename = "4xx")]
+    pub client_errors: u64,
+    #[serde(rename = "5xx")]
+    pub server_errors: u64,
+    /// Of the `5xx`, the `503`s.
+    #[serde(rename = "503")]
+    pub unavailable: u64,
+    /// Responses that could not be sent whole, and requests given up on.
+    pub failed: u64,
+}
+
+/// An activity is written as the name the page and scripts know it by.
+impl Serialize for Activity {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 static STAGE: OnceLock<Stage> = OnceLock::new();
@@ -351,7 +382,11 @@ pub fn snapshot() -> Snapshot {
         let mut shown = Vec::new();
         gauges.retain(|gauge| match (gauge.measure)() {
             Some(value) => {
-                shown.push((gauge.name, value, gauge.limit));
+                shown.push(GaugeValue {
+                    name: gauge.name,
+                    value,
+                    limit: gauge.limit,
+                });
                 true
             }
             None => false,
@@ -364,12 +399,14 @@ pub fn snapshot() -> Snapshot {
         uptime_ms: now,
         threads,
         gauges,
-        requests: get(&COUNTERS.requests),
-        bytes: get(&COUNTERS.bytes),
-        client_errors: get(&COUNTERS.client_errors),
-        server_errors: get(&COUNTERS.server_errors),
-        unavailable: get(&COUNTERS.unavailable),
-        failed: get(&COUNTERS.failed),
+        counters: Counts {
+            requests: get(&COUNTERS.requests),
+            bytes: get(&COUNTERS.bytes),
+            client_errors: get(&COUNTERS.client_errors),
+            server_errors: get(&COUNTERS.server_errors),
+            unavailable: get(&COUNTERS.unavailable),
+            failed: get(&COUNTERS.failed),
+        },
     }
 }
 
@@ -388,65 +425,10 @@ fn sort_key(name: &str) -> (bool, String, usize) {
 impl Snapshot {
     /// The snapshot as one JSON object (what `/_status?json` answers).
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(256 + 128 * self.threads.len());
-        let _ = write!(
-            out,
-            "{{\"stage\":{},\"uptime_ms\":{},\"threads\":[",
-            json_string(self.stage),
-            self.uptime_ms
-        );
-        for (n, thread) in self.threads.iter().enumerate() {
-            let _ = write!(
-                out,
-                "{}{{\"name\":{},\"doing\":{},\"for_ms\":{},\"served\":{},\"request\":{}}}",
-                if n == 0 { "" } else { "," },
-                json_string(&thread.name),
-                json_string(thread.activity.as_str()),
-                thread.for_ms,
-                thread.served,
-                json_string(&thread.request)
-            );
-        }
-        out.push_str("],\"gauges\":[");
-        for (n, (name, value, limit)) in self.gauges.iter().enumerate() {
-            let limit = limit.map_or("null".to_owned(), |limit| limit.to_string());
-            let _ = write!(
-                out,
-                "{}{{\"name\":{},\"value\":{value},\"limit\":{limit}}}",
-                if n == 0 { "" } else { "," },
-                json_string(name),
-            );
-        }
-        let _ = write!(
-            out,
-            "],\"counters\":{{\"requests\":{},\"bytes\":{},\"4xx\":{},\"5xx\":{},\"503\":{},\"failed\":{}}}}}",
-            self.requests,
-            self.bytes,
-            self.client_errors,
-            self.server_errors,
-            self.unavailable,
-            self.failed
-        );
-        out
+        // Strings, numbers, lists and maps with string keys: nothing here
+        // that serde_json cannot write.
+        serde_json::to_string(self).expect("a snapshot is always JSON")
     }
-}
-
-/// `text` as a JSON string, quotes and all.
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 // ---------------------------------------------------------------------------
@@ -550,14 +532,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(
-            json_string("a\"b\\c\n\u{1}é"),
-            "\"a\\\"b\\\\c\\u000a\\u0001é\""
-        );
-    }
-
-    #[test]
     fn threads_sort_main_first_then_by_number() {
         let mut names = ["worker-10", "status", "worker-2", "main", "client-1"];
         names.sort_by_key(|name| sort_key(name));
@@ -574,8 +548,9 @@ mod tests {
         }
     }
 
-    /// A snapshot's JSON is well formed: numbers bare, names quoted, limits
-    /// `null` when there are none.
+    /// A snapshot's JSON is well formed: numbers bare, names quoted and
+    /// escaped, limits `null` when there are none, and the names that
+    /// `status.html`, the tests and the book's transcripts read.
     #[test]
     fn a_snapshot_is_written_as_json() {
         let snapshot = Snapshot {
@@ -586,23 +561,45 @@ mod tests {
                 activity: Activity::Writing,
                 for_ms: 7,
                 served: 2,
-                request: "GET /a\"b HTTP/1.1".into(),
+                request: "GET /a\"b\\\u{1} HTTP/1.1".into(),
             }],
-            gauges: vec![("queued", 3, Some(16)), ("idle connections", 9, None)],
-            requests: 10,
-            bytes: 2048,
-            client_errors: 1,
-            server_errors: 2,
-            unavailable: 2,
-            failed: 0,
+            gauges: vec![
+                GaugeValue {
+                    name: "queued",
+                    value: 3,
+                    limit: Some(16),
+                },
+                GaugeValue {
+                    name: "idle connections",
+                    value: 9,
+                    limit: None,
+                },
+            ],
+            counters: Counts {
+                requests: 10,
+                bytes: 2048,
+                client_errors: 1,
+                server_errors: 2,
+                unavailable: 2,
+                failed: 0,
+            },
         };
         assert_eq!(
             snapshot.to_json(),
             "{\"stage\":\"thread-pool\",\"uptime_ms\":5,\"threads\":[{\"name\":\"worker-0\",\
-             \"doing\":\"writing\",\"for_ms\":7,\"served\":2,\"request\":\"GET /a\\\"b HTTP/1.1\"}],\
+             \"doing\":\"writing\",\"for_ms\":7,\"served\":2,\"request\":\"GET /a\\\"b\\\\\\u0001 HTTP/1.1\"}],\
              \"gauges\":[{\"name\":\"queued\",\"value\":3,\"limit\":16},\
              {\"name\":\"idle connections\",\"value\":9,\"limit\":null}],\
              \"counters\":{\"requests\":10,\"bytes\":2048,\"4xx\":1,\"5xx\":2,\"503\":2,\"failed\":0}}"
         );
+    }
+
+    /// Every activity is written by its name, as the page colours it.
+    #[test]
+    fn every_activity_is_written_as_its_name() {
+        for activity in Activity::ALL {
+            let json = serde_json::to_string(&activity).unwrap();
+            assert_eq!(json, format!("\"{}\"", activity.as_str()));
+        }
     }
 }

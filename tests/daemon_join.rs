@@ -17,7 +17,7 @@ fn serves_files_byte_exact_with_their_headers() {
     let site = Site::new();
     let server = Server::start(STAGE, &site.root, &[]);
     assert_serves_site(server.addr, &site);
-    assert_eq!(get(server.addr, "/missing").status, 404);
+    assert_eq!(get(server.addr, "/missing").status(), 404);
 }
 
 /// Ctrl-C during a download lets it finish, byte-exact, and the server then
@@ -48,7 +48,7 @@ fn ctrl_c_lets_a_download_finish_then_exits_0() {
 fn sigterm_stops_the_server_cleanly() {
     let site = Site::new();
     let mut server = Server::start(STAGE, &site.root, &[]);
-    assert_eq!(get(server.addr, "/").status, 200);
+    assert_eq!(get(server.addr, "/").status(), 200);
     server.signal("TERM");
     let status = server.wait_exit(PATIENCE).expect("the server exited");
     assert_eq!(status.code(), Some(0));
@@ -68,7 +68,7 @@ fn an_idle_client_cannot_hold_shutdown() {
     let _idle = connect(server.addr);
     // The idle client's thread is running once the server has accepted it; a
     // request on another connection proves the accept loop has moved past it.
-    assert_eq!(get(server.addr, "/").status, 200);
+    assert_eq!(get(server.addr, "/").status(), 200);
     let started = Instant::now();
     server.signal("INT");
     let status = server
@@ -155,7 +155,7 @@ fn threads_are_not_left_behind_after_1000_requests() {
     let mut server = Server::start(STAGE, &site.root, &[]);
     let before = server.open_fds();
     for _ in 0..1000 {
-        assert_eq!(get(server.addr, "/style.css").status, 200);
+        assert_eq!(get(server.addr, "/style.css").status(), 200);
     }
     let threads = server.settle(3, Server::threads);
     assert!(

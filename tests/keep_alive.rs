@@ -104,7 +104,7 @@ fn many_requests_share_one_connection() {
             .enumerate()
         {
             let reply = client.get(path, "");
-            assert_eq!(reply.status, 200, "request {round}");
+            assert_eq!(reply.head.status, 200, "request {round}");
             assert_eq!(reply.header("Connection"), Some("keep-alive"));
             assert_eq!(
                 reply.body,
@@ -158,7 +158,7 @@ fn connection_close_closes() {
         let server = Server::start(stage, &site.root, &[]);
         let mut client = Client::connect(&server);
         let reply = client.get("/", "Connection: close\r\n");
-        assert_eq!(reply.status, 200);
+        assert_eq!(reply.head.status, 200);
         assert_eq!(reply.header("Connection"), Some("close"));
         assert!(client.closed_by_server());
     }
@@ -180,7 +180,7 @@ fn http_10_keeps_alive_only_when_asked() {
         for _ in 0..3 {
             asking.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
             let reply = asking.response();
-            assert_eq!(reply.status, 200);
+            assert_eq!(reply.head.status, 200);
             assert_eq!(reply.header("Connection"), Some("keep-alive"));
         }
     }
@@ -194,9 +194,9 @@ fn an_error_closes_the_connection() {
         let site = Site::new();
         let server = Server::start(stage, &site.root, &[]);
         let mut client = Client::connect(&server);
-        assert_eq!(client.get("/", "").status, 200);
+        assert_eq!(client.get("/", "").status(), 200);
         let reply = client.get("/missing", "");
-        assert_eq!(reply.status, 404);
+        assert_eq!(reply.head.status, 404);
         assert_eq!(reply.body, site.read("error.html"));
         assert_eq!(reply.header("Connection"), Some("close"));
         assert!(client.closed_by_server());
@@ -211,7 +211,7 @@ fn an_idle_connection_is_closed_after_the_timeout() {
         let site = Site::new();
         let server = Server::start(stage, &site.root, &["--keep-alive-timeout", "300ms"]);
         let mut client = Client::connect(&server);
-        assert_eq!(client.get("/", "").status, 200);
+        assert_eq!(client.get("/", "").status(), 200);
         let started = Instant::now();
         assert!(client.closed_by_server(), "closed, with no bytes");
         assert!(
@@ -230,10 +230,10 @@ fn a_slow_request_gets_408() {
         let site = Site::new();
         let server = Server::start(stage, &site.root, &["--read-timeout", "500ms"]);
         let mut client = Client::connect(&server);
-        assert_eq!(client.get("/", "").status, 200);
+        assert_eq!(client.get("/", "").status(), 200);
         client.send("GET /index.html HTTP/1.1\r\nHost: te");
         let reply = client.response();
-        assert_eq!(reply.status, 408);
+        assert_eq!(reply.head.status, 408);
         assert!(client.closed_by_server());
     }
 }
@@ -258,7 +258,7 @@ fn a_slow_request_body_does_not_hold_a_worker() {
             "GET /style.css HTTP/1.1\r\nHost: test\r\nContent-Length: 100000\r\n\r\nfirst bytes",
         );
         let reply = slow.response();
-        assert_eq!(reply.status, 200);
+        assert_eq!(reply.head.status, 200);
         assert_eq!(reply.body, site.read("style.css"));
         assert_eq!(reply.header("Connection"), Some("close"));
         // More of the body, while another client asks for a page: with the only
@@ -266,7 +266,7 @@ fn a_slow_request_body_does_not_hold_a_worker() {
         slow.send(&"x".repeat(1000));
         let started = Instant::now();
         let other = get(server.addr, "/index.html");
-        assert_eq!(other.status, 200);
+        assert_eq!(other.status(), 200);
         let took = started.elapsed();
         assert!(
             took < Duration::from_secs(20),
@@ -304,7 +304,7 @@ fn a_thousand_idle_connections_cost_no_threads() {
         let mut kept = Vec::new();
         for _ in 0..500 {
             let mut client = Client::connect(&server);
-            assert_eq!(client.get("/style.css", "").status, 200);
+            assert_eq!(client.get("/style.css", "").status(), 200);
             kept.push(client);
         }
         let silent: Vec<_> = (0..500).map(|_| connect(server.addr)).collect();
@@ -312,7 +312,7 @@ fn a_thousand_idle_connections_cost_no_threads() {
         let reply = get(server.addr, "/index.html");
         let took = started.elapsed();
         println!("with 1,000 idle connections a request took {took:?}");
-        assert_eq!(reply.status, 200);
+        assert_eq!(reply.head.status, 200);
         // It takes milliseconds. A server that gave the idle connections its
         // workers would answer only when the 60 s read timeout freed one; the
         // bound is half that, so that a busy machine cannot fail it.
@@ -337,8 +337,8 @@ fn a_thousand_idle_connections_cost_no_threads() {
             server.thread_names()
         );
         // And the kept connections still work.
-        assert_eq!(kept[0].get("/", "").status, 200);
-        assert_eq!(kept[499].get("/", "").status, 200);
+        assert_eq!(kept[0].get("/", "").status(), 200);
+        assert_eq!(kept[499].get("/", "").status(), 200);
         drop(silent);
     }
 }
@@ -352,7 +352,7 @@ fn descriptors_are_flat_after_5000_requests_on_100_connections() {
         let server = Server::start(stage, &site.root, &["--quiet"]);
         // The ready line comes before the loop has made its poller: count once
         // the server has answered a request.
-        assert_eq!(get(server.addr, "/").status, 200);
+        assert_eq!(get(server.addr, "/").status(), 200);
         let before = server.open_fds();
         let workers: Vec<_> = (0..4)
             .map(|_| {
@@ -364,7 +364,7 @@ fn descriptors_are_flat_after_5000_requests_on_100_connections() {
                             buffer: Vec::new(),
                         };
                         for _ in 0..50 {
-                            assert_eq!(client.get("/style.css", "").status, 200);
+                            assert_eq!(client.get("/style.css", "").status(), 200);
                         }
                     }
                 })
@@ -391,7 +391,7 @@ fn ctrl_c_finishes_the_download_and_closes_idle_connections() {
         let expected = site.add_big_file("big.bin", 32 * 1024 * 1024);
         let mut server = Server::start(stage, &site.root, &["--shutdown-timeout", "60s"]);
         let mut idle = Client::connect(&server);
-        assert_eq!(idle.get("/", "").status, 200);
+        assert_eq!(idle.get("/", "").status(), 200);
         let (promised, body) = download_across_signal(&server, "/big.bin", "INT");
         assert_eq!(promised, expected.len());
         assert!(body == expected, "the whole file arrived");

@@ -139,7 +139,10 @@ impl Client {
                     .write_all(b"GET /index.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
                     .unwrap();
                 let reply = parse_reply(&read_to_close(&mut stream)).expect("a response");
-                assert!(reply.status == 200 && reply.body == page, "a whole page");
+                assert!(
+                    reply.head.status == 200 && reply.body == page,
+                    "a whole page"
+                );
             }
             Client::Silent => {}
             Client::HangsUpMidResponse => {
@@ -270,7 +273,10 @@ fn a_dribbler_is_cut_off_by_the_read_deadline() {
             .unwrap_or_else(|| panic!("{stage}: the dribbler was never cut off"));
         if answers_errors(stage) {
             let reply = parse_reply(&bytes).expect("a response");
-            assert_eq!(reply.status_line, "HTTP/1.1 408 Request Timeout", "{stage}");
+            assert_eq!(
+                reply.head.status_line, "HTTP/1.1 408 Request Timeout",
+                "{stage}"
+            );
         } else {
             assert!(bytes.is_empty(), "{stage}: {bytes:?}");
         }

@@ -66,6 +66,11 @@ fn with_headers(lines: &str) -> Vec<u8> {
     format!("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{lines}\r\n").into_bytes()
 }
 
+/// [`with_headers`], then `body`.
+fn with_body(lines: &str, body: &str) -> Vec<u8> {
+    [with_headers(lines), body.as_bytes().to_vec()].concat()
+}
+
 /// The opening of a TLS 1.2/1.3 ClientHello for `localhost`, as a browser sends
 /// it to an `https://` address: what arrives when someone types https by mistake.
 fn tls_client_hello() -> Vec<u8> {
@@ -265,15 +270,62 @@ fn cases() -> Vec<Case> {
             Status(413),
         ),
         case(
-            "Transfer-Encoding: chunked",
-            with_headers("Transfer-Encoding: chunked\r\n"),
-            Status(501),
+            "a chunked body, read past",
+            with_body(
+                "Transfer-Encoding: chunked\r\n",
+                "4;x=y\r\nbody\r\n0\r\nA: b\r\n\r\n",
+            ),
+            Answered(200),
         ),
         case(
             "Transfer-Encoding and Content-Length together",
-            with_headers("Content-Length: 4\r\nTransfer-Encoding: chunked\r\n"),
+            with_body(
+                "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+                "0\r\n\r\n",
+            ),
+            Status(400),
+        ),
+        case(
+            "chunked twice",
+            with_body("Transfer-Encoding: chunked, chunked\r\n", "0\r\n\r\n"),
+            Status(400),
+        ),
+        case(
+            "a coding before chunked, which we cannot undo",
+            with_body("Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n"),
             Status(501),
         ),
+        case(
+            "a chunk size that is not hex",
+            with_body("Transfer-Encoding: chunked\r\n", "zz\r\n"),
+            Status(400),
+        ),
+        case(
+            "a chunk without its CRLF",
+            with_body("Transfer-Encoding: chunked\r\n", "3\r\nabcX\r\n0\r\n\r\n"),
+            Status(400),
+        ),
+        case(
+            "a huge chunk size",
+            with_body(
+                "Transfer-Encoding: chunked\r\n",
+                "ffffffffffffffffffffffff\r\n",
+            ),
+            Status(413),
+        ),
+        case(
+            "an expectation no server meets",
+            with_headers("Expect: a-pony\r\n"),
+            Status(417),
+        ),
+        Case {
+            then: Then::HalfClose,
+            ..case(
+                "a chunked body cut short",
+                with_body("Transfer-Encoding: chunked\r\n", "5\r\nab"),
+                ShortBody,
+            )
+        },
         // Heads that never end.
         Case {
             then: Then::HalfClose,
@@ -359,7 +411,7 @@ fn check_stage(stage: Stage, site: &Site, cases: &[Case]) {
             Expect::Status(status) if answers_errors(stage) => {
                 let reply = reply
                     .unwrap_or_else(|| panic!("{stage}: {}: no response: {shown:?}", case.name));
-                assert_eq!(reply.status, status, "{stage}: {}: {shown}", case.name);
+                assert_eq!(reply.head.status, status, "{stage}: {}: {shown}", case.name);
                 assert_eq!(reply.header("Connection"), Some("close"), "{}", case.name);
                 assert_eq!(
                     reply.header("Content-Length"),
@@ -371,7 +423,7 @@ fn check_stage(stage: Stage, site: &Site, cases: &[Case]) {
             Expect::ShortBody if stage >= Stage::KeepAlive => {
                 let reply = reply
                     .unwrap_or_else(|| panic!("{stage}: {}: no response: {shown:?}", case.name));
-                assert_eq!(reply.status, 200, "{stage}: {}: {shown}", case.name);
+                assert_eq!(reply.head.status, 200, "{stage}: {}: {shown}", case.name);
                 assert_eq!(reply.header("Connection"), Some("close"), "{}", case.name);
                 assert_file(&reply, &site.read("index.html"), "text/html; charset=utf-8");
             }
@@ -381,7 +433,7 @@ fn check_stage(stage: Stage, site: &Site, cases: &[Case]) {
             Expect::Answered(status) => {
                 let reply = reply
                     .unwrap_or_else(|| panic!("{stage}: {}: no response: {shown:?}", case.name));
-                assert_eq!(reply.status, status, "{stage}: {}: {shown}", case.name);
+                assert_eq!(reply.head.status, status, "{stage}: {}: {shown}", case.name);
                 if status == 200 {
                     let html = "text/html; charset=utf-8";
                     assert_file(&reply, &site.read("index.html"), html);

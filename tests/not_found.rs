@@ -49,7 +49,7 @@ fn a_missing_file_gets_the_sites_404_page() {
     let site = Site::new();
     let server = Server::start(STAGE, &site.root, &[]);
     let reply = get(server.addr, "/no/such/page.html");
-    assert_eq!(reply.status_line, "HTTP/1.1 404 Not Found");
+    assert_eq!(reply.head.status_line, "HTTP/1.1 404 Not Found");
     assert_eq!(
         reply.header("Content-Type"),
         Some("text/html; charset=utf-8")
@@ -68,7 +68,7 @@ fn without_error_html_a_built_in_page_is_used() {
     fs::remove_file(site.root.join("error.html")).unwrap();
     let server = Server::start(STAGE, &site.root, &[]);
     let reply = get(server.addr, "/missing");
-    assert_eq!(reply.status, 404);
+    assert_eq!(reply.head.status, 404);
     assert!(
         reply.text().contains("<h1>404 Not Found</h1>"),
         "{}",
@@ -88,9 +88,9 @@ fn a_malformed_request_gets_400() {
         b"GET /%zz HTTP/1.1\r\nHost: test\r\n\r\n",
     ] {
         let reply = parse_reply(&send_raw(server.addr, request)).expect("a response");
-        assert_eq!(reply.status_line, "HTTP/1.1 400 Bad Request");
+        assert_eq!(reply.head.status_line, "HTTP/1.1 400 Bad Request");
     }
-    assert_eq!(get(server.addr, "/").status, 200);
+    assert_eq!(get(server.addr, "/").status(), 200);
 }
 
 /// Only GET and HEAD: anything else is `405` and says what is allowed.
@@ -100,7 +100,7 @@ fn other_methods_get_405_with_allow() {
     let server = Server::start(STAGE, &site.root, &[]);
     for method in ["POST", "PUT", "DELETE", "BREW"] {
         let reply = request(server.addr, method, "/index.html", &["Content-Length: 0"]);
-        assert_eq!(reply.status_line, "HTTP/1.1 405 Method Not Allowed");
+        assert_eq!(reply.head.status_line, "HTTP/1.1 405 Method Not Allowed");
         assert_eq!(reply.header("Allow"), Some("GET, HEAD"));
     }
 }
@@ -134,7 +134,7 @@ fn head_sends_the_headers_of_get_without_the_body() {
                 "{stage}: HEAD {target} has a body"
             );
             let without_date = |reply: &Reply| {
-                let mut headers = reply.headers.clone();
+                let mut headers = reply.head.headers.clone();
                 headers.retain(|(name, _)| name != "Date");
                 headers
             };
@@ -145,7 +145,7 @@ fn head_sends_the_headers_of_get_without_the_body() {
             );
             let date = |reply: &Reply| imf_fixdate(reply.header("Date").unwrap_or_default());
             let (Some(get_date), Some(head_date)) = (date(&get_reply), date(&head_reply)) else {
-                let (get, head) = (&get_reply.headers, &head_reply.headers);
+                let (get, head) = (&get_reply.head.headers, &head_reply.head.headers);
                 panic!("{stage}: {target}: no IMF-fixdate Date in {get:?} or {head:?}");
             };
             assert!(
@@ -182,7 +182,7 @@ fn answers_carry_date_server_and_last_modified() {
             let before = unix_seconds(SystemTime::now());
             let reply = get(server.addr, target);
             let after = unix_seconds(SystemTime::now());
-            assert_eq!(reply.status, status, "{stage}: {target}");
+            assert_eq!(reply.head.status, status, "{stage}: {target}");
             let date = reply.header("Date").unwrap_or_default();
             let sent = imf_fixdate(date)
                 .unwrap_or_else(|| panic!("{stage}: {target}: Date {date:?} is no IMF-fixdate"));
@@ -219,7 +219,10 @@ fn a_files_own_last_modified_gets_304_without_a_body() {
         let since = format!("If-Modified-Since: {modified}");
 
         let cached = request(server.addr, "GET", "/style.css", &[&since]);
-        assert_eq!(cached.status_line, "HTTP/1.1 304 Not Modified", "{stage}");
+        assert_eq!(
+            cached.head.status_line, "HTTP/1.1 304 Not Modified",
+            "{stage}"
+        );
         assert!(cached.body.is_empty(), "{stage}: a 304 with a body");
         assert_eq!(cached.header("Content-Type"), None, "{stage}");
         assert_eq!(cached.header("Last-Modified"), Some(modified.as_str()));
@@ -243,7 +246,7 @@ fn a_files_own_last_modified_gets_304_without_a_body() {
             "/no/such/page.html",
             &["If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT"],
         );
-        assert_eq!(missing.status, 404, "{stage}");
+        assert_eq!(missing.status(), 404, "{stage}");
         assert_eq!(missing.body, site.read("error.html"), "{stage}");
     }
 }
@@ -363,7 +366,7 @@ fn a_slow_request_gets_408() {
     });
     let bytes = wait_for_close(&mut stream).expect("the server closed the connection");
     let reply = parse_reply(&bytes).expect("a response");
-    assert_eq!(reply.status_line, "HTTP/1.1 408 Request Timeout");
+    assert_eq!(reply.head.status_line, "HTTP/1.1 408 Request Timeout");
     drop(stream);
     dribbler.join().unwrap();
 }
@@ -374,10 +377,10 @@ fn a_folder_without_its_slash_is_redirected() {
     let site = Site::new();
     let server = Server::start(STAGE, &site.root, &[]);
     let reply = get(server.addr, "/sub?x=1");
-    assert_eq!(reply.status_line, "HTTP/1.1 301 Moved Permanently");
+    assert_eq!(reply.head.status_line, "HTTP/1.1 301 Moved Permanently");
     assert_eq!(reply.header("Location"), Some("/sub/"));
     assert_eq!(
-        get(server.addr, "/empty-folder/").status,
+        get(server.addr, "/empty-folder/").status(),
         404,
         "no listings"
     );
@@ -411,7 +414,7 @@ fn no_path_leaves_the_root() {
     let server = Server::start(STAGE, &site.root, &[]);
     assert_no_traversal(server.addr, &site);
     for target in ["/leak.txt", "/up/secret.txt"] {
-        assert_eq!(get(server.addr, target).status, 404, "{target}");
+        assert_eq!(get(server.addr, target).status(), 404, "{target}");
     }
-    assert_eq!(get(server.addr, "/../secret.txt").status, 400);
+    assert_eq!(get(server.addr, "/../secret.txt").status(), 400);
 }

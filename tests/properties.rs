@@ -4,7 +4,10 @@
 //!
 //! - the request parser never panics, whatever the bytes;
 //! - how the bytes of a head are split into reads never changes the outcome;
-//! - a request target, however built, never resolves to a file outside the root.
+//! - a request target, however built, never resolves to a file outside the root;
+//! - a chunked body reads the same however it is split, within its limit;
+//! - a byte range never reaches outside the file, and no `Accept-Encoding`
+//!   makes negotiation panic.
 //!
 //! The generators build inputs from pieces that matter to HTTP (CRLF, colons,
 //! `%2e`, `..`, symlink names) as well as raw bytes, so most cases get past the
@@ -17,7 +20,10 @@ use std::fs;
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestRunner};
 
+use multithreaded_server::http::body::{BodyReader, Framing};
+use multithreaded_server::http::compression::{self, Coding};
 use multithreaded_server::http::files::{self, Found};
+use multithreaded_server::http::ranges::{self, Ranged};
 use multithreaded_server::http::request::{HeadScanner, Status, parse, parse_head};
 use multithreaded_server::http::{Error, Limits};
 
@@ -30,6 +36,7 @@ const SMALL: Limits = Limits {
     header_bytes: 96,
     header_count: 4,
     body: 100,
+    upload: 0,
 };
 
 /// Bytes a request head is made of, with some that have no business in one.
@@ -163,6 +170,86 @@ proptest! {
         prop_assert_eq!(request.header("host"), Some("example.com"));
         prop_assert_eq!(scan_in_pieces(&bytes, &cuts, &limits), Ok(Some(bytes.len())));
         prop_assert_eq!(&parse(&bytes[..*len], &limits), &Ok(request.clone()));
+    }
+}
+
+/// Pieces of a chunked body: sizes in hex, line ends right and wrong,
+/// extensions, trailers, data, and the last chunk.
+fn chunk_piece() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(b"\r\n".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"0\r\n\r\n".to_vec()),
+        Just(b";ext=1".to_vec()),
+        Just(b"X-Trailer: 1\r\n".to_vec()),
+        "[0-9a-fA-F]{1,20}".prop_map(String::into_bytes),
+        proptest::collection::vec(any::<u8>(), 0..12),
+    ]
+}
+
+/// What a reader made of a body fed in pieces cut at `cuts`: how many bytes
+/// it took and what it kept, whether it ended, or the error it stopped at.
+fn read_body(bytes: &[u8], cuts: &[usize], limit: u64) -> Result<(usize, Vec<u8>, bool), Error> {
+    let mut reader = BodyReader::new(Framing::Chunked, true, limit)?;
+    let mut at = 0;
+    let mut points: Vec<usize> = cuts.iter().map(|cut| cut % (bytes.len() + 1)).collect();
+    points.push(bytes.len());
+    points.sort_unstable();
+    for point in points {
+        if point <= at {
+            continue;
+        }
+        let took = reader.feed(&bytes[at..point])?;
+        at += took;
+        if at < point {
+            break; // the body ended inside this piece
+        }
+    }
+    let done = reader.is_done();
+    Ok((at, reader.into_body(), done))
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
+
+    /// A chunked body is read to the same end, kept the same, or refused for
+    /// the same reason however it is split, and never makes the reader panic;
+    /// what it keeps is never more than its limit.
+    #[test]
+    fn a_chunked_body_reads_the_same_however_it_is_split(
+        pieces in proptest::collection::vec(chunk_piece(), 0..12),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let bytes = pieces.concat();
+        for limit in [16, 1 << 20] {
+            let whole = read_body(&bytes, &[], limit);
+            prop_assert_eq!(&read_body(&bytes, &cuts, limit), &whole);
+            if let Ok((used, kept, _)) = &whole {
+                prop_assert!(*used <= bytes.len());
+                prop_assert!(kept.len() as u64 <= limit);
+            }
+        }
+    }
+
+    /// Whatever a `Range` says, a part it selects lies inside the file.
+    #[test]
+    fn a_range_is_always_inside_the_file(
+        value in "(bytes=)?[0-9 ,-]{0,24}|.{0,24}",
+        len in prop_oneof![Just(0u64), Just(1), 0..10_000u64, Just(u64::MAX)],
+    ) {
+        if let Ranged::Part { first, last } = ranges::parse(&value, len) {
+            prop_assert!(first <= last && last < len, "{value:?} of {len}: {first}-{last}");
+        }
+    }
+
+    /// No `Accept-Encoding` makes negotiation panic, and identity is chosen
+    /// whenever gzip is not acceptable.
+    #[test]
+    fn negotiation_never_panics(value in "[a-zA-Z0-9*;=., -]{0,40}|.{0,40}") {
+        let chosen = compression::choose(Some(&value), &[Coding::Gzip]);
+        if compression::quality(Some(&value), Coding::Gzip) == 0 {
+            prop_assert_eq!(chosen, Coding::Identity);
+        }
     }
 }
 

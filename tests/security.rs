@@ -32,7 +32,7 @@ fn no_target_reaches_the_secret_beside_the_root() {
                 "{stage}: {target} leaked the secret: {text}"
             );
             if answers_errors(stage) {
-                let status = parse_reply(&bytes).map(|reply| reply.status);
+                let status = parse_reply(&bytes).map(|reply| reply.head.status);
                 assert!(
                     matches!(status, Some(400 | 404)),
                     "{stage}: {target} got {status:?}, not 400 or 404: {text}"
@@ -49,7 +49,10 @@ fn no_target_reaches_the_secret_beside_the_root() {
                 continue;
             }
             let reply = get(server.addr, target);
-            assert_eq!(reply.status, 200, "{stage}: {target} is inside the root");
+            assert_eq!(
+                reply.head.status, 200,
+                "{stage}: {target} is inside the root"
+            );
             assert_eq!(reply.body, site.read(file), "{stage}: {target} is {file}");
         }
         assert_no_panic(&server);
@@ -76,7 +79,7 @@ fn names_windows_reads_differently_are_refused() {
                     "{stage}: {target} ({family}) leaked the secret: {text}"
                 );
                 if answers_errors(stage) {
-                    let status = parse_reply(&bytes).map(|reply| reply.status);
+                    let status = parse_reply(&bytes).map(|reply| reply.head.status);
                     assert_eq!(status, Some(400), "{stage}: {target} ({family}): {text}");
                 } else {
                     assert!(
@@ -103,7 +106,7 @@ fn a_symlinked_error_page_does_not_leak() {
         symlink(&site.secret, site.root.join("error.html"));
         let server = Server::start(stage.name(), &site.root, &[]);
         let reply = get(server.addr, "/missing.html");
-        assert_eq!(reply.status, 404, "{stage}");
+        assert_eq!(reply.head.status, 404, "{stage}");
         assert!(
             !reply.text().contains(&site.secret_text),
             "{stage}: the 404 page is the secret: {}",

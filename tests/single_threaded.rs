@@ -32,7 +32,7 @@ fn an_idle_client_blocks_everyone_else() {
         "answered despite the idle client: {reply:?}"
     );
     // The idle client has gone now; the server is free again.
-    assert_eq!(get(server.addr, "/index.html").status, 200);
+    assert_eq!(get(server.addr, "/index.html").status(), 200);
 }
 
 /// The read timeout is what frees the server from a silent client.
@@ -43,7 +43,7 @@ fn the_read_timeout_drops_a_silent_client() {
     let mut idle = connect(server.addr);
     let bytes = wait_for_close(&mut idle).expect("the server closed the silent connection");
     assert!(bytes.is_empty(), "closed without a response: {bytes:?}");
-    assert_eq!(get(server.addr, "/").status, 200);
+    assert_eq!(get(server.addr, "/").status(), 200);
 }
 
 /// Fifty clients at once are all served in full, one after the other.
@@ -73,7 +73,7 @@ fn errors_close_the_connection_without_a_response() {
         "{}",
         server.log()
     );
-    assert_eq!(get(server.addr, "/").status, 200, "still serving");
+    assert_eq!(get(server.addr, "/").status(), 200, "still serving");
 }
 
 /// Nothing outside the root can be read, by any spelling of `..`, a symlink,

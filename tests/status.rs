@@ -34,7 +34,7 @@ fn status_address(server: &Server) -> SocketAddr {
 /// The view's JSON now.
 fn snapshot(view: SocketAddr) -> Value {
     let reply = get(view, "/_status?json");
-    assert_eq!(reply.status, 200);
+    assert_eq!(reply.head.status, 200);
     assert_eq!(reply.header("Content-Type"), Some("application/json"));
     serde_json::from_slice(&reply.body).expect("the view answers JSON")
 }
@@ -89,8 +89,8 @@ fn the_view_is_off_by_default() {
     let site = Site::new();
     let server = Server::start("not-found", &site.root, &[]);
     assert!(!server.log().contains("Status view"), "{}", server.log());
-    assert_eq!(get(server.addr, "/_status").status, 404);
-    assert_eq!(get(server.addr, "/_status?json").status, 404);
+    assert_eq!(get(server.addr, "/_status").status(), 404);
+    assert_eq!(get(server.addr, "/_status?json").status(), 404);
 }
 
 /// The view is served on its own port, never from the root: a file named
@@ -106,7 +106,7 @@ fn no_file_in_the_root_can_shadow_the_view() {
     assert_ne!(view.port(), server.addr.port());
 
     let page = get(view, "/_status");
-    assert_eq!(page.status, 200);
+    assert_eq!(page.status(), 200);
     assert_eq!(
         page.header("Content-Type"),
         Some("text/html; charset=utf-8")
@@ -115,8 +115,8 @@ fn no_file_in_the_root_can_shadow_the_view() {
     assert!(page.contains("<title>Server status</title>"), "{page}");
     assert_eq!(get(server.addr, "/_status").body, b"a file, not the view");
     // The view's port serves the view and nothing else.
-    assert_eq!(get(view, "/index.html").status, 404);
-    assert_eq!(get(view, "/_status/../index.html").status, 404);
+    assert_eq!(get(view, "/index.html").status(), 404);
+    assert_eq!(get(view, "/_status/../index.html").status(), 404);
 }
 
 /// Stage 1 with a silent client: the one thread there is waits for that
@@ -196,7 +196,7 @@ fn stage_5_shows_busy_workers_and_the_queue_length() {
     assert_eq!(counter(&status, "503"), 0);
 
     let reply = get(server.addr, "/index.html");
-    assert_eq!(reply.status, 503);
+    assert_eq!(reply.head.status, 503);
     let status = wait_until(view, "one 503", |s| counter(s, "503") == 1);
     assert_eq!(counter(&status, "5xx"), 1);
     assert_eq!(counter(&status, "requests"), 1);

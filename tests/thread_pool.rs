@@ -19,7 +19,7 @@ fn serves_files_byte_exact_with_their_headers() {
     let site = Site::new();
     let server = Server::start(STAGE, &site.root, &[]);
     assert_serves_site(server.addr, &site);
-    assert_eq!(get(server.addr, "/missing").status, 404);
+    assert_eq!(get(server.addr, "/missing").status(), 404);
 }
 
 /// Fifty clients at once are shared among four workers and all get the whole
@@ -49,7 +49,7 @@ fn fifty_concurrent_clients_are_all_served_by_four_workers() {
             .unwrap();
         let reply = parse_reply(&read_to_close(stream));
         assert_eq!(
-            reply.map(|reply| reply.status),
+            reply.map(|reply| reply.head.status),
             Some(200),
             "client {} of 4, finishing first, was not served",
             n + 1
@@ -96,7 +96,7 @@ fn threads_stay_bounded_under_500_slow_clients() {
     assert!(threads <= 8 + 3, "{threads} threads for 500 clients");
     drop(clients);
     assert_eq!(
-        get(server.addr, "/").status,
+        get(server.addr, "/").status(),
         200,
         "still serving afterwards"
     );
@@ -118,11 +118,11 @@ fn a_full_queue_answers_503_with_retry_after() {
     for client in &mut clients {
         let bytes = wait_for_close(client).expect("every client gets an answer");
         let reply = parse_reply(&bytes).expect("a response");
-        if reply.status == 503 {
+        if reply.head.status == 503 {
             assert_eq!(reply.header("Retry-After"), Some("1"));
             assert_eq!(reply.header("Connection"), Some("close"));
         }
-        statuses.push(reply.status);
+        statuses.push(reply.head.status);
     }
     let held = statuses.iter().filter(|&&s| s == 408).count();
     let refused = statuses.iter().filter(|&&s| s == 503).count();
@@ -149,7 +149,7 @@ fn idle_clients_can_hold_every_worker() {
     let started = Instant::now();
     let reply = get(server.addr, "/index.html");
     let waited = started.elapsed();
-    assert_eq!(reply.status, 200);
+    assert_eq!(reply.head.status, 200);
     println!("a request behind 2 idle clients with 2 workers waited {waited:?}");
     assert!(
         waited >= Duration::from_millis(1500),
@@ -238,7 +238,7 @@ fn an_idle_client_cannot_hold_shutdown() {
         &["--shutdown-timeout", "1s", "--read-timeout", "120s"],
     );
     let _idle = connect(server.addr);
-    assert_eq!(get(server.addr, "/").status, 200);
+    assert_eq!(get(server.addr, "/").status(), 200);
     // SIGTERM, which a service manager sends; Windows has none for a console
     // program, and Ctrl-C takes the same way out there.
     server.signal(if cfg!(windows) { "INT" } else { "TERM" });

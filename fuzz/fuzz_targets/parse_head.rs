@@ -23,6 +23,7 @@ const SMALL: Limits = Limits {
     header_bytes: 96,
     header_count: 4,
     body: 100,
+    upload: 0,
 };
 
 fuzz_target!(|data: &[u8]| {

@@ -74,22 +74,42 @@ impl Connection {
         let deadline = self.started + self.read_timeout;
         let request = loop {
             match self.session.next_event() {
-                Event::NeedMore => self.fill(deadline)?,
+                Event::NeedMore => {
+                    self.send_interim()?;
+                    self.fill(deadline)?
+                }
                 Event::Request(request) => break request,
                 Event::Error(error) => return Err(error),
                 Event::Closed => return Ok(None),
             };
         };
-        // We have no use for a body, but a client that is still sending one
-        // when we close would get a reset instead of our answer: read past
-        // it, within the same deadline.
+        // A body no one wants (an upload's is whole by now): a client still
+        // sending one when we close would get a reset instead of our
+        // answer, so read past it, within the same deadline.
         while self.session.body_pending() {
             if self.fill(deadline)? == 0 {
                 return Err(self.session.refuse(Error::Closed));
             }
         }
+        // A body whose framing broke (a chunk size that is not hex) ends
+        // the exchange with its error, not with an answer to the request.
+        if let Some(error) = self.session.failure() {
+            return Err(error);
+        }
         status::set_with(Activity::Answering, self.session.line());
         Ok(Some(request))
+    }
+
+    /// Sends `100 Continue` if the session has one to send: a client that
+    /// sent `Expect: 100-continue` waits for it before it sends its body.
+    fn send_interim(&mut self) -> Result<(), Error> {
+        let Some(interim) = self.session.take_interim() else {
+            return Ok(());
+        };
+        self.stream.set_write_timeout(Some(self.write_timeout))?;
+        (&self.stream)
+            .write_all(interim)
+            .map_err(|error| self.session.refuse(error.into()))
     }
 
     /// Reads once more into the session, waiting no later than `deadline`.

@@ -51,9 +51,31 @@ pub enum Error {
     /// The announced request body is larger than we are willing to read.
     #[error("the request body is too large")]
     BodyTooLarge,
-    /// The request uses `Transfer-Encoding`, which this server does not implement.
-    #[error("Transfer-Encoding is not supported by this server")]
+    /// The request's body is in a transfer coding other than `chunked`.
+    #[error("only the chunked transfer coding is supported")]
     TransferEncoding,
+    /// The head does not say where the body ends, or says it twice; the text
+    /// says how.
+    #[error("the body's framing is ambiguous: {0}")]
+    Framing(&'static str),
+    /// A chunked body is not in chunks; the text says where it broke.
+    #[error("bad chunked body: {0}")]
+    Chunked(&'static str),
+    /// An upload without `Content-Length` or chunks.
+    #[error("an upload needs a Content-Length or a chunked body")]
+    LengthRequired,
+    /// An `Expect` other than `100-continue`.
+    #[error("the only expectation met is 100-continue")]
+    Expectation,
+    /// A `Range` that selects no byte of the file, whose length is given.
+    #[error("the range asked for is not in the file")]
+    RangeNotSatisfiable(u64),
+    /// An upload whose name is taken by a folder.
+    #[error("a folder has that name")]
+    Conflict,
+    /// A method the uploads folder does not take.
+    #[error("only GET, HEAD, PUT and DELETE are allowed here")]
+    UploadMethod,
     /// The request target cannot name a file; the text says why.
     #[error("bad request target: {0}")]
     Target(&'static str),
@@ -94,7 +116,14 @@ impl Error {
             | Error::HeaderLine
             | Error::Host
             | Error::ContentLength
+            | Error::Framing(_)
+            | Error::Chunked(_)
             | Error::Target(_) => StatusCode::BAD_REQUEST,
+            Error::LengthRequired => StatusCode::LENGTH_REQUIRED,
+            Error::Expectation => StatusCode::EXPECTATION_FAILED,
+            Error::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+            Error::Conflict => StatusCode::CONFLICT,
+            Error::UploadMethod => StatusCode::METHOD_NOT_ALLOWED,
             Error::VersionNotSupported => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
             Error::BodyTooLarge => StatusCode::CONTENT_TOO_LARGE,
             Error::TransferEncoding => StatusCode::NOT_IMPLEMENTED,
@@ -168,7 +197,32 @@ mod tests {
             (Error::BodyTooLarge, "the request body is too large"),
             (
                 Error::TransferEncoding,
-                "Transfer-Encoding is not supported by this server",
+                "only the chunked transfer coding is supported",
+            ),
+            (
+                Error::Framing("both Content-Length and chunked"),
+                "the body's framing is ambiguous: both Content-Length and chunked",
+            ),
+            (
+                Error::Chunked("a chunk size overflows"),
+                "bad chunked body: a chunk size overflows",
+            ),
+            (
+                Error::LengthRequired,
+                "an upload needs a Content-Length or a chunked body",
+            ),
+            (
+                Error::Expectation,
+                "the only expectation met is 100-continue",
+            ),
+            (
+                Error::RangeNotSatisfiable(5),
+                "the range asked for is not in the file",
+            ),
+            (Error::Conflict, "a folder has that name"),
+            (
+                Error::UploadMethod,
+                "only GET, HEAD, PUT and DELETE are allowed here",
             ),
             (
                 Error::Target("it climbs above the root"),

@@ -17,11 +17,15 @@
 //!    made canonical (every link followed) and must still lie under the root.
 
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::{Error, Method, Request, Response, date, mime};
+use super::compression::{self, Coding};
+use super::ranges::{self, Ranged};
+use super::response::Body;
+use super::{Error, Method, Request, Response, StatusCode, mime, uploads, validators};
+use crate::config::Config;
 
 /// What a target names, once found.
 #[derive(Debug)]
@@ -38,52 +42,271 @@ pub enum Found {
     Redirect { location: String },
 }
 
-/// Answers a parsed request from the files under `root`, which must be canonical.
+// ANCHOR: respond
+/// Answers a parsed request from the files under the root (and, with
+/// `--uploads`, the uploads folder).
 ///
 /// This is steps (iv) and (v) of the report: find the file, and build the response
 /// that will carry it. Errors are returned, not answered: whether and how to answer
 /// them is what the stages differ in.
-pub fn respond(root: &Path, request: &Request) -> Result<Response, Error> {
-    if !matches!(request.method, Method::Get | Method::Head) {
+pub fn respond(config: &Config, request: &Request) -> Result<Response, Error> {
+    let reads = matches!(request.method, Method::Get | Method::Head);
+    if !reads && config.uploads.is_none() {
         return Err(Error::MethodNotAllowed);
     }
-    match find(root, &request.target)? {
+    let path = decode_path(&request.target)?;
+    if let Some(folder) = &config.uploads
+        && let Some(names) = uploads::names(&path)
+    {
+        return uploads::respond(config, folder, request, &path, names);
+    }
+    if !reads {
+        return Err(Error::MethodNotAllowed);
+    }
+    serve(config, &config.root, request, &path, &path.segments)
+}
+// ANCHOR_END: respond
+
+/// Answers GET or HEAD with the file that `names` lead to under `root`
+/// (`path` is the whole path asked for, for a redirect).
+pub fn serve(
+    config: &Config,
+    root: &Path,
+    request: &Request,
+    path: &DecodedPath,
+    names: &[String],
+) -> Result<Response, Error> {
+    match locate(root, names, path)? {
         Found::Redirect { location } => Ok(Response::redirect(location)),
         Found::File {
             file,
             path,
             len,
             modified,
-        } => {
-            let response = Response::file(file, len, mime::content_type(&path), modified);
-            Ok(if not_modified_since(request, modified) {
-                response.not_modified()
-            } else {
-                response
-            })
-        }
+        } => answer_file(config, root, request, file, &path, len, modified),
     }
 }
 
-/// Whether the client's cached copy, dated by `If-Modified-Since`, is still good.
-fn not_modified_since(request: &Request, modified: Option<SystemTime>) -> bool {
-    let (Some(modified), Some(since)) = (
-        modified,
-        request.header("if-modified-since").and_then(date::parse),
-    ) else {
-        return false;
-    };
-    date::whole_seconds(modified) <= since
+/// One way of sending a file: its own bytes, a compressed copy made ready
+/// beside it, or gzip made now.
+struct Representation {
+    coding: Coding,
+    file: File,
+    len: u64,
+    modified: Option<SystemTime>,
+    etag: Option<String>,
+    /// Compressed now, when the body is made.
+    on_the_fly: bool,
 }
 
-// ANCHOR: find_start
+// ANCHOR: answer_file
+/// The response for a file found: which bytes to send (compressed or not, in
+/// part or whole), or `304` when the client has them already.
+fn answer_file(
+    config: &Config,
+    root: &Path,
+    request: &Request,
+    file: File,
+    path: &Path,
+    len: u64,
+    modified: Option<SystemTime>,
+) -> Result<Response, Error> {
+    let content_type = mime::content_type(path);
+    let range = match request.method {
+        Method::Get => request.header("range"),
+        _ => None, // RFC 9110 §14.2: ranges are for GET alone
+    };
+    let compressible = config.compress && compression::is_compressible(content_type);
+    let chosen = match compressible && range.is_none() {
+        true => choose(root, request, path, len, modified)?,
+        false => None,
+    };
+    let mut chosen = chosen.unwrap_or(Representation {
+        coding: Coding::Identity,
+        etag: modified.map(|modified| validators::etag(len, modified, "")),
+        file,
+        len,
+        modified,
+        on_the_fly: false,
+    });
+
+    let mut response = Response {
+        status: StatusCode::OK,
+        content_type: Some(content_type),
+        last_modified: chosen.modified,
+        extra_headers: vec![("Cache-Control", config.cache_control.clone())],
+        body: Body::Empty,
+    };
+    if let Some(etag) = &chosen.etag {
+        response.extra_headers.push(("ETag", etag.clone()));
+    }
+    if compressible {
+        // Another client may get other bytes for this URL.
+        response
+            .extra_headers
+            .push(("Vary", "Accept-Encoding".into()));
+    }
+    if validators::not_modified(request, chosen.etag.as_deref(), chosen.modified) {
+        // A compressed body's length is not known without making it, and a
+        // 304 may only give a length that is true: it gives none then.
+        if chosen.coding == Coding::Identity {
+            response.body = Body::File(chosen.file, chosen.len);
+        }
+        return Ok(response.not_modified());
+    }
+    if chosen.coding != Coding::Identity {
+        response
+            .extra_headers
+            .push(("Content-Encoding", chosen.coding.name().into()));
+        response.body = match chosen.on_the_fly {
+            true => Body::Bytes(
+                compression::gzip(&chosen.file, chosen.len)
+                    .map_err(|error| Error::Internal(error.kind()))?,
+            ),
+            false => Body::File(chosen.file, chosen.len),
+        };
+        return Ok(response);
+    }
+    response
+        .extra_headers
+        .push(("Accept-Ranges", "bytes".into()));
+    let wanted = match range {
+        Some(value) if validators::range_still_valid(request, chosen.etag.as_deref(), modified) => {
+            ranges::parse(value, len)
+        }
+        _ => Ranged::Whole,
+    };
+    match wanted {
+        Ranged::Whole => response.body = Body::File(chosen.file, len),
+        Ranged::Part { first, last } => {
+            // The part goes out as any file does (with `sendfile` where there
+            // is one), from where the file is now.
+            chosen
+                .file
+                .seek(SeekFrom::Start(first))
+                .map_err(|error| Error::Internal(error.kind()))?;
+            response.status = StatusCode::PARTIAL_CONTENT;
+            let content_range = format!("bytes {first}-{last}/{len}");
+            response
+                .extra_headers
+                .push(("Content-Range", content_range));
+            response.body = Body::File(chosen.file, last - first + 1);
+        }
+        Ranged::Unsatisfiable => return Err(Error::RangeNotSatisfiable(len)),
+    }
+    Ok(response)
+}
+// ANCHOR_END: answer_file
+
+// ANCHOR: choose
+/// The compressed representation this client likes best, if it likes one
+/// better than the file itself: a ready-made `.br` or `.gz` beside the file,
+/// or gzip made now for a file of a size worth it.
+fn choose(
+    root: &Path,
+    request: &Request,
+    path: &Path,
+    len: u64,
+    modified: Option<SystemTime>,
+) -> Result<Option<Representation>, Error> {
+    let accept = request.header("accept-encoding");
+    let mut available = Vec::new();
+    for coding in [Coding::Brotli, Coding::Gzip] {
+        if compression::quality(accept, coding) > 0
+            && let Some(ready) = ready_made(root, path, coding)
+        {
+            available.push((coding, Some(ready)));
+        }
+    }
+    let worth_it = (compression::WORTH_IT..=compression::ON_THE_FLY_LIMIT).contains(&len);
+    if worth_it && !available.iter().any(|(coding, _)| *coding == Coding::Gzip) {
+        available.push((Coding::Gzip, None));
+    }
+    let codings: Vec<Coding> = available.iter().map(|(coding, _)| *coding).collect();
+    let best = compression::choose(accept, &codings);
+    let Some((coding, ready)) = available.into_iter().find(|(coding, _)| *coding == best) else {
+        return Ok(None); // the file itself
+    };
+    let suffix = format!("-{}", coding.name());
+    Ok(Some(match ready {
+        Some(Found::File {
+            file,
+            len,
+            modified,
+            ..
+        }) => Representation {
+            coding,
+            etag: modified.map(|modified| validators::etag(len, modified, &suffix)),
+            file,
+            len,
+            modified,
+            on_the_fly: false,
+        },
+        _ => Representation {
+            coding,
+            // Weak, as nginx makes it: the same text, but another version
+            // of the compressor may make other bytes of it.
+            etag: modified
+                .map(|modified| format!("W/{}", validators::etag(len, modified, &suffix))),
+            file: File::open(path).map_err(|error| Error::Internal(error.kind()))?,
+            len,
+            modified,
+            on_the_fly: true,
+        },
+    }))
+}
+// ANCHOR_END: choose
+
+/// `style.css.gz` (or `.br`) beside `style.css`, if it is a file inside the
+/// root: it is looked up as any file is, symlinks and all.
+fn ready_made(root: &Path, path: &Path, coding: Coding) -> Option<Found> {
+    let (parent, name) = (path.parent()?, path.file_name()?.to_str()?);
+    let (sibling, metadata) = step(
+        root,
+        parent.to_path_buf(),
+        &format!("{name}.{}", coding.extension()),
+    )
+    .ok()?;
+    if !metadata.is_file() {
+        return None;
+    }
+    let file = File::open(&sibling).ok()?;
+    Some(Found::File {
+        file,
+        path: sibling,
+        len: metadata.len(),
+        modified: metadata.modified().ok(),
+    })
+}
+
 /// Finds the file a request target names under `root` (see the module docs).
 pub fn find(root: &Path, target: &str) -> Result<Found, Error> {
     let path = decode_path(target)?;
+    locate(root, &path.segments, &path)
+}
+
+/// The folder that `names` lead to under `root`, which must exist: where an
+/// upload may go. Followed as when reading, so it stays under `root`.
+pub fn folder(root: &Path, names: &[String]) -> Result<PathBuf, Error> {
+    let mut folder = root.to_path_buf();
+    for name in names {
+        let (next, metadata) = step(root, folder, name)?;
+        if !metadata.is_dir() {
+            return Err(Error::NotFound);
+        }
+        folder = next;
+    }
+    Ok(folder)
+}
+
+// ANCHOR: find_start
+/// Finds the file that `names` lead to under `root`; `path` is the path
+/// asked for, for the redirect of a folder asked for without its slash.
+fn locate(root: &Path, names: &[String], path: &DecodedPath) -> Result<Found, Error> {
     let mut file_path = root.to_path_buf();
     // The root is a folder (checked when the server started).
     let mut metadata = None;
-    for segment in &path.segments {
+    for segment in names {
         let (next, found) = step(root, file_path, segment)?;
         (file_path, metadata) = (next, Some(found));
     }
@@ -188,6 +411,13 @@ impl DecodedPath {
             location.push_str(&percent_encode(segment));
         }
         location.push('/');
+        location
+    }
+
+    /// The path of a file, re-encoded: where an upload can be read.
+    pub fn location_of_file(&self) -> String {
+        let mut location = self.location();
+        location.pop();
         location
     }
 }

@@ -13,14 +13,19 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::Error;
+pub use super::body::Framing;
 use crate::config::Limits;
 
-/// The request method. Only GET and HEAD are served; any other well-formed method
-/// is kept so the server can answer `405 Method Not Allowed` with the right `Allow`.
+/// The request method. GET and HEAD are served everywhere; PUT and DELETE
+/// only in the uploads folder, when uploads are on. Any other well-formed
+/// method is kept so the server can answer `405 Method Not Allowed` with the
+/// right `Allow`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Method {
     Get,
     Head,
+    Put,
+    Delete,
     Other(String),
 }
 
@@ -29,6 +34,8 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Head => "HEAD",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
             Method::Other(name) => name,
         }
     }
@@ -42,6 +49,8 @@ impl FromStr for Method {
         match text {
             "GET" => Ok(Method::Get),
             "HEAD" => Ok(Method::Head),
+            "PUT" => Ok(Method::Put),
+            "DELETE" => Ok(Method::Delete),
             _ if is_token(text.as_bytes()) => Ok(Method::Other(text.to_owned())),
             _ => Err(Error::RequestLine),
         }
@@ -111,8 +120,16 @@ pub struct Request {
     pub target: String,
     pub version: HttpVersion,
     pub headers: Vec<Header>,
-    /// The body length the client announced (0 when there is none).
+    /// The body length the client announced (0 when there is none, or when
+    /// the body comes in chunks).
     pub content_length: u64,
+    /// How the body is framed: by its length, in chunks, or not at all.
+    pub framing: Framing,
+    /// The client asked for `100 Continue` before it sends the body.
+    pub expects_continue: bool,
+    /// The body, for a request whose body is kept (an upload); empty for
+    /// every other request, whose body is read past and thrown away.
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -284,8 +301,12 @@ pub fn parse(head: &[u8], limits: &Limits) -> Result<Request, Error> {
         version,
         headers,
         content_length: 0,
+        framing: Framing::None,
+        expects_continue: false,
+        body: Vec::new(),
     };
     check_framing_and_host(&mut request, limits)?;
+    check_expect(&mut request)?;
     Ok(request)
 }
 
@@ -347,13 +368,43 @@ fn parse_header(line: &[u8]) -> Result<Header, Error> {
 }
 
 /// The checks that need the whole header block: how the body is framed and Host.
+// ANCHOR: framing
 fn check_framing_and_host(request: &mut Request, limits: &Limits) -> Result<(), Error> {
-    // This server does not implement chunked bodies, and a request with one must
-    // not be read as if it had none (that is request smuggling's first step).
-    if request.header("transfer-encoding").is_some() {
-        return Err(Error::TransferEncoding);
+    let length = content_length(request)?;
+    let chunked = transfer_encoding(request)?;
+    request.framing = match (length, chunked) {
+        // Both at once is how requests are smuggled past a proxy that reads
+        // one and a server that reads the other (RFC 9112 §6.3 lets a server
+        // refuse it; we do).
+        (Some(_), true) => return Err(Error::Framing("both Content-Length and chunked")),
+        (Some(length), false) => Framing::Length(length),
+        (None, true) => Framing::Chunked,
+        (None, false) => Framing::None,
+    };
+    // ANCHOR_END: framing
+    request.content_length = length.unwrap_or(0);
+    // The session holds each body to the limit that applies to it; no body
+    // may be larger than the larger of them.
+    if request.content_length > limits.body.max(limits.upload) {
+        return Err(Error::BodyTooLarge);
     }
-    // Content-Length may repeat, even as a list, but only with one value (RFC 9112 §6.3).
+
+    let mut hosts = request
+        .headers
+        .iter()
+        .filter(|header| header.name.eq_ignore_ascii_case("host"));
+    match (hosts.next(), hosts.next()) {
+        (Some(_), Some(_)) => Err(Error::Host),
+        (Some(host), None) if !is_valid_host(&host.value) => Err(Error::Host),
+        // HTTP/1.1 requires Host (RFC 9112 §3.2); HTTP/1.0 predates it.
+        (None, _) if request.version == HttpVersion::Http11 => Err(Error::Host),
+        _ => Ok(()),
+    }
+}
+
+/// `Content-Length`, if given. It may repeat, even as a list, but only with
+/// one value (RFC 9112 §6.3).
+fn content_length(request: &Request) -> Result<Option<u64>, Error> {
     let mut length = None;
     for header in &request.headers {
         if !header.name.eq_ignore_ascii_case("content-length") {
@@ -371,22 +422,60 @@ fn check_framing_and_host(request: &mut Request, limits: &Limits) -> Result<(), 
             length = Some(value);
         }
     }
-    request.content_length = length.unwrap_or(0);
-    if request.content_length > limits.body {
-        return Err(Error::BodyTooLarge);
-    }
+    Ok(length)
+}
 
-    let mut hosts = request
+/// Whether the body is chunked. `Transfer-Encoding` lists codings in the
+/// order they were applied, and `chunked` must come last, once, or the body
+/// has no end we can find (RFC 9112 §6.3: `400`). Any other coding (`gzip,
+/// chunked`) we could find the end of but not undo: `501`. HTTP/1.0 had no
+/// transfer codings, so one there is faulty framing (RFC 9112 §6.1).
+fn transfer_encoding(request: &Request) -> Result<bool, Error> {
+    let codings: Vec<String> = request
         .headers
         .iter()
-        .filter(|header| header.name.eq_ignore_ascii_case("host"));
-    match (hosts.next(), hosts.next()) {
-        (Some(_), Some(_)) => Err(Error::Host),
-        (Some(host), None) if !is_valid_host(&host.value) => Err(Error::Host),
-        // HTTP/1.1 requires Host (RFC 9112 §3.2); HTTP/1.0 predates it.
-        (None, _) if request.version == HttpVersion::Http11 => Err(Error::Host),
-        _ => Ok(()),
+        .filter(|header| header.name.eq_ignore_ascii_case("transfer-encoding"))
+        .flat_map(|header| header.value.split(','))
+        .map(|coding| coding.trim().to_ascii_lowercase())
+        .collect();
+    if codings.is_empty() {
+        return Ok(false);
     }
+    if request.version == HttpVersion::Http10 {
+        return Err(Error::Framing("Transfer-Encoding in an HTTP/1.0 request"));
+    }
+    let chunked = codings.iter().filter(|coding| *coding == "chunked").count();
+    if chunked != 1 || codings.last().is_none_or(|last| last != "chunked") {
+        return Err(Error::Framing(
+            "a Transfer-Encoding that does not end in chunked",
+        ));
+    }
+    if codings.len() > 1 {
+        return Err(Error::TransferEncoding);
+    }
+    Ok(true)
+}
+
+/// `Expect: 100-continue` is the only expectation there is (RFC 9110
+/// §10.1.1); any other gets `417`. HTTP/1.0 clients cannot expect anything.
+fn check_expect(request: &mut Request) -> Result<(), Error> {
+    if request.version == HttpVersion::Http10 {
+        return Ok(());
+    }
+    let expects = request
+        .headers
+        .iter()
+        .filter(|header| header.name.eq_ignore_ascii_case("expect"))
+        .flat_map(|header| header.value.split(','))
+        .map(str::trim)
+        .filter(|item| !item.is_empty());
+    for item in expects {
+        if !item.eq_ignore_ascii_case("100-continue") {
+            return Err(Error::Expectation);
+        }
+        request.expects_continue = true;
+    }
+    Ok(())
 }
 
 /// A `Host` value: a name or address and an optional port. Empty is allowed (for a
@@ -597,9 +686,56 @@ mod tests {
     }
 
     #[test]
-    fn transfer_encoding_is_refused_not_ignored() {
-        let bytes = b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
-        assert_eq!(error(bytes), Error::TransferEncoding);
+    fn the_body_is_framed_by_its_length_or_by_chunks() {
+        let head = |headers: &str| format!("PUT / HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
+        let framing = |headers: &str| parsed(head(headers).as_bytes()).framing;
+        assert_eq!(framing(""), Framing::None);
+        assert_eq!(framing("Content-Length: 5\r\n"), Framing::Length(5));
+        assert_eq!(framing("Transfer-Encoding: chunked\r\n"), Framing::Chunked);
+        assert_eq!(framing("Transfer-Encoding: Chunked \r\n"), Framing::Chunked);
+    }
+
+    /// Framing that two readers could read two ways is refused, not guessed.
+    #[test]
+    fn ambiguous_framing_is_refused_not_guessed() {
+        let head = |headers: &str| format!("PUT / HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
+        for headers in [
+            "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+            "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n",
+            "Transfer-Encoding: chunked, chunked\r\n",
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+            "Transfer-Encoding: chunked, gzip\r\n",
+            "Transfer-Encoding: gzip\r\n",
+            "Transfer-Encoding: \r\n",
+        ] {
+            let error = error(head(headers).as_bytes());
+            assert!(matches!(error, Error::Framing(_)), "{headers:?}: {error:?}");
+            assert_eq!(error.status().map(|s| s.as_u16()), Some(400), "{headers:?}");
+        }
+        // A coding we could find the end of but not undo: 501.
+        let gzip = head("Transfer-Encoding: gzip, chunked\r\n");
+        assert_eq!(error(gzip.as_bytes()), Error::TransferEncoding);
+        // HTTP/1.0 had no transfer codings.
+        let old = b"PUT / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert!(matches!(error(old), Error::Framing(_)));
+    }
+
+    #[test]
+    fn only_100_continue_is_an_expectation_met() {
+        let head = |headers: &str| format!("PUT / HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
+        assert!(!parsed(head("").as_bytes()).expects_continue);
+        for expect in ["100-continue", "100-Continue", " 100-continue , "] {
+            let request = parsed(head(&format!("Expect: {expect}\r\n")).as_bytes());
+            assert!(request.expects_continue, "{expect:?}");
+        }
+        for expect in ["200-ok", "100-continue, x", "100-continue-please"] {
+            let error = error(head(&format!("Expect: {expect}\r\n")).as_bytes());
+            assert_eq!(error, Error::Expectation, "{expect:?}");
+            assert_eq!(error.status().map(|s| s.as_u16()), Some(417));
+        }
+        // An HTTP/1.0 client cannot expect anything: the header is ignored.
+        let old = parsed(b"PUT / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n");
+        assert!(!old.expects_continue);
     }
 
     #[test]

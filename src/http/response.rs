@@ -34,7 +34,11 @@ const INLINE_LIMIT: u64 = 64 * 1024;
 pub struct StatusCode(u16);
 
 impl StatusCode {
+    pub const CONTINUE: StatusCode = StatusCode(100);
     pub const OK: StatusCode = StatusCode(200);
+    pub const CREATED: StatusCode = StatusCode(201);
+    pub const NO_CONTENT: StatusCode = StatusCode(204);
+    pub const PARTIAL_CONTENT: StatusCode = StatusCode(206);
     pub const MOVED_PERMANENTLY: StatusCode = StatusCode(301);
     pub const NOT_MODIFIED: StatusCode = StatusCode(304);
     pub const BAD_REQUEST: StatusCode = StatusCode(400);
@@ -42,8 +46,12 @@ impl StatusCode {
     pub const NOT_FOUND: StatusCode = StatusCode(404);
     pub const METHOD_NOT_ALLOWED: StatusCode = StatusCode(405);
     pub const REQUEST_TIMEOUT: StatusCode = StatusCode(408);
+    pub const CONFLICT: StatusCode = StatusCode(409);
+    pub const LENGTH_REQUIRED: StatusCode = StatusCode(411);
     pub const CONTENT_TOO_LARGE: StatusCode = StatusCode(413);
     pub const URI_TOO_LONG: StatusCode = StatusCode(414);
+    pub const RANGE_NOT_SATISFIABLE: StatusCode = StatusCode(416);
+    pub const EXPECTATION_FAILED: StatusCode = StatusCode(417);
     pub const REQUEST_HEADER_FIELDS_TOO_LARGE: StatusCode = StatusCode(431);
     pub const INTERNAL_SERVER_ERROR: StatusCode = StatusCode(500);
     pub const NOT_IMPLEMENTED: StatusCode = StatusCode(501);
@@ -57,7 +65,11 @@ impl StatusCode {
     /// The canonical reason phrase: "Not Found", never "NOT FOUND".
     pub fn reason(self) -> &'static str {
         match self.0 {
+            100 => "Continue",
             200 => "OK",
+            201 => "Created",
+            204 => "No Content",
+            206 => "Partial Content",
             301 => "Moved Permanently",
             304 => "Not Modified",
             400 => "Bad Request",
@@ -65,8 +77,12 @@ impl StatusCode {
             404 => "Not Found",
             405 => "Method Not Allowed",
             408 => "Request Timeout",
+            409 => "Conflict",
+            411 => "Length Required",
             413 => "Content Too Large",
             414 => "URI Too Long",
+            416 => "Range Not Satisfiable",
+            417 => "Expectation Failed",
             431 => "Request Header Fields Too Large",
             500 => "Internal Server Error",
             501 => "Not Implemented",
@@ -159,6 +175,17 @@ impl Response {
         self
     }
 
+    /// A response with no body at all (`204 No Content`).
+    pub fn empty(status: StatusCode) -> Response {
+        Response {
+            status,
+            content_type: None,
+            last_modified: None,
+            extra_headers: Vec::new(),
+            body: Body::Empty,
+        }
+    }
+
     /// `301 Moved Permanently` to `location`.
     pub fn redirect(location: String) -> Response {
         let mut response = Response::page(
@@ -198,15 +225,15 @@ impl Response {
             return Some(page);
         }
         let mut response = Response::page(status, &escape_html(&error.public_message()));
-        match status {
-            StatusCode::METHOD_NOT_ALLOWED => {
-                response.extra_headers.push(("Allow", "GET, HEAD".into()));
-            }
-            StatusCode::SERVICE_UNAVAILABLE => {
-                response.extra_headers.push(("Retry-After", "1".into()));
-            }
-            _ => {}
-        }
+        let header = match error {
+            Error::MethodNotAllowed => ("Allow", "GET, HEAD".into()),
+            Error::UploadMethod => ("Allow", "GET, HEAD, PUT, DELETE".into()),
+            Error::Overloaded => ("Retry-After", "1".into()),
+            // The client learns the file's length, to ask again within it.
+            Error::RangeNotSatisfiable(len) => ("Content-Range", format!("bytes */{len}")),
+            _ => return Some(response),
+        };
+        response.extra_headers.push(header);
         Some(response)
     }
     // ANCHOR_END: error_response
@@ -261,7 +288,12 @@ impl Response {
         if let Some(content_type) = self.content_type {
             let _ = write!(out, "Content-Type: {content_type}\r\n");
         }
-        let _ = write!(out, "Content-Length: {len}\r\n");
+        // No length on a 204, and none on a 304 that does not know the
+        // length its 200 would have (RFC 9110 §8.6).
+        let unknown = self.status == StatusCode::NOT_MODIFIED && matches!(self.body, Body::Empty);
+        if self.status != StatusCode::NO_CONTENT && !unknown {
+            let _ = write!(out, "Content-Length: {len}\r\n");
+        }
         if let Some(modified) = self.last_modified {
             let _ = write!(out, "Last-Modified: {}\r\n", date::format(modified));
         }

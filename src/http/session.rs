@@ -9,9 +9,10 @@
 //! way of skipping a body and one keep-alive decision, and differ only in how
 //! they move bytes. It can be tested, byte by byte, without a network.
 
+use super::body::{BodyReader, Framing};
 use super::request::{self, HeadScanner};
 use super::response::{Outgoing, WriteOptions};
-use super::{Error, Method, Request, Response};
+use super::{Error, Method, Request, Response, uploads};
 use crate::config::Limits;
 
 /// What the session has to say after the bytes received so far.
@@ -39,9 +40,14 @@ pub struct Session {
     scanner: HeadScanner,
     /// The length of the head at the start of `buffer`, once it is whole.
     head_len: Option<usize>,
-    /// How much of the last request's body is still to come. We have no use
-    /// for a body, but the next request starts after it.
-    body_left: u64,
+    /// The body still coming: an upload's, kept for `pending`, or any other
+    /// request's, thrown away as it comes, because the next request starts
+    /// after it.
+    body: Option<BodyReader>,
+    /// An upload whose body is being read: it becomes an event once whole.
+    pending: Option<Request>,
+    /// Bytes to send before the client sends the rest: `100 Continue`.
+    interim: Option<&'static [u8]>,
     /// The client has closed its side.
     eof: bool,
     /// Why the session stopped, once it has.
@@ -69,7 +75,9 @@ impl Session {
             buffer: Vec::new(),
             scanner: HeadScanner::new(),
             head_len: None,
-            body_left: 0,
+            body: None,
+            pending: None,
+            interim: None,
             eof: false,
             failed: None,
             answering: false,
@@ -82,13 +90,38 @@ impl Session {
         }
     }
 
-    /// Takes bytes the client sent. Bytes of a body are thrown away as they come.
+    // ANCHOR: receive
+    /// Takes bytes the client sent. A body's bytes go to its reader, kept
+    /// (an upload) or thrown away as they come; the rest is the next head.
     pub fn receive(&mut self, bytes: &[u8]) {
-        let body = bytes
-            .len()
-            .min(usize::try_from(self.body_left).unwrap_or(usize::MAX));
-        self.body_left -= body as u64;
-        self.buffer.extend_from_slice(&bytes[body..]);
+        let mut bytes = bytes;
+        if let Some(reader) = &mut self.body {
+            match reader.feed(bytes) {
+                Ok(used) => bytes = &bytes[used..],
+                Err(error) => {
+                    // Where the body ends is lost, and so is where the next
+                    // request would start: the connection can only close.
+                    self.body = None;
+                    self.linger = true;
+                    self.failed = Some(error);
+                    return;
+                }
+            }
+            if reader.is_done() {
+                self.body_ended();
+            }
+        }
+        self.buffer.extend_from_slice(bytes);
+    }
+    // ANCHOR_END: receive
+
+    /// The body has all come: an upload gets it.
+    fn body_ended(&mut self) {
+        if let Some(reader) = self.body.take()
+            && let Some(request) = &mut self.pending
+        {
+            request.body = reader.into_body();
+        }
     }
 
     /// The client has closed its side: it will send nothing more.
@@ -101,11 +134,14 @@ impl Session {
         if let Some(error) = &self.failed {
             return Event::Error(error.clone());
         }
-        if self.body_left > 0 {
+        if self.body.is_some() {
             return match self.eof {
                 true => Event::Error(self.refuse(Error::Closed)),
                 false => Event::NeedMore,
             };
+        }
+        if let Some(upload) = self.pending.take() {
+            return Event::Request(upload);
         }
         match self.scan() {
             Ok(Some(head_len)) => self.take_head(head_len),
@@ -120,9 +156,16 @@ impl Session {
     /// [`Session::next_event`] would be [`Event::NeedMore`]. It only looks for
     /// the end of the head, which is cheap; parsing is left to `next_event`.
     pub fn needs_more(&mut self) -> bool {
-        self.failed.is_none()
-            && !self.eof
-            && (self.body_left > 0 || matches!(self.scan(), Ok(None)))
+        if self.failed.is_some() || self.eof {
+            return false;
+        }
+        match (&self.body, &self.pending) {
+            // A body still coming, kept or not.
+            (Some(_), _) => true,
+            // An upload, whole.
+            (None, Some(_)) => false,
+            (None, None) => matches!(self.scan(), Ok(None)),
+        }
     }
 
     /// Finds the end of the head in the buffer, within the limits. An error is
@@ -151,20 +194,61 @@ impl Session {
         };
         self.head_only = request.method == Method::Head;
         self.wants_keep_alive = request.wants_keep_alive();
-        // Whatever part of the body came with the head is thrown away now.
-        let body = self
-            .buffer
-            .len()
-            .min(usize::try_from(request.content_length).unwrap_or(usize::MAX));
-        self.buffer.drain(..body);
-        self.body_left = request.content_length - body as u64;
-        Event::Request(request)
+        match self.start_body(request) {
+            Ok(Some(request)) => Event::Request(request),
+            // An upload, whose body is still coming.
+            Ok(None) => self.next_event(),
+            Err(error) => Event::Error(self.refuse(error)),
+        }
+    }
+
+    // ANCHOR: start_body
+    /// Starts reading the body the head announced, with what came with the
+    /// head. An upload's body is kept, and the request held back until it is
+    /// whole (`Ok(None)`); any other request is answered at once, and its
+    /// body thrown away as it comes.
+    fn start_body(&mut self, request: Request) -> Result<Option<Request>, Error> {
+        let keep = uploads::keeps_body(&request, &self.limits);
+        if keep && request.framing == Framing::None {
+            return Err(Error::LengthRequired);
+        }
+        let limit = match keep {
+            true => self.limits.upload,
+            false => self.limits.body,
+        };
+        let mut reader = BodyReader::new(request.framing, keep, limit)?;
+        let used = reader.feed(&self.buffer)?;
+        self.buffer.drain(..used);
+        let mut request = request;
+        match (keep, reader.is_done()) {
+            (true, true) => request.body = reader.into_body(),
+            (true, false) => {
+                if request.expects_continue {
+                    // The client waits for a word before it sends the body
+                    // (curl waits a second, then sends it anyway).
+                    self.interim = Some(CONTINUE);
+                }
+                self.pending = Some(request);
+                self.body = Some(reader);
+                return Ok(None);
+            }
+            (false, true) => {}
+            (false, false) => self.body = Some(reader),
+        }
+        Ok(Some(request))
+    }
+    // ANCHOR_END: start_body
+
+    /// Bytes to write to the client now, before it sends more: `100
+    /// Continue` for a client that waits for it before sending its body.
+    pub fn take_interim(&mut self) -> Option<&'static [u8]> {
+        self.interim.take()
     }
 
     /// Whether the body of the request being answered has not all arrived.
     /// The blocking stages wait for it; `keep-alive` answers at once and closes.
     pub fn body_pending(&self) -> bool {
-        self.body_left > 0
+        self.pending.is_none() && self.body.is_some()
     }
 
     /// Records that the request under way cannot be served: for the log, its
@@ -196,7 +280,7 @@ impl Session {
     /// the client asked for it, the request was read to its end, and all went
     /// well (after an error we cannot know where a next request would begin).
     pub fn respond(&mut self, response: Response) -> std::io::Result<Outgoing> {
-        if response.status.is_error() || self.body_left > 0 {
+        if response.status.is_error() || self.body.is_some() {
             self.linger = true;
         }
         let keep_alive = self.keep_alive_allowed && self.wants_keep_alive && !self.linger;
@@ -219,6 +303,17 @@ impl Session {
         self.linger
     }
 
+    /// Why the session stopped, if it has.
+    pub fn failure(&self) -> Option<Error> {
+        self.failed.clone()
+    }
+
+    /// Whether a body is on its way: the request it belongs to has begun, so
+    /// the read timeout applies to it, not the keep-alive timeout.
+    pub fn reading_body(&self) -> bool {
+        self.body.is_some()
+    }
+
     /// Whether bytes the client sent are waiting, unused.
     pub fn has_unread(&self) -> bool {
         !self.buffer.is_empty()
@@ -229,6 +324,9 @@ impl Session {
         &self.line
     }
 }
+
+/// The interim response that asks the client for its body.
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// The first line of a request as far as it arrived, made safe to print.
 fn first_line(bytes: &[u8]) -> String {
@@ -406,6 +504,141 @@ mod tests {
             text.ends_with("\r\n\r\n") && !text.contains("body"),
             "{text}"
         );
+    }
+
+    /// A session whose uploads are on, with bodies of up to `upload` bytes.
+    fn uploading(upload: u64) -> Session {
+        Session::new(Limits {
+            upload,
+            ..Limits::default()
+        })
+    }
+
+    /// An upload's request is held back until its body is whole, however the
+    /// body arrives, and the request pipelined after it comes next.
+    #[test]
+    fn an_upload_comes_out_with_its_whole_body() {
+        let bytes: &[u8] =
+            b"PUT /uploads/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+            5\r\nhello\r\n6\r\n world\r\n0\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+        for piece in [1, 7, bytes.len()] {
+            let mut session = uploading(100);
+            session.allow_keep_alive(true);
+            let mut events = Vec::new();
+            for part in bytes.chunks(piece) {
+                session.receive(part);
+                loop {
+                    match session.next_event() {
+                        Event::NeedMore => break,
+                        Event::Request(request) => {
+                            events.push((request.target.clone(), request.body.clone()));
+                            let _ = session.respond(Response::page(StatusCode::OK, "x"));
+                        }
+                        other => panic!("{other:?} in pieces of {piece}"),
+                    }
+                }
+            }
+            let want = [
+                ("/uploads/a".to_owned(), b"hello world".to_vec()),
+                ("/b".to_owned(), Vec::new()),
+            ];
+            assert_eq!(events, want, "in pieces of {piece}");
+            assert!(session.can_continue(), "in pieces of {piece}");
+        }
+    }
+
+    /// A client that expects `100 Continue` gets it once the head is read,
+    /// and only if its body is wanted: any other is answered at once.
+    #[test]
+    fn a_wanted_body_is_asked_for_with_100_continue() {
+        let put = b"PUT /uploads/a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n";
+        let mut session = uploading(100);
+        session.receive(put);
+        assert_eq!(session.next_event(), Event::NeedMore);
+        assert_eq!(
+            session.take_interim(),
+            Some(&b"HTTP/1.1 100 Continue\r\n\r\n"[..])
+        );
+        assert_eq!(session.take_interim(), None, "sent once");
+        session.receive(b"hi");
+        assert_eq!(request(session.next_event()).body, b"hi");
+
+        let mut off = session_with(put, Limits::default());
+        assert_eq!(request(off.next_event()).body, b"", "uploads are off");
+        assert_eq!(off.take_interim(), None);
+    }
+
+    fn session_with(bytes: &[u8], limits: Limits) -> Session {
+        let mut session = Session::new(limits);
+        session.receive(bytes);
+        session
+    }
+
+    #[test]
+    fn an_upload_needs_a_length_and_a_body_within_the_limit() {
+        let no_length = b"PUT /uploads/a HTTP/1.1\r\nHost: x\r\n\r\n";
+        let mut session = uploading(100);
+        session.receive(no_length);
+        assert_eq!(session.next_event(), Event::Error(Error::LengthRequired));
+
+        let too_long = b"PUT /uploads/a HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n";
+        let mut session = uploading(100);
+        session.receive(too_long);
+        assert_eq!(session.next_event(), Event::Error(Error::BodyTooLarge));
+
+        // A chunked body says its size a chunk at a time: refused at the
+        // chunk that takes it past the limit.
+        let chunks = b"PUT /uploads/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut session = uploading(100);
+        session.receive(chunks);
+        assert_eq!(session.next_event(), Event::NeedMore);
+        session.receive(b"50\r\n");
+        session.receive(&[b'a'; 0x50]);
+        session.receive(b"\r\n50\r\n");
+        assert_eq!(session.next_event(), Event::Error(Error::BodyTooLarge));
+        assert!(session.must_linger() && !session.can_continue());
+    }
+
+    /// Broken chunks end the session: where the next request starts is lost.
+    #[test]
+    fn broken_chunks_end_the_session() {
+        let mut cut =
+            session(b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz");
+        let error = cut.next_event();
+        assert!(
+            matches!(error, Event::Error(Error::Chunked(_))),
+            "{error:?}"
+        );
+        // Broken after the request was answered: the session ends all the same.
+        let mut session =
+            session(b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        request(session.next_event());
+        session.receive(b"3\r\nabc\r\nzz\r\n");
+        assert!(session.must_linger() && !session.can_continue());
+        let error = session.next_event();
+        assert!(
+            matches!(error, Event::Error(Error::Chunked(_))),
+            "{error:?}"
+        );
+        session.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(matches!(
+            session.next_event(),
+            Event::Error(Error::Chunked(_))
+        ));
+    }
+
+    /// A chunked body no one wants is read past, and the next request after
+    /// it is served on the same connection.
+    #[test]
+    fn an_unwanted_chunked_body_is_skipped() {
+        let mut session = session(
+            b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n\
+              GET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+        );
+        assert_eq!(request(session.next_event()).target, "/a");
+        assert!(!session.body_pending());
+        let _ = session.respond(Response::page(StatusCode::OK, "x"));
+        assert_eq!(request(session.next_event()).target, "/b");
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! is the epoll loop. But when a task's socket becomes readable, the task runs
 //! on the thread that saw it, and answers there: no hand-off, no second thread
 //! woken per request. On small pages that hand-off is about one futex call
-//! and a third more CPU time per request than nginx (`bench/per-request.sh`).
+//! and 40-46% more CPU time per request than nginx (`bench/per-request.sh`).
 //!
 //! **The same contract.** The HTTP is the shared [`Session`]: the same parser,
 //! limits, error table and keep-alive decision as every other stage; this file
@@ -66,11 +66,10 @@ pub fn run(
         // Files are opened on these: one per response under way is enough,
         // and a few more so that opening one never waits behind a download.
         .max_blocking_threads(config.threads + cores)
-        // Named for the log, as stage 6's workers are. The blocking threads
-        // get names from the same counter: tokio does not tell them apart.
-        .thread_name_fn(|| {
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            format!("runtime-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+        // Named for the log, as stage 6's workers are.
+        .thread_name_fn(move || {
+            static STARTED: AtomicUsize = AtomicUsize::new(0);
+            thread_name(STARTED.fetch_add(1, Ordering::Relaxed), cores)
         })
         .enable_io()
         .enable_time()
@@ -82,6 +81,21 @@ pub fn run(
     Ok(())
 }
 // ANCHOR_END: run
+
+/// The name of the runtime's `started`-th thread (from 0): `runtime-N` for
+/// the threads that run tasks, `blocking-N` for those `spawn_blocking` uses.
+///
+/// tokio asks one function for both kinds, without saying which it names. But
+/// it starts every thread in one pool, and `build` starts the `cores` task
+/// threads there before it returns, before any task can ask for a blocking
+/// one: so the first `cores` names are theirs, and every later one is a
+/// blocking thread's. (Those come and go, so their numbers keep growing.)
+fn thread_name(started: usize, cores: usize) -> String {
+    match started.checked_sub(cores) {
+        None => format!("runtime-{started}"),
+        Some(blocking) => format!("blocking-{blocking}"),
+    }
+}
 
 /// What every task shares.
 struct Shared {
@@ -224,11 +238,41 @@ async fn next_event(
         config.read_timeout
     };
     let mut deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        wait_for_more(stream, session, config, &mut idle, &mut deadline, stop).await?;
+        match session.next_event() {
+            // A head that starts an upload: its body comes next, once the
+            // client has the `100 Continue` it may be waiting for.
+            Event::NeedMore => {
+                if let Some(interim) = session.take_interim() {
+                    send_interim(stream, interim, deadline).await?;
+                }
+            }
+            event => return Some(event),
+        }
+    }
+}
+
+/// Reads until the session needs no more, within `deadline`; `None` if the
+/// connection should close without an answer (see [`next_event`]).
+async fn wait_for_more(
+    stream: &TcpStream,
+    session: &mut Session,
+    config: &Config,
+    idle: &mut bool,
+    deadline: &mut tokio::time::Instant,
+    stop: &mut watch::Receiver<()>,
+) -> Option<()> {
     while session.needs_more() {
+        let (idle_now, deadline_now) = (*idle, *deadline);
         tokio::select! {
-            ready = timeout_at(deadline, stream.readable()) => match ready {
-                // Time is news the session cannot see for itself.
-                Err(_) if !idle => return Some(Event::Error(session.refuse(Error::Timeout))),
+            ready = timeout_at(deadline_now, stream.readable()) => match ready {
+                // Time is news the session cannot see for itself: the
+                // refusal is the next event.
+                Err(_) if !idle_now => {
+                    session.refuse(Error::Timeout);
+                    return Some(());
+                }
                 Err(_) | Ok(Err(_)) => return None,
                 Ok(Ok(())) => {}
             },
@@ -237,17 +281,37 @@ async fn next_event(
         }
         match receive_available(stream, session) {
             Ok(0) => {}
-            Ok(_) if idle => {
+            Ok(_) if idle_now => {
                 // A request has started: its whole head is due within the
                 // read timeout.
-                idle = false;
-                deadline = tokio::time::Instant::now() + config.read_timeout;
+                *idle = false;
+                *deadline = tokio::time::Instant::now() + config.read_timeout;
             }
             Ok(_) => {}
             Err(_) => return None,
         }
     }
-    Some(session.next_event())
+    Some(())
+}
+
+/// Writes an interim response (`100 Continue`), within the request's
+/// deadline; `None` if it could not be.
+async fn send_interim(
+    stream: &TcpStream,
+    mut interim: &[u8],
+    deadline: tokio::time::Instant,
+) -> Option<()> {
+    while !interim.is_empty() {
+        timeout_at(deadline, stream.writable()).await.ok()?.ok()?;
+        match stream.try_write(interim) {
+            Ok(0) => return None,
+            Ok(n) => interim = &interim[n..],
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(())
 }
 
 /// Gives the session what the socket has now, without waiting (the socket
@@ -292,7 +356,7 @@ async fn prepare_response(
     let config = Arc::clone(config);
     let job = tokio::task::spawn_blocking(move || {
         let root = &config.root;
-        let answer = answer.and_then(|request| files::respond(root, &request));
+        let answer = answer.and_then(|request| files::respond(&config, &request));
         // An error becomes its response, unless there is no one to answer.
         let response = answer.or_else(|error| Response::error(root, &error).ok_or(error));
         let prepared = response.map(|response| (response.status, session.respond(response)));
@@ -433,3 +497,23 @@ impl Permits {
     }
 }
 // ANCHOR_END: permits
+
+#[cfg(test)]
+mod tests {
+    use super::thread_name;
+
+    #[test]
+    fn the_first_threads_run_tasks_and_the_rest_block() {
+        let names: Vec<String> = (0..5).map(|started| thread_name(started, 2)).collect();
+        assert_eq!(
+            names,
+            [
+                "runtime-0",
+                "runtime-1",
+                "blocking-0",
+                "blocking-1",
+                "blocking-2"
+            ]
+        );
+    }
+}

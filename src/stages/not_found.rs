@@ -33,7 +33,7 @@ pub fn run(listener: TcpListener, config: Arc<Config>) -> io::Result<()> {
 pub fn handle_connection(stream: TcpStream, config: &Config) {
     let mut connection = Connection::new(stream, config);
     let answer = match connection.read_request() {
-        Ok(Some(request)) => files::respond(&config.root, &request),
+        Ok(Some(request)) => files::respond(config, &request),
         Ok(None) => return,
         Err(error) => Err(error),
     };

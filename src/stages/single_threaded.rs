@@ -57,7 +57,7 @@ pub fn handle_connection(stream: TcpStream, config: &Config) {
     };
 
     // Steps (iv) and (v): find the file under the root, and make a response of it.
-    let response = match files::respond(&config.root, &request) {
+    let response = match files::respond(config, &request) {
         Ok(response) => response,
         // No error handling yet: a missing file gets no answer at all.
         Err(error) => return connection.drop_request(&error),

@@ -37,7 +37,7 @@ pub fn fixed_bytes(seed: u64, len: usize) -> Vec<u8> {
 pub fn assert_still_serves(server: &Server, site: &Site, after: &str) {
     let reply = get(server.addr, "/index.html");
     assert_eq!(
-        reply.status,
+        reply.head.status,
         200,
         "no longer serving after {after}; log:\n{}",
         server.log()

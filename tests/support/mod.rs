@@ -351,7 +351,7 @@ fn parse_reply_to(method: &str, bytes: &[u8]) -> Option<Reply> {
 
 /// Checks a 200 response carrying exactly `expected`, with a true length and type.
 pub fn assert_file(reply: &Reply, expected: &[u8], content_type: &str) {
-    assert_eq!(reply.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(reply.head.status_line, "HTTP/1.1 200 OK");
     assert_eq!(reply.header("Content-Type"), Some(content_type));
     assert_eq!(
         reply.header("Content-Length"),
@@ -408,7 +408,7 @@ pub fn assert_concurrent_clients(addr: SocketAddr, site: &Site, count: usize) {
             let expected = Arc::clone(&expected);
             thread::spawn(move || {
                 let reply = get(addr, "/data.bin");
-                reply.status == 200 && reply.body == *expected
+                reply.head.status == 200 && reply.body == *expected
             })
         })
         .collect();
@@ -474,7 +474,7 @@ pub fn assert_no_traversal(addr: SocketAddr, site: &Site) {
             "{target} leaked the secret: {text}"
         );
         if let Some(reply) = parse_reply(&bytes) {
-            assert_ne!(reply.status, 200, "{target} got 200: {text}");
+            assert_ne!(reply.head.status, 200, "{target} got 200: {text}");
         }
     }
 }

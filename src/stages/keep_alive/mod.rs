@@ -21,8 +21,8 @@
 //!
 //! **What it still leaves out.** A worker writes with blocking calls, so a
 //! client that reads slowly holds one, up to the write timeout (a deadline for
-//! the whole response); nginx, and hyper on tokio, never block. No TLS, HTTP/2,
-//! compression or caching either.
+//! the whole response); nginx, and hyper on tokio, never block. No TLS or
+//! HTTP/2 either.
 //!
 //! Here: the loop and a worker's job; `readiness.rs`: the loop's work;
 //! `table.rs`: the waiting connections; `linger.rs`: the lingering close.
@@ -33,7 +33,7 @@ mod linger;
 mod readiness;
 mod table;
 
-use std::io;
+use std::io::{self, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -145,12 +145,23 @@ fn serve(waiting: Waiting, table: &Table, config: &Config, shutdown: &Shutdown) 
         let started = Instant::now();
         let answer = match session.next_event() {
             // The rest is the loop's to wait for (and a close, its to see).
-            Event::NeedMore | Event::Closed => break true,
+            Event::NeedMore => match session.take_interim() {
+                // An upload's client waits for `100 Continue` before its body.
+                Some(interim) => match send_interim(stream, &mut token, table, config, interim) {
+                    Some(back) => {
+                        stream = back;
+                        break true;
+                    }
+                    None => return None,
+                },
+                None => break true,
+            },
+            Event::Closed => break true,
             Event::Request(request) => {
                 // Keep the connection if the client wants to and we are not
                 // shutting down; the response's `Connection` header says which.
                 session.allow_keep_alive(!shutdown.is_requested());
-                files::respond(&config.root, &request)
+                files::respond(config, &request)
             }
             Event::Error(error) => Err(error),
         };
@@ -202,8 +213,9 @@ fn serve(waiting: Waiting, table: &Table, config: &Config, shutdown: &Shutdown) 
         Waiting::lingering(stream, peer, session)
     } else {
         // The next request gets `--keep-alive-timeout` to start, and once
-        // some of it is here, the read timeout.
-        let (timeout, on_expiry) = match session.has_unread() {
+        // some of it is here (or an upload's body is on its way), the read
+        // timeout.
+        let (timeout, on_expiry) = match session.has_unread() || session.reading_body() {
             true => (config.read_timeout, Expiry::RequestTimeout),
             false => (config.keep_alive_timeout, Expiry::Close),
         };
@@ -212,3 +224,34 @@ fn serve(waiting: Waiting, table: &Table, config: &Config, shutdown: &Shutdown) 
     Some(Waiting { token, ..waiting })
 }
 // ANCHOR_END: serve
+
+/// Writes an interim response (`100 Continue`): at once, as it nearly always
+/// fits the socket's buffer, or else blocking, within the write timeout, off
+/// the poller, as the rest of a response is. `None` if the connection failed.
+fn send_interim(
+    mut stream: TcpStream,
+    token: &mut Option<Token>,
+    table: &Table,
+    config: &Config,
+    mut interim: &[u8],
+) -> Option<TcpStream> {
+    while !interim.is_empty() {
+        match stream.write(interim) {
+            Ok(0) => return None,
+            Ok(n) => interim = &interim[n..],
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+            Err(_) => return None,
+        }
+    }
+    if interim.is_empty() {
+        return Some(stream);
+    }
+    let mut blocking = table.release(stream, token.take());
+    let written = (blocking.set_nonblocking(false))
+        .and_then(|()| blocking.set_write_timeout(Some(config.write_timeout)))
+        .and_then(|()| blocking.write_all(interim))
+        .and_then(|()| blocking.set_nonblocking(true));
+    written.ok()?;
+    Some(TcpStream::from_std(blocking))
+}
