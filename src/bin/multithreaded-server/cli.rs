@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-use multithreaded_server::config::{Config, RootError, parse_duration};
+use multithreaded_server::config::{Config, RootError, parse_cache_control, parse_duration};
 use multithreaded_server::net::DEFAULT_BACKLOG;
 use multithreaded_server::stages::{self, Stage};
 
@@ -39,6 +39,12 @@ pub enum Command {
     Grade(GradeArgs),
     /// Fetch a URL and print its headers (stderr) and body (stdout or a file)
     Get(crate::get::GetArgs),
+    /// Grade a folder of submissions, in any language, in parallel and
+    /// sandboxed, into a CSV file, a gradebook and a feedback page each
+    GradeClass(crate::class::ClassArgs),
+    /// (internal) Grade one submission inside its sandbox, for grade-class
+    #[command(hide = true)]
+    GradeInSandbox(crate::class::InsideArgs),
 }
 
 /// How to serve.
@@ -89,6 +95,19 @@ pub struct ServeArgs {
     #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "TIME")]
     pub keep_alive_timeout: Duration,
 
+    /// Accept uploads: `PUT /uploads/NAME` writes DIR/NAME (and `DELETE` removes it),
+    /// `GET /uploads/NAME` reads it back [default: off]
+    #[arg(long, value_name = "DIR")]
+    pub uploads: Option<PathBuf>,
+
+    /// The Cache-Control header sent with every file, e.g. max-age=3600
+    #[arg(long, default_value = Config::DEFAULT_CACHE_CONTROL, value_parser = parse_cache_control, value_name = "VALUE")]
+    pub cache_control: String,
+
+    /// Never compress responses, even for clients that accept gzip
+    #[arg(long)]
+    pub no_compression: bool,
+
     /// Log only errors and notices, not a line per request
     #[arg(long, short)]
     pub quiet: bool,
@@ -111,7 +130,12 @@ impl ServeArgs {
             .unwrap_or_else(|| stages::default_threads(stage));
         config.queue = self.queue;
         config.keep_alive_timeout = self.keep_alive_timeout;
-        Ok(config)
+        config.cache_control = self.cache_control.clone();
+        config.compress = !self.no_compression;
+        match &self.uploads {
+            Some(folder) => config.with_uploads(folder),
+            None => Ok(config),
+        }
     }
 
     /// The port of the `--status` view, if it is on: the one given, or the
@@ -193,13 +217,19 @@ pub struct GradeArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
-    /// Points per check for --format gradescope: a TOML table or JSON object of
-    /// check ids and numbers [default: 1 point for every check]
+    /// Points per check for --format gradescope, classroom, markdown or html: a
+    /// TOML table or JSON object of check ids and numbers (or tables with
+    /// `points` and `visibility`) [default: 1 point for every check]
     #[arg(long, value_name = "FILE")]
     pub points: Option<PathBuf>,
 
+    /// For --format gradescope: when students see each check the points file
+    /// gives no visibility (hidden, after_due_date, after_published, visible)
+    #[arg(long, value_name = "WHEN", value_parser = parse_visibility)]
+    pub visibility: Option<grade::formats::Visibility>,
+
     /// List the checks of every stage (up to --stage, if given) and exit
-    #[arg(long, conflicts_with_all = ["addr", "command", "json", "format", "points", "threads", "queue", "keep_alive_timeout"])]
+    #[arg(long, conflicts_with_all = ["addr", "command", "json", "format", "points", "visibility", "threads", "queue", "keep_alive_timeout"])]
     pub list: bool,
 
     /// The command that starts the server; {port} and {root} are replaced by a free
@@ -218,8 +248,29 @@ pub enum Format {
     Json,
     /// Gradescope's autograder results.json, with points from --points
     Gradescope,
+    /// The JSON GitHub Classroom's grading reporter reads, with points from --points
+    Classroom,
     /// JUnit XML, for GitLab, Jenkins and GitHub test reporters
     Junit,
+    /// A feedback page in Markdown, to hand back
+    Markdown,
+    /// The feedback page in HTML
+    Html,
+}
+
+impl Format {
+    /// Whether the format gives points, so that --points means something.
+    pub fn has_points(self) -> bool {
+        match self {
+            Format::Gradescope | Format::Classroom | Format::Markdown | Format::Html => true,
+            Format::Text | Format::Json | Format::Junit => false,
+        }
+    }
+}
+
+/// A Gradescope visibility: hidden, after_due_date, after_published, visible.
+fn parse_visibility(text: &str) -> Result<grade::formats::Visibility, String> {
+    text.parse()
 }
 
 /// Parses `HOST:PORT`, looking the host up (`localhost:8080` is fine).

@@ -1,6 +1,7 @@
 //! `multithreaded-server grade ...`: the `grade` crate's grader, run from the
 //! command line, with its report printed as a checklist, a JSON object,
-//! Gradescope's results.json or JUnit XML.
+//! Gradescope's results.json, GitHub Classroom's results, JUnit XML, or a
+//! feedback page.
 
 use anyhow::Context;
 use grade::{Grader, Points, Stage};
@@ -19,8 +20,13 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<bool> {
     }
     let stage = args.stage.expect("clap requires --stage unless --list");
     let format = if args.json { Format::Json } else { args.format };
-    if args.points.is_some() && format != Format::Gradescope {
-        anyhow::bail!("--points is for --format gradescope; the other formats give no points");
+    if args.points.is_some() && !format.has_points() {
+        anyhow::bail!(
+            "--points is for --format gradescope, classroom, markdown or html; the other formats give no points"
+        );
+    }
+    if args.visibility.is_some() && format != Format::Gradescope {
+        anyhow::bail!("--visibility is for --format gradescope");
     }
     // Read before grading, so that a mistake in it costs no grading run.
     let points = match &args.points {
@@ -30,7 +36,8 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<bool> {
             Points::parse(&text).with_context(|| path.display().to_string())?
         }
         None => Points::default(),
-    };
+    }
+    .with_default_visibility(args.visibility);
     let mut grader = match (args.addr, &args.root) {
         (Some(addr), Some(root)) => Grader::running(addr, root),
         // clap's `requires` on --root is not enforced beside a `last` command,
@@ -68,7 +75,10 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<bool> {
         }
         Format::Json => print!("{}", report.to_json()),
         Format::Gradescope => print!("{}", report.to_gradescope(&points)),
+        Format::Classroom => print!("{}", report.to_classroom(&points)),
         Format::Junit => print!("{}", report.to_junit()),
+        Format::Markdown => print!("{}", report.to_markdown(&points, "Grading report")),
+        Format::Html => print!("{}", report.to_html(&points, "Grading report")),
     }
     Ok(report.passed())
 }

@@ -9,9 +9,11 @@
 //! | `cli` | the arguments, parsed by clap, and one-line errors |
 //! | `get` | `get URL`: a small HTTP client |
 //! | `grading` | `grade`: runs the grader, prints its report, cleans up on Ctrl-C |
+//! | `class` | `grade-class`: a folder of submissions, built and graded in sandboxes, into a gradebook |
 
 #![forbid(unsafe_code)]
 
+mod class;
 mod cli;
 mod get;
 mod grading;
@@ -44,6 +46,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }),
+        // 0 once every submission has a row, whatever it scored.
+        Some(Command::GradeClass(args)) => class::run(args).map(|()| ExitCode::SUCCESS),
+        Some(Command::GradeInSandbox(args)) => class::inside::run(args).map(|()| ExitCode::SUCCESS),
         Some(Command::Get(args)) => {
             // A response of any status is a success, as with curl; failing to
             // get a whole response is not (exit 1).
