@@ -312,11 +312,36 @@ fn parse_request(head: &[u8]) -> Result<Request, ()> {
     } else {
         !says("close")
     };
-    let path = target.split('?').next().unwrap_or(target);
+    let path = percent_decode(target.split('?').next().unwrap_or(target))?;
     Ok(Request {
-        target: path.to_owned(),
+        target: path,
         keep_alive,
     })
+}
+
+/// `path` with each `%XX` turned back into the byte it stands for, as
+/// browsers write a space (`%20`) or any byte outside plain ASCII. Decoded
+/// before `find_file` sees it, so an encoded `..` (`%2e%2e`) is refused like
+/// a plain one. A `%` not followed by two hex digits, or bytes that are not
+/// UTF-8, make a bad request.
+fn percent_decode(path: &str) -> Result<String, ()> {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|hex| std::str::from_utf8(hex).ok());
+            let byte = hex.and_then(|hex| u8::from_str_radix(hex, 16).ok());
+            decoded.push(byte.ok_or(())?);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(decoded).map_err(|_| ())
 }
 
 /// Whether the header lines, up to the blank line that ends them, are what

@@ -82,9 +82,35 @@ fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
 fn parse_target(head: &[u8]) -> Result<String, Problem> {
     // TODO: take the first line of the head, e.g. "GET /style.css HTTP/1.1",
     // check it has three parts (GET, a path starting with "/", HTTP/1.x) and
-    // return the path without any "?query" part. Anything else is a
-    // `Problem::BadRequest` (step 3).
+    // return the path without any "?query" part, passed through
+    // `percent_decode` (below, done for you: "/two%20words.txt" is the file
+    // "two words.txt"). Anything else is a `Problem::BadRequest` (step 3).
     Err(Problem::BadRequest)
+}
+
+/// `path` with each `%XX` turned back into the byte it stands for, as
+/// browsers write a space (`%20`) or any byte outside plain ASCII. Decoded
+/// before `find_file` sees it, so an encoded `..` (`%2e%2e`) is refused like
+/// a plain one. A `%` not followed by two hex digits, or bytes that are not
+/// UTF-8, make a bad request.
+fn percent_decode(path: &str) -> Result<String, Problem> {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|hex| std::str::from_utf8(hex).ok());
+            let byte = hex.and_then(|hex| u8::from_str_radix(hex, 16).ok());
+            decoded.push(byte.ok_or(Problem::BadRequest)?);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(decoded).map_err(|_| Problem::BadRequest)
 }
 
 /// The file `target` names under `root`, never outside it.
