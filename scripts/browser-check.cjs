@@ -18,7 +18,7 @@
 // again half a second later (the time it has been up moves on), with no
 // request failing and nothing in the console.
 //
-// `--book` also checks two chapters of the book, the first stage's and the last's
+// `--book` also checks two chapters of the book, the first stage's and stage 6's
 // (build it first: `mdbook build`), and then:
 //
 // - that the quizzes of the first stage's chapter are drawn (mdbook-quiz draws
@@ -76,7 +76,7 @@ const BOOK_PAGES = [
     images: 1,
   },
   {
-    // The last stage's chapter, with its timeline: an SVG, served as such.
+    // Stage 6's chapter, with its timeline: an SVG, served as such.
     path: "/book/stage-6-keep-alive.html",
     status: 200,
     title: "Stage 6: keeping connections alive - ",

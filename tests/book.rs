@@ -22,7 +22,11 @@
 //!   an explanation (`context`) and an `id` for every question, and is used by a
 //!   chapter;
 //! - every chapter opens with what the reader will be able to do, and how long
-//!   it takes.
+//!   it takes;
+//! - the site's list of stages (`www/index.html`), the README's table and the
+//!   introduction's table name the stages of `course::Stage::ALL`, numbered and
+//!   ordered as it orders them, each run with `cargo run -- --stage N` but the
+//!   last, which plain `cargo run` serves; and the site says how many there are.
 //!
 //! Each check is a function over a book folder, and the tests at the bottom feed
 //! each one a small broken book, to show that it catches what it is meant to.
@@ -593,6 +597,192 @@ fn check_openings(src: &Path, skip: &[&str]) -> Vec<String> {
     problems
 }
 
+/// One stage as a list outside the code names it: its number, its name, and
+/// the command the list gives to run it (if the list gives one).
+#[derive(Debug, PartialEq, Eq)]
+struct Listed {
+    number: Option<u8>,
+    name: String,
+    run: Option<String>,
+}
+
+/// The text between the first `start` and the first `end` after it, or `""`.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let Some(at) = text.find(start) else {
+        return "";
+    };
+    let rest = &text[at + start.len()..];
+    rest.find(end).map_or(rest, |stop| &rest[..stop])
+}
+
+/// The number and name in a chapter's file name, `stage-N-name.md` or
+/// `stage-N-name.html`.
+fn stage_of_chapter(file: &str) -> Option<(u8, String)> {
+    let file = file.strip_prefix("stage-")?;
+    let (number, rest) = file.split_once('-')?;
+    let name = rest
+        .strip_suffix(".md")
+        .or_else(|| rest.strip_suffix(".html"))?;
+    Some((number.parse().ok()?, name.to_owned()))
+}
+
+/// The site's stages: each `<li>` of `<ol class="stages">`, a link to the
+/// stage's chapter around its name in `<strong>`. The number is the link's,
+/// and none when the link names another stage than the text.
+fn site_stages(html: &str) -> Vec<Listed> {
+    let list = between(html, "<ol class=\"stages\">", "</ol>");
+    list.split("<li>")
+        .skip(1)
+        .map(|item| {
+            let shown = between(item, "<strong>", "</strong>");
+            let linked = stage_of_chapter(between(item, "href=\"/book/", "\""));
+            Listed {
+                number: linked.and_then(|(number, name)| (name == shown).then_some(number)),
+                name: shown.to_owned(),
+                run: None,
+            }
+        })
+        .collect()
+}
+
+/// The rows of the Markdown table in `text` under the heading `heading`, as
+/// their cells, without the header row and the row of dashes.
+fn table_rows<'a>(text: &'a str, heading: &str) -> Vec<Vec<&'a str>> {
+    let section = between(text, heading, "\n## ");
+    section
+        .lines()
+        .filter(|line| line.starts_with('|'))
+        .skip(2)
+        .map(|line| line.trim_matches('|').split('|').map(str::trim).collect())
+        .collect()
+}
+
+/// The README's stages: the table under "## The stages", whose rows are
+/// `| N | `name` | what it adds | `command` |`.
+fn readme_stages(markdown: &str) -> Vec<Listed> {
+    table_rows(markdown, "\n## The stages\n")
+        .into_iter()
+        .map(|cells| Listed {
+            number: cells.first().and_then(|cell| cell.parse().ok()),
+            name: cells.get(1).unwrap_or(&"").trim_matches('`').to_owned(),
+            run: cells.last().map(|cell| cell.trim_matches('`').to_owned()),
+        })
+        .collect()
+}
+
+/// The introduction's stages: the table under "## What you will build",
+/// whose rows are `| [N: title](stage-N-name.md) | `command` | what it adds |`.
+fn introduction_stages(markdown: &str) -> Vec<Listed> {
+    table_rows(markdown, "\n## What you will build\n")
+        .into_iter()
+        .map(|cells| {
+            let first = cells.first().unwrap_or(&"");
+            let linked = stage_of_chapter(between(first, "](", ")"));
+            let shown: Option<u8> = between(first, "[", ":").parse().ok();
+            let number = linked.as_ref().map(|(number, _)| *number);
+            Listed {
+                // A title numbered otherwise than its chapter has no number.
+                number: number.filter(|number| Some(*number) == shown),
+                name: linked.map_or_else(|| first.to_string(), |(_, name)| name),
+                run: cells.get(1).map(|cell| cell.trim_matches('`').to_owned()),
+            }
+        })
+        .collect()
+}
+
+/// Problems with a list of stages shown to readers, where `what` names it:
+/// it must list `stages` (number and name), all of them, in order, with the
+/// command to run each where the list gives commands.
+fn check_stage_list(what: &str, listed: &[Listed], stages: &[(u8, &str)]) -> Vec<String> {
+    let expected: Vec<Listed> = stages
+        .iter()
+        .enumerate()
+        .map(|(at, (number, name))| Listed {
+            number: Some(*number),
+            name: (*name).to_owned(),
+            // `cargo run` serves the most complete stage, the last.
+            run: Some(if at + 1 == stages.len() {
+                "cargo run".to_owned()
+            } else {
+                format!("cargo run -- --stage {number}")
+            }),
+        })
+        .collect();
+    if listed.is_empty() {
+        return vec![format!("{what}: no list of stages found")];
+    }
+    let mut problems = Vec::new();
+    if listed.len() != expected.len() {
+        problems.push(format!(
+            "{what}: lists {} stages, the course has {}",
+            listed.len(),
+            expected.len()
+        ));
+    }
+    for (at, (listed, expected)) in listed.iter().zip(&expected).enumerate() {
+        let row = at + 1;
+        if listed.number != expected.number || listed.name != expected.name {
+            let shown = match listed.number {
+                Some(number) => format!("stage {number} `{}`", listed.name),
+                None => format!(
+                    "`{}`, numbered otherwise by its link and its text",
+                    listed.name
+                ),
+            };
+            problems.push(format!(
+                "{what}: row {row} shows {shown}, where the course has stage {row} `{}`",
+                expected.name
+            ));
+        } else if listed
+            .run
+            .as_ref()
+            .is_some_and(|run| Some(run) != expected.run.as_ref())
+        {
+            problems.push(format!(
+                "{what}: stage {row} is run with `{}`, not `{}`",
+                listed.run.as_deref().unwrap_or_default(),
+                expected.run.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    problems
+}
+
+/// The site's lead says how many stages there are, in words.
+fn check_stage_count(what: &str, text: &str, stages: &[(u8, &str)]) -> Vec<String> {
+    const WORDS: [&str; 10] = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    let count = WORDS.get(stages.len().wrapping_sub(1)).unwrap_or(&"many");
+    let said = format!("in {count} stages");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.contains(&said) {
+        Vec::new()
+    } else {
+        vec![format!("{what}: does not say \"{said}\"")]
+    }
+}
+
+/// Problems with every list of the stages a reader sees first: the site's,
+/// the README's and the introduction's, under the repository's root `root`.
+fn check_stage_lists(root: &Path, stages: &[(u8, &str)]) -> Vec<String> {
+    let read = |path: &str| fs::read_to_string(root.join(path)).unwrap_or_default();
+    let site = read("www/index.html");
+    let mut problems = check_stage_list("www/index.html", &site_stages(&site), stages);
+    problems.extend(check_stage_count("www/index.html", &site, stages));
+    problems.extend(check_stage_list(
+        "README.md",
+        &readme_stages(&read("README.md")),
+        stages,
+    ));
+    problems.extend(check_stage_list(
+        "chapters/introduction.md",
+        &introduction_stages(&read("chapters/introduction.md")),
+        stages,
+    ));
+    problems
+}
+
 fn assert_none(problems: Vec<String>) {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
@@ -668,6 +858,17 @@ fn every_chapter_opens_with_its_goal_and_its_time() {
     // Measuring the stages is to be rewritten around its next benchmark, and
     // gets its opening then.
     assert_none(check_openings(&chapters(), &["measuring.md"]));
+}
+
+#[test]
+fn the_site_the_readme_and_the_introduction_list_the_course_stages() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        course_stages().len(),
+        7,
+        "the course's stages changed: so must the site"
+    );
+    assert_none(check_stage_lists(root, &course_stages()));
 }
 
 // ---------------------------------------------------------------------------
@@ -1015,4 +1216,89 @@ fn an_opening_without_its_goal_or_its_time_is_caught() {
     let problems = check_openings(&book.src(), &["skipped.md"]);
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].contains("`late.md`") && problems[1].contains("`no-time.md`"));
+}
+
+/// A site, a README and an introduction that list two stages as they should.
+fn good_stage_lists(book: &ScratchBook) {
+    book.write(
+        "www/index.html",
+        "<p class=\"lead\">A course built in two\n stages.</p>\n<ol class=\"stages\">\n\
+         <li><a href=\"/book/stage-1-one.html\"><strong>one</strong></a>: first.</li>\n\
+         <li><a href=\"/book/stage-2-two.html\"><strong>two</strong></a>: second.</li>\n</ol>\n",
+    );
+    book.write(
+        "README.md",
+        "# x\n\n## The stages\n\nText.\n\n| # | stage | adds | run it |\n|---|---|---|---|\n\
+         | 1 | `one` | a | `cargo run -- --stage 1` |\n| 2 | `two` | b | `cargo run` |\n\n\
+         ## Next\n\n| 9 | `nine` | not a stage | `x` |\n",
+    );
+    book.write(
+        "chapters/introduction.md",
+        "# x\n\n## What you will build\n\n| stage | run it | adds |\n|---|---|---|\n\
+         | [1: One](stage-1-one.md) | `cargo run -- --stage 1` | a |\n\
+         | [2: Two](stage-2-two.md) | `cargo run` | b |\n",
+    );
+}
+
+#[test]
+fn stage_lists_that_agree_pass_and_each_kind_of_drift_is_caught() {
+    let book = ScratchBook::new();
+    let stages = [(1, "one"), (2, "two")];
+    good_stage_lists(&book);
+    assert_none(check_stage_lists(&book.dir, &stages));
+
+    // A stage more in the course than on the site, in its list and its lead.
+    let three = [(1, "one"), (2, "two"), (3, "three")];
+    let problems = check_stage_lists(&book.dir, &three);
+    let expected = [
+        "www/index.html: lists 2 stages, the course has 3",
+        "www/index.html: does not say \"in three stages\"",
+        "README.md: lists 2 stages, the course has 3",
+        // The README and the introduction run stage 2 with `cargo run`,
+        // which now serves stage 3.
+        "README.md: stage 2 is run with `cargo run`, not `cargo run -- --stage 2`",
+        "chapters/introduction.md: lists 2 stages, the course has 3",
+        "chapters/introduction.md: stage 2 is run with `cargo run`, not `cargo run -- --stage 2`",
+    ];
+    assert_eq!(problems, expected);
+
+    // Two stages swapped in the README, a link and a name that disagree on
+    // the site, and a title numbered otherwise than its chapter.
+    good_stage_lists(&book);
+    let readme = fs::read_to_string(book.dir.join("README.md")).unwrap();
+    book.write(
+        "README.md",
+        &readme
+            .replace("`one`", "`tmp`")
+            .replace("`two`", "`one`")
+            .replace("`tmp`", "`two`"),
+    );
+    let site = fs::read_to_string(book.dir.join("www/index.html")).unwrap();
+    book.write(
+        "www/index.html",
+        &site.replace("<strong>two</strong>", "<strong>deux</strong>"),
+    );
+    let intro = fs::read_to_string(book.dir.join("chapters/introduction.md")).unwrap();
+    book.write(
+        "chapters/introduction.md",
+        &intro.replace("[2: Two]", "[3: Two]"),
+    );
+    let problems = check_stage_lists(&book.dir, &stages);
+    let expected = [
+        "www/index.html: row 2 shows `deux`, numbered otherwise by its link and its text, \
+         where the course has stage 2 `two`",
+        "README.md: row 1 shows stage 1 `two`, where the course has stage 1 `one`",
+        "README.md: row 2 shows stage 2 `one`, where the course has stage 2 `two`",
+        "chapters/introduction.md: row 2 shows `two`, numbered otherwise by its link and its \
+         text, where the course has stage 2 `two`",
+    ];
+    assert_eq!(problems, expected);
+
+    // No list at all.
+    book.write("www/index.html", "<p>No list.</p>");
+    let problems = check_stage_lists(&book.dir, &stages);
+    assert!(
+        problems.contains(&"www/index.html: no list of stages found".to_owned()),
+        "{problems:?}"
+    );
 }

@@ -59,16 +59,22 @@ rm -f "$points"
 shown "multithreaded-server grade --stage 1 --format junit -- $SERVER_PY --defect html-for-everything" \
   >"$OUT/junit.txt"
 
-# A class of three, all the Python server: one as it is, two with a fault.
+# A class of three, all the Python server: one as it is, two with a fault,
+# graded by grade-class, each in its sandbox; then the CSV it wrote.
 class=$(mktemp -d)
-mkdir -p "$class/ada" "$class/bob" "$class/cy"
-cp tests/broken/server.py "$class/ada/server.py"
-for pair in bob:binary-as-text cy:single-threaded; do
-  printf 'import runpy, sys\nsys.argv += ["--defect", "%s"]\nrunpy.run_path(%s, run_name="__main__")\n' \
-    "${pair#*:}" "'$REPO/tests/broken/server.py'" >"$class/${pair%%:*}/server.py"
+grades=$(mktemp -d)
+mkdir -p "$class/one" "$class/two" "$class/three"
+cp tests/broken/server.py "$class/one/server.py"
+for pair in two:binary-as-text three:single-threaded; do
+  student=$class/${pair%%:*}
+  cp tests/broken/server.py "$student/broken.py"
+  printf 'import os, runpy, sys\nsys.argv += ["--defect", "%s"]\nrunpy.run_path(os.path.join(os.path.dirname(__file__), "broken.py"), run_name="__main__")\n' \
+    "${pair#*:}" >"$student/server.py"
 done
-shown "exercises/grade-class.sh 2 $class" | sed "s|$class|submissions|g" >"$OUT/class.txt"
-rm -rf "$class"
+shown "multithreaded-server grade-class $class --stage 2 --out $grades" |
+  sed "s|$class|submissions|g; s|$grades|grades|g" >"$OUT/class.txt"
+shown "cat $grades/grades.csv" | sed "s|$grades|grades|g" >>"$OUT/class.txt"
+rm -rf "$class" "$grades"
 
 # A Rust submission: exercise 4 as it is handed out, before its TODOs are done.
 shown "multithreaded-server grade --stage 4 -- cargo run -q -p ex04-daemon-join -- --port {port} --root {root}" \

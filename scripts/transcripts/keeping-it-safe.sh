@@ -90,7 +90,8 @@ start_server --stage 4
   shown "python3 -c 'print(\"GET / HTTP/1.1\\r\\nHost: x\\r\\n\" + \"X-Many: 1\\r\\n\" * 200 + \"\\r\\n\", end=\"\")' | nc 127.0.0.1 $PORT | head -n 1"
   shown "printf 'GET / HTTP/1.1\\nHost: x\\n\\n' | nc 127.0.0.1 $PORT | head -n 1"
   shown "printf 'GET / HTTP/1.1\\r\\nHost : x\\r\\n\\r\\n' | nc 127.0.0.1 $PORT | head -n 1"
-  shown "printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n' | nc 127.0.0.1 $PORT | head -n 1"
+  shown "printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 5\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n' | nc 127.0.0.1 $PORT | head -n 1"
+  shown "printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: gzip, chunked\\r\\n\\r\\n' | nc 127.0.0.1 $PORT | head -n 1"
   shown "printf 'GET / HTTP/2.0\\r\\nHost: x\\r\\n\\r\\n' | nc 127.0.0.1 $PORT | head -n 1"
 } >"$OUT/limits.txt"
 stop_server
