@@ -426,7 +426,7 @@ fn write_faults(f: &mut fmt::Formatter<'_>, report: &Report) -> fmt::Result {
     for result in faults {
         if let Verdict::Fail(failure) = &result.verdict {
             let problem = failure.problem.lines().next().unwrap_or("");
-            let problem: String = problem.chars().take(160).collect();
+            let problem = shortened(problem, 160);
             writeln!(f, "  {} {problem}", format!("{}:", result.check.id).bold())?;
         }
     }
@@ -450,6 +450,19 @@ fn write_faults(f: &mut fmt::Formatter<'_>, report: &Report) -> fmt::Result {
             Ok(())
         }
     }
+}
+
+/// `text` in at most `most` characters: cut at the last space that fits,
+/// with an ellipsis, so that no number or word is cut in two (a "5.3 s" cut
+/// to "5." reads as a different number). The check's own entry below has
+/// the whole of it.
+fn shortened(text: &str, most: usize) -> String {
+    if text.chars().count() <= most {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(most - 1).collect();
+    let cut = head.rfind(' ').unwrap_or(head.len());
+    format!("{}…", head[..cut].trim_end_matches([',', ';', ':']))
 }
 
 fn write_result(f: &mut fmt::Formatter<'_>, result: &CheckResult) -> fmt::Result {
@@ -578,6 +591,21 @@ mod tests {
             })
             .collect();
         report
+    }
+
+    #[test]
+    fn a_long_fault_is_shortened_between_words() {
+        let long = "meanwhile the server used 2620 ms of CPU time in 5.3 s: it is spinning";
+        assert_eq!(shortened(long, 200), long);
+        assert_eq!(
+            shortened(long, 50),
+            "meanwhile the server used 2620 ms of CPU time in…"
+        );
+        assert_eq!(
+            shortened(long, 60),
+            "meanwhile the server used 2620 ms of CPU time in 5.3 s: it…"
+        );
+        assert!(shortened(long, 60).chars().count() <= 60);
     }
 
     #[test]

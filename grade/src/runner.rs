@@ -474,10 +474,12 @@ fn suspect_copy(subject: &Subject) -> bool {
 }
 
 /// How long a server is given to answer after a check failed on it, before
-/// it is taken to have stopped answering and a fresh copy is started: less
-/// than a check's own wait, since a copy started for nothing costs little,
-/// and a wedged server would otherwise cost the whole wait after every check.
-const STILL_ANSWERING: Duration = Duration::from_secs(3);
+/// it is taken to have stopped answering and a fresh copy is started: far
+/// less than a check's own wait, since a copy started for nothing costs a
+/// restart and no verdict, and a wedged server pays this after every check
+/// it fails (four at stage 4). A page from a server on this machine comes
+/// back in milliseconds, even on a busy one.
+const STILL_ANSWERING: Duration = Duration::from_millis(1500);
 
 /// How many fresh copies a grading starts at most to judge a check again
 /// ([`again_on_a_fresh_copy`]); the restarts for deaths count too.

@@ -40,7 +40,7 @@ fn run(probe: &Probe) -> Result<(), Failure> {
     );
     probe.record(&exchange);
     let what = format!(
-        "while one client was connected and silent, another client's GET /index.html ({})",
+        "another client's GET /index.html, while one client was connected and silent ({})",
         waited(&exchange)
     );
     holds(probe, &exchange, fixture::INDEX, &what).map_err(Failure::its_own)?;
