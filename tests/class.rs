@@ -510,20 +510,19 @@ fn the_corpus_gets_its_verdicts_graded_side_by_side_in_sandboxes() {
             let name = server["name"].as_str().unwrap();
             let folder = submissions.join(name);
             std::fs::create_dir_all(&folder).unwrap();
-            // The repository's paths, made absolute: the submission runs in
-            // its own folder.
-            let words: Vec<String> = server["command"]
+            // Each submission holds the corpus as the repository does, and its
+            // command runs from its own folder as from the repository's root.
+            // Its copy, not the repository's files: the sandbox shows none of
+            // the host's /tmp, homes or /run, where a clone may well be.
+            copy_tree(
+                &repo.join("tests/student-servers"),
+                &folder.join("tests/student-servers"),
+            );
+            let words: Vec<&str> = server["command"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|w| {
-                    let w = w.as_str().unwrap();
-                    if w.starts_with("tests/") {
-                        repo.join(w).display().to_string()
-                    } else {
-                        w.to_owned()
-                    }
-                })
+                .map(|w| w.as_str().unwrap())
                 .collect();
             std::fs::write(
                 folder.join("submission.toml"),
