@@ -89,6 +89,24 @@ fn run(probe: &Probe) -> Result<(), Failure> {
                     &exchange,
                 ));
             }
+            // Bytes came back, but no status can be read from them: a
+            // server that echoes the request's version (`HTTP/1.1 extra 200
+            // Ok`) did answer, and not with a 4xx.
+            None if exchange.received.iter().any(|b| !b.is_ascii_whitespace()) => {
+                let first = exchange
+                    .received
+                    .split(|&b| b == b'\n')
+                    .next()
+                    .unwrap_or(&[]);
+                let first = String::from_utf8_lossy(first);
+                let first: String = first.trim_end().chars().take(80).collect();
+                return Err(Failure::of(
+                    format!(
+                        "{what} got an answer with no status code to read (its first line is `{first}`), not 400 (or another 4xx)"
+                    ),
+                    &exchange,
+                ));
+            }
             None => {
                 let failure = no_response(probe, what, &exchange);
                 return Err(Failure {
