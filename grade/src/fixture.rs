@@ -24,6 +24,9 @@ use crate::random::Rng;
 pub const INDEX: &str = "index.html";
 /// A stylesheet with LF line ends and non-ASCII text.
 pub const STYLE: &str = "style.css";
+/// Plain text beside the pages: a server that knows only the types of its
+/// pages fails `text-files` for it.
+pub const NOTES: &str = "notes.txt";
 /// A PNG signature followed by random bytes.
 pub const IMAGE: &str = "image.png";
 /// A few hundred kilobytes holding every byte value.
@@ -32,8 +35,10 @@ pub const DATA: &str = "data.bin";
 pub const SUB_PAGE: &str = "sub/page.html";
 /// A text file two folders down.
 pub const SUB_NOTES: &str = "sub/deeper/notes.txt";
-/// A name with a space, asked for as `two%20words.txt`.
-pub const SPACED: &str = "two words.txt";
+/// A name with a space, asked for as `two%20words.html`. A page, as the
+/// other files `paths` asks for are: a server that fails on `.txt` files
+/// fails `text-files` for it, not `paths`.
+pub const SPACED: &str = "two words.html";
 /// A name whose case must be kept: a server that lower-cases paths misses it.
 pub const MIXED_CASE: &str = "Mixed-Case.html";
 /// The page a missing file is answered with, from stage 3 on.
@@ -325,18 +330,26 @@ fn site_files(rng: &mut Rng, token: &str) -> Vec<SiteFile> {
     let sub_page = format!("<!doctype html>\n<title>Sub page</title>\n<p>sub {page_token}</p>\n");
     let notes_token = mine();
     let notes = format!("notes {notes_token}\n{}\n", rng.token());
+    let top_notes_token = mine();
+    let top_notes = format!(
+        "notes {top_notes_token}\n{}\n{}\n",
+        rng.token(),
+        rng.token()
+    );
     let error_token = mine();
     let error = format!(
         "<!doctype html>\n<title>Not found</title>\n<h1>Nothing here</h1>\n<p>{error_token} {}</p>\n",
         rng.token()
     );
     let spaced_token = mine();
-    let spaced = format!("two words {spaced_token}\n");
+    let spaced =
+        format!("<!doctype html>\n<title>Two words</title>\n<p>two words {spaced_token}</p>\n");
     let mixed_token = mine();
     let mixed = format!("<!doctype html>\n<title>Mixed case</title>\n<p>{mixed_token}</p>\n");
     vec![
         text(INDEX, index, "text/html", index_token),
         text(STYLE, style, "text/css", style_token),
+        text(NOTES, top_notes, "text/plain", top_notes_token),
         SiteFile {
             path: IMAGE,
             bytes: image,
@@ -352,7 +365,7 @@ fn site_files(rng: &mut Rng, token: &str) -> Vec<SiteFile> {
         text(SUB_PAGE, sub_page, "text/html", page_token),
         text(SUB_NOTES, notes, "text/plain", notes_token),
         text(ERROR_PAGE, error, "text/html", error_token),
-        text(SPACED, spaced, "text/plain", spaced_token),
+        text(SPACED, spaced, "text/html", spaced_token),
         text(MIXED_CASE, mixed, "text/html", mixed_token),
     ]
 }

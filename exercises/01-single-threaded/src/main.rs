@@ -83,8 +83,8 @@ fn parse_target(head: &[u8]) -> Result<String, Problem> {
     // TODO: take the first line of the head, e.g. "GET /style.css HTTP/1.1",
     // check it has three parts (GET, a path starting with "/", HTTP/1.x) and
     // return the path without any "?query" part, passed through
-    // `percent_decode` (below, done for you: "/two%20words.txt" is the file
-    // "two words.txt"). Anything else is a `Problem::BadRequest` (step 3).
+    // `percent_decode` (below, done for you: "/two%20words.html" is the file
+    // "two words.html"). Anything else is a `Problem::BadRequest` (step 3).
     Err(Problem::BadRequest)
 }
 

@@ -3,7 +3,7 @@
 //! A browser asks for `/` when you type the site's address, percent-encodes a
 //! space as `%20`, may add a query string (`?v=2`) that a file server
 //! ignores, and keeps the case of every letter. A server that serves only
-//! `/index.html`, opens `two%20words.txt` literally, looks for a file called
+//! `/index.html`, opens `two%20words.html` literally, looks for a file called
 //! `style.css?v=2`, or lower-cases paths, breaks real pages. (On a file system
 //! that ignores case, macOS's and Windows's by default, a server that
 //! lower-cases paths still finds the file, and passes.)
