@@ -1,6 +1,7 @@
-//! Request bodies and uploads, validators, byte ranges and compression, on
-//! every stage compiled in: they live in the shared HTTP core, so every
-//! stage that serves files has them.
+//! What a file's `200` says beyond the grader's checks, request bodies and
+//! uploads, validators, byte ranges and compression, on every stage compiled
+//! in: they live in the shared HTTP core, so every stage that serves files
+//! has them.
 //!
 //! The stages before `not-found` answer no error (they close instead), so
 //! the checks of `4xx` answers run from `not-found` on; everything a `200`,
@@ -65,6 +66,40 @@ fn exchange(server: &Server, method: &str, target: &str, headers: &[&str], body:
 
 fn stages() -> Vec<Stage> {
     compiled_stages()
+}
+
+// ---------------------------------------------------------------------------
+// What a file's 200 says beyond the grader's checks
+
+/// The grader's checks judge a file's bytes, its length and its media type
+/// (`text-files`, `binary-files`, `content-length`, `content-type`,
+/// `sub-folder`, `paths`); this is what they leave out, on every stage: the
+/// exact status line, the `charset` of text, `text/plain` and
+/// `application/octet-stream`, `Connection: close` when the client asked
+/// for it, a sub-folder's `index.html`, and a name in UTF-8 on disk,
+/// percent-encoded in the request.
+#[test]
+fn a_file_comes_with_its_exact_type_and_connection_header() {
+    let site = Site::new();
+    site.write("sub/index.html", "<p>the sub-folder's index</p>");
+    site.write("café menu.txt", "menu: crêpes");
+    for stage in stages() {
+        let server = Server::start(stage.name(), &site.root, &[]);
+        for (target, file, content_type) in [
+            ("/", "index.html", "text/html; charset=utf-8"),
+            ("/style.css", "style.css", "text/css; charset=utf-8"),
+            ("/data.bin", "data.bin", "application/octet-stream"),
+            ("/sub/", "sub/index.html", "text/html; charset=utf-8"),
+            (
+                "/caf%C3%A9%20menu.txt",
+                "café menu.txt",
+                "text/plain; charset=utf-8",
+            ),
+        ] {
+            eprintln!("{stage}: {target}");
+            assert_file(&get(server.addr, target), &site.read(file), content_type);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -11,9 +11,10 @@ use support::*;
 /// The shared payloads ([`TRAVERSALS`] and absolute paths) and the ones in
 /// [`MORE_TRAVERSALS`] never return the secret. From `not-found` on, each is
 /// answered 400 (the target is malformed or climbs above the root) or 404 (the
-/// path leads nowhere, or out through a symlink); earlier stages close without a
-/// byte. The same tricks used to stay inside the root still work, so the server
-/// is not passing by refusing everything.
+/// path leads nowhere, or out through a symlink), and three tell-tale ones
+/// with the right one of the two; earlier stages close without a byte. The
+/// same tricks used to stay inside the root still work, so the server is not
+/// passing by refusing everything.
 #[test]
 fn no_target_reaches_the_secret_beside_the_root() {
     for stage in compiled_stages() {
@@ -39,6 +40,22 @@ fn no_target_reaches_the_secret_beside_the_root() {
                 );
             } else {
                 assert!(bytes.is_empty(), "{stage}: {target} got an answer: {text}");
+            }
+        }
+
+        // Which of the two: a symlink out leads nowhere (404, as if it were
+        // not there), a climb above the root is a malformed target (400).
+        if answers_errors(stage) {
+            for (target, status) in [
+                ("/leak.txt", 404),
+                ("/up/secret.txt", 404),
+                ("/../secret.txt", 400),
+            ] {
+                assert_eq!(
+                    get(server.addr, target).status(),
+                    status,
+                    "{stage}: {target}"
+                );
             }
         }
 

@@ -365,40 +365,6 @@ pub fn assert_file(reply: &Reply, expected: &[u8], content_type: &str) {
     );
 }
 
-/// What every stage must serve: text and binary files byte-exact with their
-/// types, `/` as `/index.html`, a file in a sub-folder and a UTF-8 name.
-pub fn assert_serves_site(addr: SocketAddr, site: &Site) {
-    let html = "text/html; charset=utf-8";
-    assert_file(&get(addr, "/index.html"), &site.read("index.html"), html);
-    assert_file(&get(addr, "/"), &site.read("index.html"), html);
-    assert_file(
-        &get(addr, "/style.css"),
-        &site.read("style.css"),
-        "text/css; charset=utf-8",
-    );
-    assert_file(
-        &get(addr, "/image.png"),
-        &site.read("image.png"),
-        "image/png",
-    );
-    assert_file(
-        &get(addr, "/data.bin"),
-        &site.read("data.bin"),
-        "application/octet-stream",
-    );
-    assert_file(
-        &get(addr, "/sub/page.html"),
-        &site.read("sub/page.html"),
-        html,
-    );
-    assert_file(&get(addr, "/sub/"), &site.read("sub/index.html"), html);
-    assert_file(
-        &get(addr, "/caf%C3%A9%20menu.txt"),
-        &site.read("café menu.txt"),
-        "text/plain; charset=utf-8",
-    );
-}
-
 /// `count` clients at once, each on its own connection, all of which must get
 /// `data.bin` byte-exact.
 pub fn assert_concurrent_clients(addr: SocketAddr, site: &Site, count: usize) {
