@@ -518,29 +518,27 @@ mod python_servers {
         broken("blocks-on-hang-up", &["ten-thousand-idle"]),
     ];
 
+    /// `name: Stage, TABLE;` is a test called `name` that grades each broken
+    /// server of `TABLE` at `Stage` (see `each_fails_exactly`).
+    macro_rules! broken_servers_fail_their_checks {
+        ($($name:ident: $stage:ident, $table:ident;)*) => {$(
+            python_test! {
+                fn $name() {
+                    each_fails_exactly(Stage::$stage, $table)
+                }
+            }
+        )*};
+    }
+
     // Each stage's table of broken servers, above, graded with its checks.
-    python_test! {
-        fn each_stage_1_check_catches_its_broken_server() {
-            each_fails_exactly(Stage::SingleThreaded, STAGE_1)
-        }
-        fn each_stage_2_check_catches_its_broken_server() {
-            each_fails_exactly(Stage::ThreadPerClient, STAGE_2)
-        }
-        fn each_stage_3_check_catches_its_broken_server() {
-            each_fails_exactly(Stage::NotFound, STAGE_3)
-        }
-        fn each_stage_4_check_catches_its_broken_server() {
-            each_fails_exactly(Stage::DaemonJoin, STAGE_4)
-        }
-        fn each_stage_5_check_catches_its_broken_server() {
-            each_fails_exactly(Stage::ThreadPool, STAGE_5)
-        }
-        fn each_stage_6_check_catches_its_broken_server() {
-            each_fails_exactly(Stage::KeepAlive, STAGE_6)
-        }
-        fn each_stage_7_check_catches_its_broken_server() {
-            each_fails_exactly(Stage::Async, STAGE_7)
-        }
+    broken_servers_fail_their_checks! {
+        each_stage_1_check_catches_its_broken_server: SingleThreaded, STAGE_1;
+        each_stage_2_check_catches_its_broken_server: ThreadPerClient, STAGE_2;
+        each_stage_3_check_catches_its_broken_server: NotFound, STAGE_3;
+        each_stage_4_check_catches_its_broken_server: DaemonJoin, STAGE_4;
+        each_stage_5_check_catches_its_broken_server: ThreadPool, STAGE_5;
+        each_stage_6_check_catches_its_broken_server: KeepAlive, STAGE_6;
+        each_stage_7_check_catches_its_broken_server: Async, STAGE_7;
     }
 
     /// Every check has a broken server for it in the tables above (`connects`:
