@@ -11,15 +11,6 @@ use support::*;
 
 const STAGE: &str = "daemon-join";
 
-/// Text and binary files come back byte-exact, with the right type and length.
-#[test]
-fn serves_files_byte_exact_with_their_headers() {
-    let site = Site::new();
-    let server = Server::start(STAGE, &site.root, &[]);
-    assert_serves_site(server.addr, &site);
-    assert_eq!(get(server.addr, "/missing").status(), 404);
-}
-
 /// Ctrl-C during a download lets it finish, byte-exact, and the server then
 /// exits with status 0. Compare `not_found::ctrl_c_cuts_a_download_short`.
 #[test]
@@ -184,20 +175,4 @@ fn joined_threads(log: &str) -> Option<usize> {
         let (_, rest) = line.split_once(" joined ")?;
         rest.strip_suffix(" client thread(s)")?.parse().ok()
     })
-}
-
-/// Fifty clients at once all get the whole file, byte-exact.
-#[test]
-fn fifty_concurrent_clients_are_all_served() {
-    let site = Site::new();
-    let server = Server::start(STAGE, &site.root, &[]);
-    assert_concurrent_clients(server.addr, &site, 50);
-}
-
-/// Nothing outside the root can be read.
-#[test]
-fn no_path_leaves_the_root() {
-    let site = Site::new();
-    let server = Server::start(STAGE, &site.root, &[]);
-    assert_no_traversal(server.addr, &site);
 }

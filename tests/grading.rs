@@ -23,6 +23,21 @@ use grade::{CHECKS, Grader, Report, Stage};
 
 const BIN: &str = env!("CARGO_BIN_EXE_multithreaded-server");
 
+/// Tests that start `python3`, the Python servers of `tests/broken/`: under
+/// Wine a Windows program cannot start a Linux one, so there they are ignored
+/// with that reason, which is written here once.
+macro_rules! python_test {
+    ($($(#[$attr:meta])* fn $name:ident() $body:block)*) => {$(
+        $(#[$attr])*
+        #[test]
+        #[cfg_attr(
+            wine,
+            ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
+        )]
+        fn $name() $body
+    )*};
+}
+
 /// The course's own binary running `stage`.
 fn reference(stage: Stage) -> Grader {
     Grader::command([
@@ -64,79 +79,77 @@ fn passes_its_own_checks(stage: Stage) {
     );
 }
 
+/// One test per stage, from a table: `name: "feature", Stage;` is a test
+/// called `name`, built where `feature` is, that grades the course's own
+/// binary at `Stage` with that stage's checks. The names stay whole in the
+/// source, so `cargo test name` and a search for it both find the test.
+macro_rules! stages_pass_their_own_checks {
+    ($($(#[$attr:meta])* $name:ident: $feature:literal, $stage:ident;)*) => {$(
+        $(#[$attr])*
+        #[test]
+        #[cfg(feature = $feature)]
+        fn $name() {
+            passes_its_own_checks(Stage::$stage);
+        }
+    )*};
+}
+
+/// `name: "feature", Stage fails Next [ids];` is a test called `name`, built
+/// in the default build where `feature` is, that grades the course's binary
+/// at `Stage` with the checks of `Next` and expects exactly `ids` to fail.
+macro_rules! stages_fail_the_next_stage {
+    ($($(#[$attr:meta])* $name:ident: $feature:literal, $stage:ident fails $next:ident $failing:expr;)*) => {$(
+        $(#[$attr])*
+        #[test]
+        #[cfg(all(feature = "default", feature = $feature))]
+        fn $name() {
+            assert_fails_exactly(reference(Stage::$stage), Stage::$next, &$failing);
+        }
+    )*};
+}
+
 // Every stage compiled into this build passes its own checks.
-
-#[test]
-#[cfg(feature = "single-threaded")]
-fn stage_1_passes_its_own_checks() {
-    passes_its_own_checks(Stage::SingleThreaded);
-}
-
-#[test]
-#[cfg(feature = "thread-per-client")]
-fn stage_2_passes_its_own_checks() {
-    passes_its_own_checks(Stage::ThreadPerClient);
-}
-
-#[test]
-#[cfg(feature = "not-found")]
-fn stage_3_passes_its_own_checks() {
-    passes_its_own_checks(Stage::NotFound);
-}
-
-#[test]
-#[cfg(feature = "daemon-join")]
-fn stage_4_passes_its_own_checks() {
-    passes_its_own_checks(Stage::DaemonJoin);
-}
-
-#[test]
-#[cfg(feature = "thread-pool")]
-fn stage_5_passes_its_own_checks() {
-    passes_its_own_checks(Stage::ThreadPool);
-}
-
-#[test]
-#[cfg(feature = "keep-alive")]
-fn stage_6_passes_its_own_checks() {
-    passes_its_own_checks(Stage::KeepAlive);
-}
-
-#[test]
-#[cfg_attr(
-    wine,
-    ignore = "under Wine, once ten-thousand-idle's 10,000 connections close, stage 7 answers nothing for over 100 s (Wine's socket layer, not the server; see .ci/wine/README.md)"
-)]
-#[cfg(feature = "async")]
-fn stage_7_passes_its_own_checks() {
-    passes_its_own_checks(Stage::Async);
+stages_pass_their_own_checks! {
+    stage_1_passes_its_own_checks: "single-threaded", SingleThreaded;
+    stage_2_passes_its_own_checks: "thread-per-client", ThreadPerClient;
+    stage_3_passes_its_own_checks: "not-found", NotFound;
+    stage_4_passes_its_own_checks: "daemon-join", DaemonJoin;
+    stage_5_passes_its_own_checks: "thread-pool", ThreadPool;
+    stage_6_passes_its_own_checks: "keep-alive", KeepAlive;
+    #[cfg_attr(
+        wine,
+        ignore = "under Wine, once ten-thousand-idle's 10,000 connections close, stage 7 answers nothing for over 100 s (Wine's socket layer, not the server; see .ci/wine/README.md)"
+    )]
+    stage_7_passes_its_own_checks: "async", Async;
 }
 
 // ---------------------------------------------------------------------------
 // Each stage fails exactly the checks of the next one: what its chapter's
 // "a slight problem" section says it gets wrong.
 
-/// Stage 1 serves one client at a time, so a silent client holds up the rest.
-#[test]
-#[cfg(all(feature = "default", feature = "single-threaded"))]
-fn stage_1_fails_the_concurrency_checks_of_stage_2() {
-    assert_fails_exactly(
-        reference(Stage::SingleThreaded),
-        Stage::ThreadPerClient,
-        &["idle-client", "reverse-order"],
-    );
+stages_fail_the_next_stage! {
+    /// Stage 1 serves one client at a time, so a silent client holds up the rest.
+    stage_1_fails_the_concurrency_checks_of_stage_2: "single-threaded",
+        SingleThreaded fails ThreadPerClient ["idle-client", "reverse-order"];
+    /// Stage 2 closes the connection on an error, without an answer.
+    stage_2_fails_the_error_checks_of_stage_3: "thread-per-client",
+        ThreadPerClient fails NotFound ["not-found-page", "bad-request"];
+    /// Stage 4 starts a thread for every client and never turns one away.
+    stage_4_fails_the_pool_checks_of_stage_5: "daemon-join",
+        DaemonJoin fails ThreadPool ["threads-bounded", "overload-503"];
+    /// Stage 5 closes every connection after one response, and a silent client
+    /// holds a worker. It does close when asked to, so it passes that one.
+    stage_5_fails_the_keep_alive_checks_of_stage_6: "thread-pool",
+        ThreadPool fails KeepAlive [
+            "keep-alive",
+            "pipelining",
+            "http-1.0",
+            "idle-timeout",
+            "many-idle-connections",
+        ];
 }
 
-/// Stage 2 closes the connection on an error, without an answer.
-#[test]
-#[cfg(all(feature = "default", feature = "thread-per-client"))]
-fn stage_2_fails_the_error_checks_of_stage_3() {
-    assert_fails_exactly(
-        reference(Stage::ThreadPerClient),
-        Stage::NotFound,
-        &["not-found-page", "bad-request"],
-    );
-}
+// Stage 3's test says more than which checks fail, so it is written out.
 
 /// Stage 3 dies on Ctrl-C, mid-download, killed by the signal.
 #[test]
@@ -162,35 +175,6 @@ fn stage_3_fails_the_ctrl_c_checks_of_stage_4() {
         "killed by signal 2 (SIGINT)"
     };
     assert!(failure.problem.contains(killed), "{}", failure.problem);
-}
-
-/// Stage 4 starts a thread for every client and never turns one away.
-#[test]
-#[cfg(all(feature = "default", feature = "daemon-join"))]
-fn stage_4_fails_the_pool_checks_of_stage_5() {
-    assert_fails_exactly(
-        reference(Stage::DaemonJoin),
-        Stage::ThreadPool,
-        &["threads-bounded", "overload-503"],
-    );
-}
-
-/// Stage 5 closes every connection after one response, and a silent client
-/// holds a worker. It does close when asked to, so it passes that one.
-#[test]
-#[cfg(all(feature = "default", feature = "thread-pool"))]
-fn stage_5_fails_the_keep_alive_checks_of_stage_6() {
-    assert_fails_exactly(
-        reference(Stage::ThreadPool),
-        Stage::KeepAlive,
-        &[
-            "keep-alive",
-            "pipelining",
-            "http-1.0",
-            "idle-timeout",
-            "many-idle-connections",
-        ],
-    );
 }
 
 /// A Python server, correct and then broken in one way at a time: every check
@@ -274,102 +258,93 @@ mod python_servers {
         assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
     }
 
-    /// A Python server that does the work of every stage (a pool of workers
-    /// behind a `selectors` readiness loop) passes stage 7: the grader grades a
-    /// server in any language.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn a_correct_python_server_passes_stage_7() {
-        let report = assert_fails_exactly(python(None), Stage::Async, &[]);
-        assert!(report.passed());
-        assert!(
-            report.score_line().ends_with(": 29/29 checks passed"),
-            "{}",
-            report.score_line()
-        );
+    python_test! {
+        /// A Python server that does the work of every stage (a pool of workers
+        /// behind a `selectors` readiness loop) passes stage 7: the grader grades a
+        /// server in any language.
+        fn a_correct_python_server_passes_stage_7() {
+            let report = assert_fails_exactly(python(None), Stage::Async, &[]);
+            assert!(report.passed());
+            assert!(
+                report.score_line().ends_with(": 29/29 checks passed"),
+                "{}",
+                report.score_line()
+            );
+        }
     }
 
-    /// Without `{threads}`, `{queue}` and `{keep_alive_timeout}` in the command,
-    /// the checks that need them are skipped, each saying which placeholder
-    /// would let it run; the rest still run (the thread count against a looser
-    /// limit). A skipped check is not a pass.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn checks_that_need_a_placeholder_say_so() {
-        let command = ["python3", &python_server(), "{port}", "{root}"];
-        let report = Grader::command(command)
-            .stage(Stage::KeepAlive)
-            .run()
-            .unwrap();
-        assert_eq!(report.failed_ids(), Vec::<&str>::new(), "\n{report}");
-        assert_eq!(
-            report.skipped_ids(),
-            [
-                "overload-503",
-                "pool-keeps-its-workers",
-                "ctrl-c-with-busy-pool",
-                "idle-timeout"
-            ],
-            "\n{report}"
-        );
-        assert!(!report.passed());
-        let reason = |id| match report.verdict(id) {
-            Some(grade::Verdict::Skip(reason)) => reason.clone(),
-            _ => unreachable!(),
-        };
-        assert!(
-            reason("overload-503").contains("put {threads} and {queue} in the command"),
-            "{}",
-            reason("overload-503")
-        );
-        assert!(
-            reason("idle-timeout").contains("--keep-alive-timeout {keep_alive_timeout}"),
-            "{}",
-            reason("idle-timeout")
-        );
+    python_test! {
+        /// Without `{threads}`, `{queue}` and `{keep_alive_timeout}` in the command,
+        /// the checks that need them are skipped, each saying which placeholder
+        /// would let it run; the rest still run (the thread count against a looser
+        /// limit). A skipped check is not a pass.
+        fn checks_that_need_a_placeholder_say_so() {
+            let command = ["python3", &python_server(), "{port}", "{root}"];
+            let report = Grader::command(command)
+                .stage(Stage::KeepAlive)
+                .run()
+                .unwrap();
+            assert_eq!(report.failed_ids(), Vec::<&str>::new(), "\n{report}");
+            assert_eq!(
+                report.skipped_ids(),
+                [
+                    "overload-503",
+                    "pool-keeps-its-workers",
+                    "ctrl-c-with-busy-pool",
+                    "idle-timeout"
+                ],
+                "\n{report}"
+            );
+            assert!(!report.passed());
+            let reason = |id| match report.verdict(id) {
+                Some(grade::Verdict::Skip(reason)) => reason.clone(),
+                _ => unreachable!(),
+            };
+            assert!(
+                reason("overload-503").contains("put {threads} and {queue} in the command"),
+                "{}",
+                reason("overload-503")
+            );
+            assert!(
+                reason("idle-timeout").contains("--keep-alive-timeout {keep_alive_timeout}"),
+                "{}",
+                reason("idle-timeout")
+            );
+        }
     }
 
-    /// `connects`: a server that exits before it listens. The other checks are
-    /// not judged, not failed: there was nothing to check, and one fault.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn connects_catches_a_server_that_never_listens() {
-        let report = python(Some("crash-at-start"))
-            .stage(Stage::SingleThreaded)
-            .run()
-            .unwrap();
-        assert_eq!(report.failed_ids(), ["connects"], "\n{report}");
-        assert_eq!(report.not_judged_count(), report.results.len() - 1);
-        assert!(
-            report
-                .to_string()
-                .contains("not judged: needs a server that starts, which `connects` found broken"),
-            "\n{report}"
-        );
-        let Some(grade::Verdict::Fail(failure)) = report.verdict("connects") else {
-            unreachable!()
-        };
-        assert!(
-            failure
-                .problem
-                .contains("exited with status 1 before it accepted a connection")
-        );
-        assert!(
-            failure
-                .received
-                .as_deref()
-                .unwrap_or("")
-                .contains("defect crash-at-start")
-        );
+    python_test! {
+        /// `connects`: a server that exits before it listens. The other checks are
+        /// not judged, not failed: there was nothing to check, and one fault.
+        fn connects_catches_a_server_that_never_listens() {
+            let report = python(Some("crash-at-start"))
+                .stage(Stage::SingleThreaded)
+                .run()
+                .unwrap();
+            assert_eq!(report.failed_ids(), ["connects"], "\n{report}");
+            assert_eq!(report.not_judged_count(), report.results.len() - 1);
+            assert!(
+                report
+                    .to_string()
+                    .contains("not judged: needs a server that starts, which `connects` found broken"),
+                "\n{report}"
+            );
+            let Some(grade::Verdict::Fail(failure)) = report.verdict("connects") else {
+                unreachable!()
+            };
+            assert!(
+                failure
+                    .problem
+                    .contains("exited with status 1 before it accepted a connection")
+            );
+            assert!(
+                failure
+                    .received
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("defect crash-at-start")
+            );
+        }
     }
 
     /// Stopping the server kills its whole process group, not only the process
@@ -543,67 +518,27 @@ mod python_servers {
         broken("blocks-on-hang-up", &["ten-thousand-idle"]),
     ];
 
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn each_stage_1_check_catches_its_broken_server() {
-        each_fails_exactly(Stage::SingleThreaded, STAGE_1);
+    /// `name: Stage, TABLE;` is a test called `name` that grades each broken
+    /// server of `TABLE` at `Stage` (see `each_fails_exactly`).
+    macro_rules! broken_servers_fail_their_checks {
+        ($($name:ident: $stage:ident, $table:ident;)*) => {$(
+            python_test! {
+                fn $name() {
+                    each_fails_exactly(Stage::$stage, $table)
+                }
+            }
+        )*};
     }
 
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn each_stage_2_check_catches_its_broken_server() {
-        each_fails_exactly(Stage::ThreadPerClient, STAGE_2);
-    }
-
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn each_stage_3_check_catches_its_broken_server() {
-        each_fails_exactly(Stage::NotFound, STAGE_3);
-    }
-
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn each_stage_4_check_catches_its_broken_server() {
-        each_fails_exactly(Stage::DaemonJoin, STAGE_4);
-    }
-
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn each_stage_5_check_catches_its_broken_server() {
-        each_fails_exactly(Stage::ThreadPool, STAGE_5);
-    }
-
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn each_stage_6_check_catches_its_broken_server() {
-        each_fails_exactly(Stage::KeepAlive, STAGE_6);
-    }
-
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn each_stage_7_check_catches_its_broken_server() {
-        each_fails_exactly(Stage::Async, STAGE_7);
+    // Each stage's table of broken servers, above, graded with its checks.
+    broken_servers_fail_their_checks! {
+        each_stage_1_check_catches_its_broken_server: SingleThreaded, STAGE_1;
+        each_stage_2_check_catches_its_broken_server: ThreadPerClient, STAGE_2;
+        each_stage_3_check_catches_its_broken_server: NotFound, STAGE_3;
+        each_stage_4_check_catches_its_broken_server: DaemonJoin, STAGE_4;
+        each_stage_5_check_catches_its_broken_server: ThreadPool, STAGE_5;
+        each_stage_6_check_catches_its_broken_server: KeepAlive, STAGE_6;
+        each_stage_7_check_catches_its_broken_server: Async, STAGE_7;
     }
 
     /// Every check has a broken server for it in the tables above (`connects`:
@@ -655,98 +590,92 @@ mod subcommand {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
-    /// Exit status 0 and the score line when every check passes; 1 and the
-    /// failure, in full, when one does not.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn the_exit_status_says_whether_every_check_passed() {
-        let server = python_server();
-        let passing = grade(&["--stage", "1", "--", "python3", &server, "{port}", "{root}"]);
-        assert_eq!(passing.status.code(), Some(0), "{}", stdout(&passing));
-        assert!(stdout(&passing).ends_with("\nstage 1 (single-threaded): 11/11 checks passed\n"));
+    python_test! {
+        /// Exit status 0 and the score line when every check passes; 1 and the
+        /// failure, in full, when one does not.
+        fn the_exit_status_says_whether_every_check_passed() {
+            let server = python_server();
+            let passing = grade(&["--stage", "1", "--", "python3", &server, "{port}", "{root}"]);
+            assert_eq!(passing.status.code(), Some(0), "{}", stdout(&passing));
+            assert!(stdout(&passing).ends_with("\nstage 1 (single-threaded): 11/11 checks passed\n"));
 
-        let failing = grade(&[
-            "--stage",
-            "single-threaded",
-            "--",
-            "python3",
-            &server,
-            "{port}",
-            "{root}",
-            "--defect",
-            "html-for-everything",
-        ]);
-        assert_eq!(failing.status.code(), Some(1));
-        let text = stdout(&failing);
-        assert!(
-            text.ends_with("\nstage 1 (single-threaded): 10/11 checks passed\n"),
-            "{text}"
-        );
-        for field in [
-            "1 fault:\n  content-type: GET /style.css: Content-Type is `text/html`; expected text/css",
-            "  ✗ Content-Type matches",
-            "problem:",
-            "sent:     GET /",
-            "received: HTTP/1.1 200 OK",
-            "hint:",
-        ] {
-            assert!(text.contains(field), "{field:?} missing from\n{text}");
+            let failing = grade(&[
+                "--stage",
+                "single-threaded",
+                "--",
+                "python3",
+                &server,
+                "{port}",
+                "{root}",
+                "--defect",
+                "html-for-everything",
+            ]);
+            assert_eq!(failing.status.code(), Some(1));
+            let text = stdout(&failing);
+            assert!(
+                text.ends_with("\nstage 1 (single-threaded): 10/11 checks passed\n"),
+                "{text}"
+            );
+            for field in [
+                "1 fault:\n  content-type: GET /style.css: Content-Type is `text/html`; expected text/css",
+                "  ✗ Content-Type matches",
+                "problem:",
+                "sent:     GET /",
+                "received: HTTP/1.1 200 OK",
+                "hint:",
+            ] {
+                assert!(text.contains(field), "{field:?} missing from\n{text}");
+            }
         }
     }
 
-    /// `--json` prints one valid JSON object with the documented keys (Python's
-    /// `json` module is the judge of validity).
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn json_output_is_valid_and_documented() {
-        let output = grade(&[
-            "--stage",
-            "2",
-            "--json",
-            "--",
-            "python3",
-            &python_server(),
-            "{port}",
-            "{root}",
-            "--defect",
-            "html-for-everything",
-        ]);
-        assert_eq!(output.status.code(), Some(1));
-        let script = "import json, sys\n\
-            r = json.load(sys.stdin)\n\
-            assert r['format'] == 'multithreaded-server-grade/1'\n\
-            assert r['stage'] == {'number': 2, 'name': 'thread-per-client'}\n\
-            assert (r['passed'], r['failed'], r['skipped'], r['total']) == (12, 1, 0, 13)\n\
-            assert r['not_judged'] == 0 and r['restarts'] == []\n\
-            assert r['success'] is False and r['server_exit'] is None\n\
-            keys = {'id', 'stage', 'title', 'result', 'millis', 'problem', 'sent', 'received', 'hint', 'reason', 'notes'}\n\
-            assert all(set(c) == keys for c in r['checks'])\n\
-            failed = [c for c in r['checks'] if c['result'] == 'fail']\n\
-            assert [c['id'] for c in failed] == ['content-type']\n\
-            assert failed[0]['sent'].startswith('GET /')\n\
-            print('ok')";
-        let mut python = Command::new("python3")
-            .args(["-c", script])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut python.stdin.take().unwrap(), &output.stdout).unwrap();
-        let checked = python.wait_with_output().unwrap();
-        assert_eq!(
-            stdout(&checked).trim(),
-            "ok",
-            "{}\n{}",
-            String::from_utf8_lossy(&checked.stderr),
-            stdout(&output)
-        );
+    python_test! {
+        /// `--json` prints one valid JSON object with the documented keys (Python's
+        /// `json` module is the judge of validity).
+        fn json_output_is_valid_and_documented() {
+            let output = grade(&[
+                "--stage",
+                "2",
+                "--json",
+                "--",
+                "python3",
+                &python_server(),
+                "{port}",
+                "{root}",
+                "--defect",
+                "html-for-everything",
+            ]);
+            assert_eq!(output.status.code(), Some(1));
+            let script = "import json, sys\n\
+                r = json.load(sys.stdin)\n\
+                assert r['format'] == 'multithreaded-server-grade/1'\n\
+                assert r['stage'] == {'number': 2, 'name': 'thread-per-client'}\n\
+                assert (r['passed'], r['failed'], r['skipped'], r['total']) == (12, 1, 0, 13)\n\
+                assert r['not_judged'] == 0 and r['restarts'] == []\n\
+                assert r['success'] is False and r['server_exit'] is None\n\
+                keys = {'id', 'stage', 'title', 'result', 'millis', 'problem', 'sent', 'received', 'hint', 'reason', 'notes'}\n\
+                assert all(set(c) == keys for c in r['checks'])\n\
+                failed = [c for c in r['checks'] if c['result'] == 'fail']\n\
+                assert [c['id'] for c in failed] == ['content-type']\n\
+                assert failed[0]['sent'].startswith('GET /')\n\
+                print('ok')";
+            let mut python = Command::new("python3")
+                .args(["-c", script])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(&mut python.stdin.take().unwrap(), &output.stdout).unwrap();
+            let checked = python.wait_with_output().unwrap();
+            assert_eq!(
+                stdout(&checked).trim(),
+                "ok",
+                "{}\n{}",
+                String::from_utf8_lossy(&checked.stderr),
+                stdout(&output)
+            );
+        }
     }
 
     /// Runs a Python script on `input`; its stdout, which should be "ok".
@@ -767,171 +696,162 @@ mod subcommand {
         )
     }
 
-    /// A server that listens on another port than the one it was given is not
-    /// waited on in silence. On Linux, where the grader reads the server's own
-    /// sockets, it says within seconds where the server listens; elsewhere,
-    /// after 10 s, it says what it waits for.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn a_server_on_another_port_is_told_so() {
-        let script = "import socket, time\n\
-            s = socket.create_server(('127.0.0.1', 0))\n\
-            time.sleep(100)\n";
-        let started = std::time::Instant::now();
-        let output = grade(&[
-            "--stage",
-            "1",
-            "--startup-timeout",
+    python_test! {
+        /// A server that listens on another port than the one it was given is not
+        /// waited on in silence. On Linux, where the grader reads the server's own
+        /// sockets, it says within seconds where the server listens; elsewhere,
+        /// after 10 s, it says what it waits for.
+        fn a_server_on_another_port_is_told_so() {
+            let script = "import socket, time\n\
+                s = socket.create_server(('127.0.0.1', 0))\n\
+                time.sleep(100)\n";
+            let started = std::time::Instant::now();
+            let output = grade(&[
+                "--stage",
+                "1",
+                "--startup-timeout",
+                if cfg!(target_os = "linux") {
+                    "90s"
+                } else {
+                    "12s"
+                },
+                "--",
+                "python3",
+                "-c",
+                script,
+                "{port}",
+                "{root}",
+            ]);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let text = stdout(&output);
+            assert_eq!(output.status.code(), Some(1), "{stderr}");
             if cfg!(target_os = "linux") {
-                "90s"
+                assert!(
+                    text.contains("problem:  the server listens on 127.0.0.1:")
+                        && text.contains(", not on port "),
+                    "{text}"
+                );
+                // Well before the startup timeout: it did not wait it out.
+                assert!(started.elapsed() < std::time::Duration::from_secs(60));
             } else {
-                "12s"
-            },
-            "--",
-            "python3",
-            "-c",
-            script,
-            "{port}",
-            "{root}",
-        ]);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let text = stdout(&output);
-        assert_eq!(output.status.code(), Some(1), "{stderr}");
-        if cfg!(target_os = "linux") {
-            assert!(
-                text.contains("problem:  the server listens on 127.0.0.1:")
-                    && text.contains(", not on port "),
-                "{text}"
-            );
-            // Well before the startup timeout: it did not wait it out.
-            assert!(started.elapsed() < std::time::Duration::from_secs(60));
-        } else {
-            assert!(
-                stderr.contains(
-                    "still waiting after 10 s: nothing accepts connections on 127.0.0.1:"
-                ),
-                "{stderr}"
+                assert!(
+                    stderr.contains(
+                        "still waiting after 10 s: nothing accepts connections on 127.0.0.1:"
+                    ),
+                    "{stderr}"
+                );
+            }
+        }
+    }
+
+    python_test! {
+        /// `--format junit` is well-formed XML (Python's parser is the judge), with
+        /// a test case per check, and the failure counted and described.
+        fn junit_output_is_well_formed_and_counts_failures() {
+            let output = grade(&[
+                "--stage",
+                "2",
+                "--format",
+                "junit",
+                "--",
+                "python3",
+                &python_server(),
+                "{port}",
+                "{root}",
+                "--defect",
+                "html-for-everything",
+            ]);
+            assert_eq!(output.status.code(), Some(1));
+            let script = "import sys, xml.etree.ElementTree as ET\n\
+                root = ET.fromstring(sys.stdin.buffer.read())\n\
+                assert root.tag == 'testsuites', root.tag\n\
+                assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('13', '1', '0'), root.attrib\n\
+                suites = root.findall('testsuite')\n\
+                assert [s.get('name') for s in suites] == ['stage 1: single-threaded', 'stage 2: thread-per-client']\n\
+                cases = root.iter('testcase')\n\
+                failed = [c for c in root.iter('testcase') if c.find('failure') is not None]\n\
+                assert [c.get('name').split(':')[0] for c in failed] == ['content-type']\n\
+                failure = failed[0].find('failure')\n\
+                assert 'Content-Type is' in failure.get('message')\n\
+                assert 'hint: ' in failure.text and 'sent: GET /' in failure.text\n\
+                print('ok')";
+            assert_eq!(
+                python_judges(script, &output.stdout),
+                "ok",
+                "{}",
+                stdout(&output)
             );
         }
     }
 
-    /// `--format junit` is well-formed XML (Python's parser is the judge), with
-    /// a test case per check, and the failure counted and described.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn junit_output_is_well_formed_and_counts_failures() {
-        let output = grade(&[
-            "--stage",
-            "2",
-            "--format",
-            "junit",
-            "--",
-            "python3",
-            &python_server(),
-            "{port}",
-            "{root}",
-            "--defect",
-            "html-for-everything",
-        ]);
-        assert_eq!(output.status.code(), Some(1));
-        let script = "import sys, xml.etree.ElementTree as ET\n\
-            root = ET.fromstring(sys.stdin.buffer.read())\n\
-            assert root.tag == 'testsuites', root.tag\n\
-            assert (root.get('tests'), root.get('failures'), root.get('errors')) == ('13', '1', '0'), root.attrib\n\
-            suites = root.findall('testsuite')\n\
-            assert [s.get('name') for s in suites] == ['stage 1: single-threaded', 'stage 2: thread-per-client']\n\
-            cases = root.iter('testcase')\n\
-            failed = [c for c in root.iter('testcase') if c.find('failure') is not None]\n\
-            assert [c.get('name').split(':')[0] for c in failed] == ['content-type']\n\
-            failure = failed[0].find('failure')\n\
-            assert 'Content-Type is' in failure.get('message')\n\
-            assert 'hint: ' in failure.text and 'sent: GET /' in failure.text\n\
-            print('ok')";
-        assert_eq!(
-            python_judges(script, &output.stdout),
-            "ok",
-            "{}",
-            stdout(&output)
-        );
-    }
-
-    /// `--format gradescope` is Gradescope's results.json: a score, and a test
-    /// per check with name, score, max_score, status and output, its points
-    /// from `--points` (TOML here; JSON works too) or 1 each.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn gradescope_output_has_the_schema_and_the_points() {
-        let dir = std::env::temp_dir().join(format!("grade-points-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let points = dir.join("points.toml");
-        std::fs::write(&points, "content-type = 4\nno-traversal = 2.5\n").unwrap();
-        let output = grade(&[
-            "--stage",
-            "1",
-            "--format",
-            "gradescope",
-            "--points",
-            &points.to_string_lossy(),
-            "--",
-            "python3",
-            &python_server(),
-            "{port}",
-            "{root}",
-            "--defect",
-            "html-for-everything",
-        ]);
-        let bad = dir.join("bad.json");
-        std::fs::write(&bad, "{\"no-such-check\": 1}").unwrap();
-        let refused = grade(&[
-            "--stage",
-            "1",
-            "--format",
-            "gradescope",
-            "--points",
-            &bad.to_string_lossy(),
-            "--",
-            "python3",
-            "s.py",
-            "{port}",
-            "{root}",
-        ]);
-        let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(output.status.code(), Some(1));
-        let script = "import json, sys\n\
-            r = json.load(sys.stdin)\n\
-            tests = r['tests']\n\
-            assert len(tests) == 11, len(tests)\n\
-            assert all(set(t) == {'name', 'score', 'max_score', 'status', 'output'} for t in tests)\n\
-            by_id = {t['name'].split(':')[0]: t for t in tests}\n\
-            ct = by_id['content-type']\n\
-            assert (ct['score'], ct['max_score'], ct['status']) == (0, 4, 'failed'), ct\n\
-            assert 'problem: GET /' in ct['output'] and 'hint: ' in ct['output']\n\
-            nt = by_id['no-traversal']\n\
-            assert (nt['score'], nt['max_score'], nt['status']) == (2.5, 2.5, 'passed'), nt\n\
-            assert r['score'] == 9 + 2.5, r['score']\n\
-            assert isinstance(r['execution_time'], float) and 'checks passed' in r['output']\n\
-            print('ok')";
-        assert_eq!(
-            python_judges(script, &output.stdout),
-            "ok",
-            "{}",
-            stdout(&output)
-        );
-        let stderr = String::from_utf8_lossy(&refused.stderr);
-        assert_eq!(refused.status.code(), Some(2), "{stderr}");
-        assert!(
-            stderr.contains("`no-such-check`, which is not a check"),
-            "{stderr}"
-        );
+    python_test! {
+        /// `--format gradescope` is Gradescope's results.json: a score, and a test
+        /// per check with name, score, max_score, status and output, its points
+        /// from `--points` (TOML here; JSON works too) or 1 each.
+        fn gradescope_output_has_the_schema_and_the_points() {
+            let dir = std::env::temp_dir().join(format!("grade-points-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let points = dir.join("points.toml");
+            std::fs::write(&points, "content-type = 4\nno-traversal = 2.5\n").unwrap();
+            let output = grade(&[
+                "--stage",
+                "1",
+                "--format",
+                "gradescope",
+                "--points",
+                &points.to_string_lossy(),
+                "--",
+                "python3",
+                &python_server(),
+                "{port}",
+                "{root}",
+                "--defect",
+                "html-for-everything",
+            ]);
+            let bad = dir.join("bad.json");
+            std::fs::write(&bad, "{\"no-such-check\": 1}").unwrap();
+            let refused = grade(&[
+                "--stage",
+                "1",
+                "--format",
+                "gradescope",
+                "--points",
+                &bad.to_string_lossy(),
+                "--",
+                "python3",
+                "s.py",
+                "{port}",
+                "{root}",
+            ]);
+            let _ = std::fs::remove_dir_all(&dir);
+            assert_eq!(output.status.code(), Some(1));
+            let script = "import json, sys\n\
+                r = json.load(sys.stdin)\n\
+                tests = r['tests']\n\
+                assert len(tests) == 11, len(tests)\n\
+                assert all(set(t) == {'name', 'score', 'max_score', 'status', 'output'} for t in tests)\n\
+                by_id = {t['name'].split(':')[0]: t for t in tests}\n\
+                ct = by_id['content-type']\n\
+                assert (ct['score'], ct['max_score'], ct['status']) == (0, 4, 'failed'), ct\n\
+                assert 'problem: GET /' in ct['output'] and 'hint: ' in ct['output']\n\
+                nt = by_id['no-traversal']\n\
+                assert (nt['score'], nt['max_score'], nt['status']) == (2.5, 2.5, 'passed'), nt\n\
+                assert r['score'] == 9 + 2.5, r['score']\n\
+                assert isinstance(r['execution_time'], float) and 'checks passed' in r['output']\n\
+                print('ok')";
+            assert_eq!(
+                python_judges(script, &output.stdout),
+                "ok",
+                "{}",
+                stdout(&output)
+            );
+            let stderr = String::from_utf8_lossy(&refused.stderr);
+            assert_eq!(refused.status.code(), Some(2), "{stderr}");
+            assert!(
+                stderr.contains("`no-such-check`, which is not a check"),
+                "{stderr}"
+            );
+        }
     }
 
     /// A server already running is graded with `--addr` and `--root`; the checks
@@ -1097,41 +1017,38 @@ mod deaths {
         Grader::command(["python3", "-c", script, "{port}", "{root}"])
     }
 
-    /// A server that exits on the first connection that closes without a
-    /// byte, which is what the grader's readiness probe is: `connects` says
-    /// so, every time, rather than passing or failing by the timing.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn dying_on_the_readiness_probe_is_reported_by_connects() {
-        let script = "import socket, sys\n\
-            s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
-            c, _ = s.accept()\n\
-            if not c.recv(1):\n    sys.exit('a client sent nothing')\n";
-        let report = python(script)
-            .stage(Stage::SingleThreaded)
-            .run()
-            .expect("grading starts");
-        let Some(Verdict::Fail(failure)) = report.verdict("connects") else {
-            panic!("connects should fail:\n{report}");
-        };
-        assert!(
-            failure
-                .problem
-                .starts_with("the server exited with status 1 after the grader's readiness probe (a TCP connection opened and closed at once, with nothing sent"),
-            "{}",
-            failure.problem
-        );
-        assert!(
-            failure
-                .received
-                .as_deref()
-                .unwrap_or("")
-                .contains("a client sent nothing"),
-            "{failure:?}"
-        );
+    python_test! {
+        /// A server that exits on the first connection that closes without a
+        /// byte, which is what the grader's readiness probe is: `connects` says
+        /// so, every time, rather than passing or failing by the timing.
+        fn dying_on_the_readiness_probe_is_reported_by_connects() {
+            let script = "import socket, sys\n\
+                s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
+                c, _ = s.accept()\n\
+                if not c.recv(1):\n    sys.exit('a client sent nothing')\n";
+            let report = python(script)
+                .stage(Stage::SingleThreaded)
+                .run()
+                .expect("grading starts");
+            let Some(Verdict::Fail(failure)) = report.verdict("connects") else {
+                panic!("connects should fail:\n{report}");
+            };
+            assert!(
+                failure
+                    .problem
+                    .starts_with("the server exited with status 1 after the grader's readiness probe (a TCP connection opened and closed at once, with nothing sent"),
+                "{}",
+                failure.problem
+            );
+            assert!(
+                failure
+                    .received
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("a client sent nothing"),
+                "{failure:?}"
+            );
+        }
     }
 
     /// The Python server, with one defect.
@@ -1140,79 +1057,73 @@ mod deaths {
         Grader::command(["python3", &server, "{port}", "{root}", "--defect", defect])
     }
 
-    /// A server that exits on `bad-request`'s first request: that check fails
-    /// with the exit, and with the proof that the request alone kills a fresh
-    /// server; the checks after it run on a fresh copy, and the report says
-    /// how many copies there were.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn a_death_is_blamed_where_a_fresh_server_dies_of_it_too() {
-        let report = broken("exit-on-bad-request")
-            .stage(Stage::NotFound)
-            .run()
-            .expect("grading starts");
-        let Some(Verdict::Fail(failure)) = report.verdict("bad-request") else {
-            panic!("bad-request should fail:\n{report}");
-        };
-        assert!(
-            failure.problem.starts_with(
-                "the server exited with status 1 while `bad-request` was at: sending "
-            ) && failure
-                .problem
-                .contains("a fresh server dies on this request too"),
-            "{}",
-            failure.problem
-        );
-        // survives-bad-clients, run after it on a fresh copy, fails for its
-        // own client, not for bad-request's.
-        let Some(Verdict::Fail(failure)) = report.verdict("survives-bad-clients") else {
-            panic!("survives-bad-clients should fail:\n{report}");
-        };
-        assert!(
-            failure
-                .problem
-                .contains("while `survives-bad-clients` was at: a client that sent binary garbage"),
-            "{}",
-            failure.problem
-        );
-        assert_eq!(
-            report.failed_ids(),
-            ["survives-bad-clients", "bad-request"],
-            "\n{report}"
-        );
-        assert!(report.restarts.len() >= 2, "\n{report}");
-        assert!(
-            report.to_string().contains("the server was restarted"),
-            "\n{report}"
-        );
+    python_test! {
+        /// A server that exits on `bad-request`'s first request: that check fails
+        /// with the exit, and with the proof that the request alone kills a fresh
+        /// server; the checks after it run on a fresh copy, and the report says
+        /// how many copies there were.
+        fn a_death_is_blamed_where_a_fresh_server_dies_of_it_too() {
+            let report = broken("exit-on-bad-request")
+                .stage(Stage::NotFound)
+                .run()
+                .expect("grading starts");
+            let Some(Verdict::Fail(failure)) = report.verdict("bad-request") else {
+                panic!("bad-request should fail:\n{report}");
+            };
+            assert!(
+                failure.problem.starts_with(
+                    "the server exited with status 1 while `bad-request` was at: sending "
+                ) && failure
+                    .problem
+                    .contains("a fresh server dies on this request too"),
+                "{}",
+                failure.problem
+            );
+            // survives-bad-clients, run after it on a fresh copy, fails for its
+            // own client, not for bad-request's.
+            let Some(Verdict::Fail(failure)) = report.verdict("survives-bad-clients") else {
+                panic!("survives-bad-clients should fail:\n{report}");
+            };
+            assert!(
+                failure
+                    .problem
+                    .contains("while `survives-bad-clients` was at: a client that sent binary garbage"),
+                "{}",
+                failure.problem
+            );
+            assert_eq!(
+                report.failed_ids(),
+                ["survives-bad-clients", "bad-request"],
+                "\n{report}"
+            );
+            assert!(report.restarts.len() >= 2, "\n{report}");
+            assert!(
+                report.to_string().contains("the server was restarted"),
+                "\n{report}"
+            );
+        }
     }
 
-    /// A server that dies of a request only after another (here, the second
-    /// request for one file) is not failed on whichever check made it: the
-    /// request alone does not kill a fresh copy, so the check is run again on
-    /// one, where it passes, and says why.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn a_death_not_reproduced_alone_is_not_blamed_on_the_check() {
-        let report = broken("dies-on-second-download")
-            .stage(Stage::ThreadPerClient)
-            .run()
-            .expect("grading starts");
-        assert!(report.passed(), "\n{report}");
-        assert!(!report.restarts.is_empty(), "\n{report}");
-        let noted = report.results.iter().any(|result| {
-            result
-                .notes
-                .iter()
-                .any(|note| note.contains("not reproduced alone"))
-        });
-        assert!(noted, "\n{report}");
+    python_test! {
+        /// A server that dies of a request only after another (here, the second
+        /// request for one file) is not failed on whichever check made it: the
+        /// request alone does not kill a fresh copy, so the check is run again on
+        /// one, where it passes, and says why.
+        fn a_death_not_reproduced_alone_is_not_blamed_on_the_check() {
+            let report = broken("dies-on-second-download")
+                .stage(Stage::ThreadPerClient)
+                .run()
+                .expect("grading starts");
+            assert!(report.passed(), "\n{report}");
+            assert!(!report.restarts.is_empty(), "\n{report}");
+            let noted = report.results.iter().any(|result| {
+                result
+                    .notes
+                    .iter()
+                    .any(|note| note.contains("not reproduced alone"))
+            });
+            assert!(noted, "\n{report}");
+        }
     }
 }
 
@@ -1250,33 +1161,30 @@ mod messages {
         assert!(!report.server.contains("{root}"), "{}", report.server);
     }
 
-    /// A server that answers with bare `\n` line ends is read as curl reads
-    /// it, and fails `head-syntax` alone (the tables above show that), told
-    /// which line and about line ends.
-    #[test]
-    #[cfg_attr(
-        wine,
-        ignore = "it runs python3, a Linux program, which a Windows program under Wine cannot start"
-    )]
-    fn bare_line_feeds_get_their_own_hint() {
-        let server = super::python_servers::python_server();
-        let report = Grader::command([
-            "python3", &server, "{port}", "{root}", "--defect", "bare-lf",
-        ])
-        .stage(Stage::SingleThreaded)
-        .run()
-        .expect("grading starts");
-        let Some(Verdict::Fail(failure)) = report.verdict("head-syntax") else {
-            panic!("head-syntax should fail:\n{report}");
-        };
-        assert!(
-            failure
-                .problem
-                .contains("line 1 of the head (`HTTP/1.1 200 OK`) ends with a bare \\n"),
-            "{}",
-            failure.problem
-        );
-        let hint = failure.hint.as_deref().unwrap_or("");
-        assert!(hint.contains("not \\n alone"), "{hint}\n{report}");
+    python_test! {
+        /// A server that answers with bare `\n` line ends is read as curl reads
+        /// it, and fails `head-syntax` alone (the tables above show that), told
+        /// which line and about line ends.
+        fn bare_line_feeds_get_their_own_hint() {
+            let server = super::python_servers::python_server();
+            let report = Grader::command([
+                "python3", &server, "{port}", "{root}", "--defect", "bare-lf",
+            ])
+            .stage(Stage::SingleThreaded)
+            .run()
+            .expect("grading starts");
+            let Some(Verdict::Fail(failure)) = report.verdict("head-syntax") else {
+                panic!("head-syntax should fail:\n{report}");
+            };
+            assert!(
+                failure
+                    .problem
+                    .contains("line 1 of the head (`HTTP/1.1 200 OK`) ends with a bare \\n"),
+                "{}",
+                failure.problem
+            );
+            let hint = failure.hint.as_deref().unwrap_or("");
+            assert!(hint.contains("not \\n alone"), "{hint}\n{report}");
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! point of their chapter. The other tests hold for every stage: what a crowd
 //! of clients takes (threads, file descriptors) is all given back, and a client
 //! that sends or reads too slowly is cut off by a deadline instead of holding a
-//! thread for ever.
+//! thread for ever. Fifty clients at once are all served, on every stage.
 //!
 //! Descriptor counts stay well under the usual soft limit of 1024 per process:
 //! at most 300 connections are open at once, and each costs one descriptor in
@@ -238,6 +238,44 @@ fn two_thousand_connections_leave_no_descriptor_or_thread_behind() {
         );
         assert_still_serves(&server, &site, "2,000 connections");
         assert_no_panic(&server);
+    }
+}
+
+/// Fifty clients at once, each on a connection of its own, all get the whole
+/// of `data.bin`, byte-exact: one after the other in `single-threaded`, side
+/// by side from `thread-per-client` on.
+#[test]
+fn fifty_concurrent_clients_are_all_served() {
+    for stage in compiled_stages() {
+        eprintln!("stage {stage}");
+        let site = Site::new();
+        let server = Server::start(stage.name(), &site.root, &[]);
+        assert_concurrent_clients(server.addr, &site, 50);
+    }
+}
+
+/// A client that connects and says nothing is let go once the read deadline
+/// passes: the thread it held, the only one of `single-threaded`, is free
+/// again. Before `not-found` the server just closes; from it on, it says why
+/// with a `408` first.
+#[test]
+fn a_silent_client_is_dropped_by_the_read_deadline() {
+    for stage in compiled_stages() {
+        let site = Site::new();
+        let server = Server::start(stage.name(), &site.root, &["--read-timeout", "300ms"]);
+        let mut idle = connect(server.addr);
+        let bytes = wait_for_close(&mut idle)
+            .unwrap_or_else(|| panic!("{stage}: the silent client was never let go"));
+        if answers_errors(stage) {
+            let reply = parse_reply(&bytes).expect("a response");
+            assert_eq!(reply.status(), 408, "{stage}");
+        } else {
+            assert!(
+                bytes.is_empty(),
+                "{stage}: closed without a response: {bytes:?}"
+            );
+        }
+        assert_eq!(get(server.addr, "/").status(), 200, "{stage}");
     }
 }
 

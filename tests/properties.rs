@@ -255,8 +255,9 @@ proptest! {
 
 /// Pieces of a request target: every spelling of `.`, `..`, `/` and `\` that
 /// the traversal suite uses, the names of the fixture's files and symlinks,
-/// and arbitrary text.
-fn target_piece() -> impl Strategy<Value = String> {
+/// and arbitrary text; `root` and `secret` are this run's names of the root
+/// folder and of the secret beside it.
+fn target_piece(root: String, secret: String) -> impl Strategy<Value = String> {
     prop_oneof![
         Just("/".to_string()),
         Just("..".to_string()),
@@ -276,13 +277,13 @@ fn target_piece() -> impl Strategy<Value = String> {
         Just("sub".to_string()),
         Just("sub2".to_string()),
         Just("up".to_string()),
-        Just("root".to_string()),
+        Just(root),
         Just("self".to_string()),
         Just("loop".to_string()),
         Just("deep".to_string()),
         Just("leak.txt".to_string()),
         Just("rel-leak.txt".to_string()),
-        Just("secret.txt".to_string()),
+        Just(secret),
         Just("index.html".to_string()),
         Just("error.html".to_string()),
         any::<String>().prop_map(|text| text.chars().take(6).collect()),
@@ -299,7 +300,14 @@ fn a_resolved_path_is_always_inside_the_root() {
     add_escape_routes(&site);
     let root = fs::canonicalize(&site.root).unwrap();
     let secret = fs::read(&site.secret).unwrap();
-    let targets = proptest::collection::vec(target_piece(), 0..12).prop_map(|pieces| {
+    let root_name = site
+        .root
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let pieces = target_piece(root_name, site.secret_name());
+    let targets = proptest::collection::vec(pieces, 0..12).prop_map(|pieces| {
         let target = pieces.concat();
         if target.starts_with("http://") {
             target

@@ -8,12 +8,13 @@ mod support;
 use support::hardening::*;
 use support::*;
 
-/// The shared payloads ([`TRAVERSALS`] and absolute paths) and the ones in
-/// [`MORE_TRAVERSALS`] never return the secret. From `not-found` on, each is
-/// answered 400 (the target is malformed or climbs above the root) or 404 (the
-/// path leads nowhere, or out through a symlink); earlier stages close without a
-/// byte. The same tricks used to stay inside the root still work, so the server
-/// is not passing by refusing everything.
+/// The grader's `no-traversal` payloads (absolute paths among them) and the
+/// ones in [`MORE_TRAVERSALS`] never return the secret. From `not-found` on,
+/// each of [`MORE_TRAVERSALS`] is answered 400 (the target is malformed or
+/// climbs above the root) or 404 (the path leads nowhere, or out through a
+/// symlink), and three tell-tale ones with the right one of the two; earlier
+/// stages close without a byte. The same tricks used to stay inside the root
+/// still work, so the server is not passing by refusing everything.
 #[test]
 fn no_target_reaches_the_secret_beside_the_root() {
     for stage in compiled_stages() {
@@ -22,7 +23,7 @@ fn no_target_reaches_the_secret_beside_the_root() {
         let server = Server::start(stage.name(), &site.root, &[]);
         assert_no_traversal(server.addr, &site);
 
-        for target in MORE_TRAVERSALS {
+        for target in MORE_TRAVERSALS.iter().map(|target| aimed(target, &site)) {
             let request =
                 format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
             let bytes = send_raw(server.addr, request.as_bytes());
@@ -39,6 +40,23 @@ fn no_target_reaches_the_secret_beside_the_root() {
                 );
             } else {
                 assert!(bytes.is_empty(), "{stage}: {target} got an answer: {text}");
+            }
+        }
+
+        // Which of the two: a symlink out leads nowhere (404, as if it were
+        // not there), a climb above the root is a malformed target (400).
+        if answers_errors(stage) {
+            for (target, status) in [
+                ("/leak.txt", 404),
+                ("/up/{secret}", 404),
+                ("/../{secret}", 400),
+            ] {
+                let target = aimed(target, &site);
+                assert_eq!(
+                    get(server.addr, &target).status(),
+                    status,
+                    "{stage}: {target}"
+                );
             }
         }
 
@@ -69,7 +87,7 @@ fn names_windows_reads_differently_are_refused() {
         let site = Site::new();
         let server = Server::start(stage.name(), &site.root, &[]);
         for (family, targets) in WINDOWS_NAMES {
-            for target in *targets {
+            for target in targets.iter().map(|target| aimed(target, &site)) {
                 let request =
                     format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
                 let bytes = send_raw(server.addr, request.as_bytes());

@@ -10,15 +10,6 @@ use support::*;
 
 const STAGE: &str = "single-threaded";
 
-/// Text and binary files come back byte-exact, with the right type and length,
-/// including `/` as `/index.html` and files in a sub-folder.
-#[test]
-fn serves_files_byte_exact_with_their_headers() {
-    let site = Site::new();
-    let server = Server::start(STAGE, &site.root, &[]);
-    assert_serves_site(server.addr, &site);
-}
-
 /// The stage's weakness: while one client sits connected and silent, the next
 /// client is not answered at all, because the only thread is busy waiting for
 /// the first. It is answered as soon as the idle client leaves.
@@ -33,25 +24,6 @@ fn an_idle_client_blocks_everyone_else() {
     );
     // The idle client has gone now; the server is free again.
     assert_eq!(get(server.addr, "/index.html").status(), 200);
-}
-
-/// The read timeout is what frees the server from a silent client.
-#[test]
-fn the_read_timeout_drops_a_silent_client() {
-    let site = Site::new();
-    let server = Server::start(STAGE, &site.root, &["--read-timeout", "500ms"]);
-    let mut idle = connect(server.addr);
-    let bytes = wait_for_close(&mut idle).expect("the server closed the silent connection");
-    assert!(bytes.is_empty(), "closed without a response: {bytes:?}");
-    assert_eq!(get(server.addr, "/").status(), 200);
-}
-
-/// Fifty clients at once are all served in full, one after the other.
-#[test]
-fn fifty_concurrent_clients_are_all_served() {
-    let site = Site::new();
-    let server = Server::start(STAGE, &site.root, &[]);
-    assert_concurrent_clients(server.addr, &site, 50);
 }
 
 /// No error handling yet: a missing file or a malformed request gets no
@@ -74,13 +46,4 @@ fn errors_close_the_connection_without_a_response() {
         server.log()
     );
     assert_eq!(get(server.addr, "/").status(), 200, "still serving");
-}
-
-/// Nothing outside the root can be read, by any spelling of `..`, a symlink,
-/// or an absolute path.
-#[test]
-fn no_path_leaves_the_root() {
-    let site = Site::new();
-    let server = Server::start(STAGE, &site.root, &[]);
-    assert_no_traversal(server.addr, &site);
 }

@@ -13,15 +13,6 @@ use support::*;
 
 const STAGE: &str = "thread-pool";
 
-/// Text and binary files come back byte-exact, with the right type and length.
-#[test]
-fn serves_files_byte_exact_with_their_headers() {
-    let site = Site::new();
-    let server = Server::start(STAGE, &site.root, &[]);
-    assert_serves_site(server.addr, &site);
-    assert_eq!(get(server.addr, "/missing").status(), 404);
-}
-
 /// Fifty clients at once are shared among four workers and all get the whole
 /// file; and the four workers are four at once: four clients each holding a
 /// worker with half a request are answered in the reverse order of opening,
@@ -251,12 +242,4 @@ fn an_idle_client_cannot_hold_shutdown() {
         "{}",
         server.log()
     );
-}
-
-/// Nothing outside the root can be read.
-#[test]
-fn no_path_leaves_the_root() {
-    let site = Site::new();
-    let server = Server::start(STAGE, &site.root, &[]);
-    assert_no_traversal(server.addr, &site);
 }

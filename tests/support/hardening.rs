@@ -1,12 +1,16 @@
 //! Helpers for the adversarial suites (`security`, `malformed`, `load`): which
-//! stages to run, what "still healthy" means after an attack, and more ways out
-//! of the root than the stage tests try.
+//! stages to run, what "still healthy" means after an attack, and ways out of
+//! the root: the grader's `no-traversal` payloads and more.
 
 use std::fs;
 
 use multithreaded_server::{Stage, stages};
 
-use super::{Rng, Server, Site, assert_file, get, symlink};
+use std::net::SocketAddr;
+
+use grade::checks::stage1_single_threaded::no_traversal::traversal_targets;
+
+use super::{Rng, Server, Site, assert_file, get, parse_reply, send_raw, symlink};
 
 /// Every stage this build has, in course order. New stages join automatically.
 pub fn compiled_stages() -> Vec<Stage> {
@@ -55,11 +59,18 @@ pub fn assert_no_panic(server: &Server) {
     );
 }
 
-/// More ways out than the fixture has: a relative symlink to the secret, a
-/// symlinked folder two levels up, a folder whose `index.html` leads out, a
-/// symlink loop, and (to show that symlinks as such are fine) one that stays in.
+/// Ways out of the root that the grader's site does not have: a symlink to
+/// the secret (absolute and relative), symlinked folders one and two levels
+/// up, a folder whose `index.html` leads out, a symlink loop, and (to show
+/// that symlinks as such are fine) one that stays in.
 pub fn add_escape_routes(site: &Site) {
-    symlink("../../secret.txt", site.root.join("sub/rel-leak.txt"));
+    let secret = site.secret_name();
+    symlink(&site.secret, site.root.join("leak.txt"));
+    symlink(&site.dir, site.root.join("up"));
+    symlink(
+        format!("../../{secret}"),
+        site.root.join("sub/rel-leak.txt"),
+    );
     symlink("../..", site.root.join("sub/deep"));
     fs::create_dir(site.root.join("sub2")).unwrap();
     symlink(&site.secret, site.root.join("sub2/index.html"));
@@ -67,49 +78,91 @@ pub fn add_escape_routes(site: &Site) {
     symlink(".", site.root.join("self"));
 }
 
-/// Targets beyond [`super::TRAVERSALS`], for [`add_escape_routes`]'s site: more
-/// encodings of `..` and `\`, the new symlinks, and absolute forms.
+/// `target` aimed at this site: `{secret}` is the secret's file name and
+/// `{root}` the root folder's (both random, as the grader makes them).
+pub fn aimed(target: &str, site: &Site) -> String {
+    let root = site.root.file_name().unwrap_or_default().to_string_lossy();
+    target
+        .replace("{secret}", &site.secret_name())
+        .replace("{root}", &root)
+}
+
+/// Sends the grader's `no-traversal` payloads (`traversal_targets`, the
+/// secret's absolute path among them) and checks that the secret never comes
+/// back, nor a `200`, whatever the status; and the absolute path after `//`.
+pub fn assert_no_traversal(addr: SocketAddr, site: &Site) {
+    let after_two_slashes = format!("//{}", site.secret.to_string_lossy());
+    for target in traversal_targets(&site.fixture)
+        .into_iter()
+        .chain([after_two_slashes])
+    {
+        let request = format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        let bytes = send_raw(addr, request.as_bytes());
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(&site.secret_text),
+            "{target} leaked the secret: {text}"
+        );
+        if let Some(reply) = parse_reply(&bytes) {
+            assert_ne!(reply.head.status, 200, "{target} got 200: {text}");
+        }
+    }
+}
+
+/// Targets beyond the grader's, for [`add_escape_routes`]'s site (aim them
+/// with [`aimed`]): more encodings of `..` and `\`, the symlinks, and
+/// absolute forms.
 pub const MORE_TRAVERSALS: &[&str] = &[
     // Backslashes, raw and encoded once or twice, and as overlong UTF-8.
-    "/%2e%2e%5csecret.txt",
-    "/..%255csecret.txt",
-    "/%252e%252e%255csecret.txt",
-    "/..%c1%9csecret.txt",
-    "/%5c../secret.txt",
-    "/\\..\\secret.txt",
-    // Dots in other disguises: invalid overlong, IIS `%u`, full-width, NUL.
-    "/%c0%2e%c0%2e/secret.txt",
-    "/%uff0e%uff0e/secret.txt",
-    "/%ef%bc%8e%ef%bc%8e/secret.txt",
-    "/..%00/secret.txt",
-    "/%00../secret.txt",
-    "/.%2E/.%2E/secret.txt",
-    "/%2e%2e%2f%2e%2e%2fsecret.txt",
-    "/sub/..%2f..%2fsecret.txt",
-    "/..././secret.txt",
-    "/....//secret.txt",
-    "/sub/./../../secret.txt",
-    // The secret's name alone, and an encoded slash into the symlinked folder.
-    "/secret.txt",
-    "/up%2fsecret.txt",
-    "/up/./secret.txt",
-    // Symlinks: relative, to a folder above, a folder's index, a loop.
+    "/%2e%2e%5c{secret}",
+    "/..%5c..%5c{secret}",
+    "/..%255c{secret}",
+    "/%252e%252e%255c{secret}",
+    "/..%c1%9c{secret}",
+    "/%5c../{secret}",
+    "/\\..\\{secret}",
+    // Dots in other disguises: overlong (valid and not), IIS `%u`,
+    // full-width, NUL, three dots.
+    "/%e0%80%ae%e0%80%ae/{secret}",
+    "/%c0%2e%c0%2e/{secret}",
+    "/%uff0e%uff0e/{secret}",
+    "/%ef%bc%8e%ef%bc%8e/{secret}",
+    "/..%00/{secret}",
+    "/%00../{secret}",
+    "/../{secret}%00",
+    "/{secret}%00.html",
+    "/.%2E/.%2E/{secret}",
+    "/%2e%2e%2f%2e%2e%2f{secret}",
+    "/sub/..%2f..%2f{secret}",
+    "/..././{secret}",
+    "/....//{secret}",
+    "/.../{secret}",
+    "/sub/./../../{secret}",
+    "/sub/../sub/../../{secret}",
+    // The secret's name alone, and through the symlinked folder `up`.
+    "/{secret}",
+    "/up/{secret}",
+    "/up%2f{secret}",
+    "/up/./{secret}",
+    "/up/{root}/../{secret}",
+    // Symlinks: absolute, relative, to a folder above, a folder's index, a loop.
+    "/leak.txt",
     "/sub/rel-leak.txt",
-    "/sub/deep/secret.txt",
+    "/sub/deep/{secret}",
     "/sub/deep",
     "/sub2/",
     "/loop",
-    "/loop/secret.txt",
+    "/loop/{secret}",
     // Absolute form, with the path climbing.
-    "HTTP://test/..%2fsecret.txt",
-    "http://test//../secret.txt",
-    "http://test/sub/../../secret.txt",
-    "https://test/../secret.txt",
-    "file:///secret.txt",
+    "HTTP://test/..%2f{secret}",
+    "http://test//../{secret}",
+    "http://test/sub/../../{secret}",
+    "https://test/../{secret}",
+    "file:///{secret}",
 ];
 
 /// Names Windows reads as more than a name, by family, each aimed at a file
-/// that exists (or at the secret): a server that pushed them onto its root
+/// that exists (or, with [`aimed`], at the secret): a server that pushed them onto its root
 /// would serve that file, or leave the root, on Windows. Every stage refuses
 /// them on every system, so a Linux run shows what a Windows one will do:
 /// from `not-found` on with 400, before it with a bare close.
@@ -118,8 +171,8 @@ pub const WINDOWS_NAMES: &[(&str, &[&str])] = &[
         "a drive",
         &[
             "/C:",
-            "/C:secret.txt",
-            "/sub/C:..%5Csecret.txt",
+            "/C:{secret}",
+            "/sub/C:..%5C{secret}",
             "/c:/windows/win.ini",
         ],
     ),
@@ -145,7 +198,7 @@ pub const WINDOWS_NAMES: &[(&str, &[&str])] = &[
             "/index.html.",
             "/style.css..",
             "/sub./page.html",
-            "/..%5Csecret.txt.",
+            "/..%5C{secret}.",
         ],
     ),
     (

@@ -7,9 +7,10 @@
 //! those of a server a student would run.
 //!
 //! This is a thin layer over the grader's own tools, which grade the same
-//! binary in `tests/grading.rs`: its process control (`grade::process`), its
-//! response reader (`grade::response`), its raw reads (`grade::client`) and its
-//! random generator (`grade::random`).
+//! binary in `tests/grading.rs`: its site (`grade::fixture`), its process
+//! control (`grade::process`), its response reader (`grade::response`), its raw
+//! reads (`grade::client`) and its random generator (`grade::random`); and, in
+//! `hardening`, the `no-traversal` check's payloads.
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
@@ -21,11 +22,11 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use grade::client::{self, End};
+use grade::fixture::Fixture;
 use grade::process::{Process, Signal};
 pub use grade::random::Rng;
 pub use grade::response::Reply;
@@ -44,68 +45,45 @@ pub const HANDLE_SLACK: usize = if cfg!(windows) { 32 } else { 0 };
 // ---------------------------------------------------------------------------
 // The fixture site
 
-/// A fresh folder to serve, with random contents, and a secret file beside it
-/// that no request may ever reach.
+/// The grader's site ([`grade::fixture`]), written fresh for each test: random
+/// contents, CRLF and non-ASCII text, binary files with every byte value, a
+/// sub-folder, an `error.html`, and a secret (the grader's sentinel) beside
+/// the root that no request may ever reach. A test that needs more writes it
+/// itself, so that what it relies on is in the test.
 pub struct Site {
-    /// Holds the root and the secret; removed on drop.
+    /// The folder that holds the root and the secret; removed on drop.
     pub dir: PathBuf,
     pub root: PathBuf,
     /// The sentinel beside the root, and its contents.
     pub secret: PathBuf,
     pub secret_text: String,
+    /// What the grader wrote; dropping it removes the whole folder.
+    pub fixture: Fixture,
 }
-
-static SITE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Site {
     pub fn new() -> Site {
-        let n = SITE_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "multithreaded-server-test-{}-{n}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        let root = dir.join("root");
-        fs::create_dir_all(root.join("sub")).unwrap();
-        fs::create_dir_all(root.join("empty-folder")).unwrap();
-        let mut rng = Rng::new();
-        let token = rng.token();
-        let site = Site {
-            secret: dir.join("secret.txt"),
-            secret_text: format!("SECRET-{token}"),
-            dir,
-            root,
-        };
-        fs::write(&site.secret, &site.secret_text).unwrap();
-        site.write(
-            "index.html",
-            format!("<!doctype html><title>home {token}</title><h1>home</h1>"),
-        );
-        site.write(
-            "style.css",
-            format!("body {{ color: #{:06x}; }}\n", rng.next_u64() % 0xffffff),
-        );
-        site.write(
-            "error.html",
-            format!("<!doctype html><title>404</title><p>not here {token}</p>"),
-        );
-        site.write("sub/page.html", format!("<p>sub page {token}</p>"));
-        site.write("sub/index.html", format!("<p>sub index {token}</p>"));
-        site.write("café menu.txt", format!("menu {token}"));
-        // Every byte value, more than once, and big enough to be streamed.
-        site.write("data.bin", rng.bytes(300 * 1024));
-        site.write(
-            "image.png",
-            [b"\x89PNG\r\n\x1a\n".to_vec(), rng.bytes(2000)].concat(),
-        );
-        // Ways out of the root that must stay shut.
-        symlink(&site.secret, site.root.join("leak.txt"));
-        symlink(&site.dir, site.root.join("up"));
-        site
+        let fixture = Fixture::temporary(false).expect("the grader's site is written");
+        let dir = fixture.root.parent().expect("a folder above the root");
+        Site {
+            dir: dir.to_path_buf(),
+            root: fixture.root.clone(),
+            secret: fixture.sentinel.clone(),
+            secret_text: fixture.sentinel_text.clone(),
+            fixture,
+        }
     }
 
+    /// The file name of the secret, for targets that climb to it.
+    pub fn secret_name(&self) -> String {
+        self.fixture.sentinel_name()
+    }
+
+    /// Writes `contents` at `path` under the root, making its folders.
     pub fn write(&self, path: &str, contents: impl AsRef<[u8]>) {
-        fs::write(self.root.join(path), contents).unwrap();
+        let path = self.root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
     }
 
     pub fn read(&self, path: &str) -> Vec<u8> {
@@ -146,12 +124,6 @@ pub fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
             "note: no symlink {} on this system ({error}); tests through it check only that nothing leaks",
             link.display()
         );
-    }
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -365,40 +337,6 @@ pub fn assert_file(reply: &Reply, expected: &[u8], content_type: &str) {
     );
 }
 
-/// What every stage must serve: text and binary files byte-exact with their
-/// types, `/` as `/index.html`, a file in a sub-folder and a UTF-8 name.
-pub fn assert_serves_site(addr: SocketAddr, site: &Site) {
-    let html = "text/html; charset=utf-8";
-    assert_file(&get(addr, "/index.html"), &site.read("index.html"), html);
-    assert_file(&get(addr, "/"), &site.read("index.html"), html);
-    assert_file(
-        &get(addr, "/style.css"),
-        &site.read("style.css"),
-        "text/css; charset=utf-8",
-    );
-    assert_file(
-        &get(addr, "/image.png"),
-        &site.read("image.png"),
-        "image/png",
-    );
-    assert_file(
-        &get(addr, "/data.bin"),
-        &site.read("data.bin"),
-        "application/octet-stream",
-    );
-    assert_file(
-        &get(addr, "/sub/page.html"),
-        &site.read("sub/page.html"),
-        html,
-    );
-    assert_file(&get(addr, "/sub/"), &site.read("sub/index.html"), html);
-    assert_file(
-        &get(addr, "/caf%C3%A9%20menu.txt"),
-        &site.read("café menu.txt"),
-        "text/plain; charset=utf-8",
-    );
-}
-
 /// `count` clients at once, each on its own connection, all of which must get
 /// `data.bin` byte-exact.
 pub fn assert_concurrent_clients(addr: SocketAddr, site: &Site, count: usize) {
@@ -418,65 +356,6 @@ pub fn assert_concurrent_clients(addr: SocketAddr, site: &Site, count: usize) {
         .filter(|served| *served)
         .count();
     assert_eq!(served, count, "every client got the whole file");
-}
-
-/// Request targets that try to leave the root, from the well-known families.
-pub const TRAVERSALS: &[&str] = &[
-    "/../secret.txt",
-    "/../../secret.txt",
-    "/sub/../../secret.txt",
-    "/./../secret.txt",
-    "/%2e%2e/secret.txt",
-    "/%2E%2E/secret.txt",
-    "/.%2e/secret.txt",
-    "/%2e%2e%2fsecret.txt",
-    "/..%2fsecret.txt",
-    "/..%2Fsecret.txt",
-    "/sub%2f..%2f..%2fsecret.txt",
-    "/%252e%252e/secret.txt",
-    "/%252e%252e%252fsecret.txt",
-    "/..%5csecret.txt",
-    "/..%5c..%5csecret.txt",
-    "/..\\secret.txt",
-    "/%c0%ae%c0%ae/secret.txt",
-    "/%c0%ae%c0%ae%c0%afsecret.txt",
-    "/%e0%80%ae%e0%80%ae/secret.txt",
-    "/..%c0%afsecret.txt",
-    "/secret.txt%00.html",
-    "/../secret.txt%00",
-    "//../secret.txt",
-    "/leak.txt",
-    "/up/secret.txt",
-    "/up/root/../secret.txt",
-    "http://test/../secret.txt",
-    "http://test/%2e%2e/secret.txt",
-    "/sub/../sub/../../secret.txt",
-    "/../../../../../../../../../../../../secret.txt",
-    "/..;/secret.txt",
-    "/.../secret.txt",
-];
-
-/// Sends every traversal payload and checks that the secret never comes back,
-/// whatever the status. Also tries the absolute path of the secret itself.
-pub fn assert_no_traversal(addr: SocketAddr, site: &Site) {
-    let absolute = site.secret.to_string_lossy().into_owned();
-    let targets = TRAVERSALS.iter().map(|t| t.to_string()).chain([
-        absolute.clone(),
-        format!("/{absolute}"),
-        format!("//{absolute}"),
-    ]);
-    for target in targets {
-        let request = format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-        let bytes = send_raw(addr, request.as_bytes());
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(
-            !text.contains(&site.secret_text),
-            "{target} leaked the secret: {text}"
-        );
-        if let Some(reply) = parse_reply(&bytes) {
-            assert_ne!(reply.head.status, 200, "{target} got 200: {text}");
-        }
-    }
 }
 
 /// With one client connected and silent, asks for a page on a second connection
