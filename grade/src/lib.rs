@@ -45,8 +45,8 @@
 //! [`fixture::remove_temporary`] do that, from its Ctrl-C handler.
 
 // No unsafe code, but for the system calls std does not wrap, in the
-// per-OS halves of `process` (macOS and Windows), where each says why it is
-// sound.
+// per-OS halves of `process` (Unix, macOS and Windows), where each says why
+// it is sound.
 #![deny(unsafe_code)]
 
 pub mod check;

@@ -571,6 +571,30 @@ mod tests {
         assert!(error.output().starts_with("oops"), "{}", error.output());
     }
 
+    /// A grader whose own Ctrl-C is ignored (started as `grade ... &` by a
+    /// shell without job control, as a test binary may be) still starts
+    /// servers that Ctrl-C stops: an ignored signal would be inherited.
+    #[test]
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    fn ctrl_c_reaches_a_server_though_the_grader_ignores_it() {
+        // SAFETY: signal(2) sets this process's disposition of SIGINT, which
+        // no other test relies on; the one before is put back below.
+        let before = unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
+        let process = Process::start(sh("echo ready; exec sleep 30"), 40).unwrap();
+        let ready = process.wait_for_output(
+            |line| (line == "ready").then_some(()),
+            Duration::from_secs(60),
+        );
+        process.signal(Signal::Interrupt).unwrap();
+        let status = process.wait_exit(Duration::from_secs(60));
+        // SAFETY: as above.
+        unsafe { libc::signal(libc::SIGINT, before) };
+        assert_eq!(ready, Some(()));
+        let status = status.expect("Ctrl-C stops it");
+        assert_eq!(describe_exit(status), "was killed by signal 2 (SIGINT)");
+    }
+
     #[test]
     fn a_program_that_does_not_exist_is_a_clear_error() {
         let error =

@@ -71,8 +71,28 @@ impl Group {
     }
 }
 
-/// Makes `command` start a process group of its own.
+/// Makes `command` start a process group of its own, with Ctrl-C's default.
+///
+/// A shell without job control starts a background command (`grade ... &`
+/// in a script, a CI step's `&`) with SIGINT ignored, and an ignored signal
+/// stays ignored across `exec`: every server the grader started would then
+/// ignore its Ctrl-C (Python raises no KeyboardInterrupt, a server with no
+/// handler is not stopped), and fail the Ctrl-C checks for the grader's
+/// circumstances, not its own code. So the child takes SIGINT's default back
+/// before it runs the server; a handler the server installs replaces it.
+#[allow(unsafe_code)]
 pub fn in_own_group(command: &mut Command) -> &mut Command {
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe functions may be called; signal(2) is one (POSIX.1,
+    // "Signal Concepts"), and nothing here allocates or takes a lock.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::signal(libc::SIGINT, libc::SIG_DFL) == libc::SIG_ERR {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     command.process_group(0)
 }
 
