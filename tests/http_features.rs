@@ -668,7 +668,11 @@ fn no_upload_writes_outside_its_folder() {
                 );
             }
         }
-        // A symlink in the folder is replaced by the upload, never followed.
+        // A symlink in the folder is replaced by the upload, never followed:
+        // 204, for a name that was there. Where no symlink could be made
+        // (Windows without the privilege, Wine), the first stage makes the
+        // file (201), and the stages after replace it.
+        let there = uploads.join("secret-link.txt").symlink_metadata().is_ok();
         let length = ["Content-Length: 6"];
         let reply = exchange(
             &server,
@@ -677,7 +681,7 @@ fn no_upload_writes_outside_its_folder() {
             &length,
             b"PWNED!",
         );
-        assert_eq!(reply.status(), 204, "{stage}");
+        assert_eq!(reply.status(), if there { 204 } else { 201 }, "{stage}");
         assert_still_serves(&server, &site, "uploads with hostile names");
     }
     let outside_after: BTreeMap<_, _> = tree(&site.dir)
