@@ -25,7 +25,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_multithreaded-server");
 
 /// Tests that start `python3`, the Python servers of `tests/broken/`: under
 /// Wine a Windows program cannot start a Linux one, so there they are ignored
-/// with that reason, which is written here once.
+/// with that reason, which is written here once. (Only the full build's
+/// modules have such tests.)
+#[cfg(feature = "default")]
 macro_rules! python_test {
     ($($(#[$attr:meta])* fn $name:ident() $body:block)*) => {$(
         $(#[$attr])*
