@@ -303,7 +303,7 @@ impl Response {
             out,
             "HTTP/1.1 {}\r\nDate: {}\r\nServer: {SERVER}\r\n",
             self.status,
-            date::format(SystemTime::now())
+            date::now()
         );
         if let Some(content_type) = self.content_type {
             let _ = write!(out, "Content-Type: {content_type}\r\n");
