@@ -16,6 +16,8 @@
 #
 #     SERVERS="nginx async=/tmp/before async" OUT=/tmp/step.txt bash bench/per-request.sh
 #
+# (a row for such a build is labelled with its file name: "async (before)").
+#
 # Needs perf (Debian: linux-perf), wrk, nginx, taskset, and a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -104,10 +106,12 @@ sed "s/PORT/38303/" "$work/nginx.conf" >"$work/nginx-38303.conf"
   for _ in $(seq "$ROUNDS"); do
     for server in $SERVERS; do
       stage=${server%%=*}
-      bin=$BIN
-      [[ $server == *=* ]] && bin=${server#*=}
+      bin=$BIN label=$stage
+      if [[ $server == *=* ]]; then
+        bin=${server#*=} label="$stage ($(basename "$bin"))"
+      fi
       case $stage in
-        keep-alive | async) measure "$server" 38302 "$bin" --stage "$stage" --port 38302 --root "$work" --quiet ;;
+        keep-alive | async) measure "$label" 38302 "$bin" --stage "$stage" --port 38302 --root "$work" --quiet ;;
         nginx) measure nginx 38303 nginx -c "$work/nginx-38303.conf" -e "$work/nginx-error.log" ;;
         *) echo "unknown server $server" >&2; exit 2 ;;
       esac
