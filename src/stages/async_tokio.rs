@@ -12,7 +12,8 @@
 //! is the epoll loop. But when a task's socket becomes readable, the task runs
 //! on the thread that saw it, and answers there: no hand-off, no second thread
 //! woken per request. On small pages that hand-off is about one futex call
-//! and 40-46% more CPU time per request than nginx (`bench/per-request.sh`).
+//! and a quarter to a half more CPU time per request than nginx
+//! (`bench/per-request.sh`); this stage spends 15-23% more than nginx.
 //!
 //! **The same contract.** The HTTP is the shared [`Session`]: the same parser,
 //! limits, error table and keep-alive decision as every other stage; this file
