@@ -7,6 +7,16 @@
 # else the machine is doing, as requests a second do.
 #
 #     bash bench/per-request.sh            # writes bench/results/per-request.txt
+#     ROUNDS=5 SERVERS="async nginx" OUT=/tmp/step.txt bash bench/per-request.sh
+#
+# ROUNDS (3), SERVERS (all three, measured in turn in every round, so that
+# a change in the machine's load falls on each alike) and OUT choose what a
+# run measures and where its table goes. A stage may name another build,
+# `async=/tmp/before`, to measure a change beside what it changed, and nginx:
+#
+#     SERVERS="nginx async=/tmp/before async" OUT=/tmp/step.txt bash bench/per-request.sh
+#
+# (a row for such a build is labelled with its file name: "async (before)").
 #
 # Needs perf (Debian: linux-perf), wrk, nginx, taskset, and a release build.
 set -euo pipefail
@@ -44,7 +54,15 @@ measure() {
   shift 2
   taskset -c 0 "$@" >/dev/null 2>&1 &
   local pid=$!
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.05; done
+  local tries=0
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    # A server that could not take the port has ended: say so, not hang.
+    if ! kill -0 "$pid" 2>/dev/null || ((++tries > 200)); then
+      echo "$name did not start listening on $port" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
   # nginx serves from its worker, a child of the process started.
   local target
   target=$(pgrep -P "$pid" | head -n 1 || true)
@@ -76,15 +94,27 @@ print(f"| {name} | {requests / 4:,.0f} | {per('raw_syscalls:sys_enter'):.1f} | {
 PY
 }
 
+ROUNDS=${ROUNDS:-3}
+SERVERS=${SERVERS:-keep-alive async nginx}
+OUT=${OUT:-bench/results/per-request.txt}
+sed "s/PORT/38303/" "$work/nginx.conf" >"$work/nginx-38303.conf"
 {
-  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs, pinned, three rounds; per kept-alive request for a 500-byte page."
+  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs (load average $(cut -d' ' -f1-3 /proc/loadavg)), pinned, $ROUNDS rounds; per kept-alive request for a 500-byte page."
   echo
   echo "| server | req/s | system calls | futex calls | context switches | CPU time |"
   echo "|---|---:|---:|---:|---:|---:|"
-  for round in 1 2 3; do
-    measure keep-alive 38301 "$BIN" --stage keep-alive --port 38301 --root "$work" --quiet
-    measure async 38302 "$BIN" --stage async --port 38302 --root "$work" --quiet
-    sed "s/PORT/38303/" "$work/nginx.conf" >"$work/nginx-38303.conf"
-    measure nginx 38303 nginx -c "$work/nginx-38303.conf" -e "$work/nginx-error.log"
+  for _ in $(seq "$ROUNDS"); do
+    for server in $SERVERS; do
+      stage=${server%%=*}
+      bin=$BIN label=$stage
+      if [[ $server == *=* ]]; then
+        bin=${server#*=} label="$stage ($(basename "$bin"))"
+      fi
+      case $stage in
+        keep-alive | async) measure "$label" 38302 "$bin" --stage "$stage" --port 38302 --root "$work" --quiet ;;
+        nginx) measure nginx 38303 nginx -c "$work/nginx-38303.conf" -e "$work/nginx-error.log" ;;
+        *) echo "unknown server $server" >&2; exit 2 ;;
+      esac
+    done
   done
-} | tee bench/results/per-request.txt
+} | tee "$OUT"

@@ -17,7 +17,7 @@
 //! | 4 | [`stages::daemon_join`] | join handles kept and pruned; Ctrl-C finishes responses, then exits 0 | a bound on threads |
 //! | 5 | [`stages::thread_pool`] | a fixed set of workers, a bounded queue, 503 when full; panics do not shrink the pool | idle clients still hold workers |
 //! | 6 | [`stages::keep_alive`] | persistent connections and pipelining; idle connections wait in a readiness loop (mio), not in threads | writes that never block (a slow reader of a large file holds a worker), TLS, HTTP/2 |
-//! | 7 | [`stages::async_tokio`] | the same server on tokio: a task per connection, answered on the thread where it woke, files opened with `spawn_blocking` | files opened without a hand-off (a cache, `io_uring`); a large file sent without a blocking thread |
+//! | 7 | [`stages::async_tokio`] | the same server on tokio: a task per connection, answered on the thread where it woke, small pages read there too; uploads, gzip and large files on blocking threads (`spawn_blocking`) | files read without stalling a thread on a cold disk (`io_uring`); a large file sent without a blocking thread |
 //!
 //! What every stage shares, written once:
 //!

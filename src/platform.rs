@@ -10,6 +10,7 @@
 //! | [`send_file`] | `sendfile(2)`: the kernel copies | read into a buffer, write it out | read into a buffer, write it out |
 //! | [`is_out_of_descriptors`] | `EMFILE`, `ENFILE` | `EMFILE`, `ENFILE` | `WSAEMFILE`, `WSAENOBUFS` |
 //! | [`reuse_address`] | `SO_REUSEADDR` | `SO_REUSEADDR` | not set: there it would let another process take the port |
+//! | [`SHORT_READ_DRAINS`] | yes: epoll reports each arrival | yes: kqueue does too | no: mio re-arms its poll only after `WouldBlock` |
 //!
 //! What this module does not need to cover: the readiness API of `keep-alive`
 //! (epoll, kqueue, or AFD on Windows) is mio's job, and Ctrl-C (SIGINT and
@@ -53,6 +54,17 @@ pub fn raise_open_file_limit() -> io::Result<()> {
 pub fn raise_open_file_limit() -> io::Result<()> {
     Ok(())
 }
+
+/// Whether a read from a non-blocking socket that returned fewer bytes than
+/// it asked for may be taken to mean the socket is drained, so that the next
+/// read is made only once the poller says more has come, as nginx does.
+///
+/// mio registers sockets edge-triggered, with epoll on Linux and kqueue on
+/// macOS and the BSDs: every new arrival is reported, whether the socket was
+/// read to `WouldBlock` or not. On Windows mio polls through AFD, and asks
+/// again only when a read or write of its own has seen `WouldBlock`: a socket
+/// taken for drained without one would never be reported again.
+pub const SHORT_READ_DRAINS: bool = cfg!(unix);
 
 /// Whether `accept` failed because the process or the system is out of
 /// descriptors (or, on Windows, of socket buffers). The connection then stays

@@ -56,15 +56,18 @@ fn with_every_permit_taken_and_no_queue_a_request_gets_503() {
 }
 
 /// The threads that run tasks are `runtime-0` to `runtime-{cores - 1}`, and
-/// the ones `spawn_blocking` starts (to open a file) are `blocking-N`: the log
-/// names the first kind, and a name for both would say a request was served
-/// by a blocking thread. A server that named every runtime thread alike, or
-/// counted the blocking ones as task threads, fails.
+/// the ones `spawn_blocking` starts (to send a large file) are `blocking-N`:
+/// the log names the first kind, and a name for both would say a request was
+/// served by a blocking thread. A server that named every runtime thread
+/// alike, or counted the blocking ones as task threads, fails.
 #[test]
 fn task_threads_and_blocking_threads_have_names_of_their_own() {
     let site = Site::new();
+    // Larger than the 64 KiB read on the task: sent from a blocking thread,
+    // which then lives for 10 s.
+    site.add_big_file("big.bin", 1024 * 1024);
     let server = Server::start(STAGE, &site.root, &[]);
-    // The file is opened on a blocking thread, which then lives for 10 s.
+    assert_eq!(get(server.addr, "/big.bin").status(), 200);
     assert_eq!(get(server.addr, "/index.html").status(), 200);
     assert!(server.log_contains("\"GET /index.html HTTP/1.1\" 200"));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -80,7 +83,7 @@ fn task_threads_and_blocking_threads_have_names_of_their_own() {
     assert_eq!(runtime, expected, "the threads: {names:?}");
     assert!(
         names.iter().any(|name| name.starts_with("blocking-")),
-        "no blocking thread after a file was opened: {names:?}"
+        "no blocking thread after a large file was sent: {names:?}"
     );
     let served_by = server
         .log()
@@ -92,4 +95,34 @@ fn task_threads_and_blocking_threads_have_names_of_their_own() {
         expected.contains(&served_by),
         "the log says {served_by} served the request; threads: {names:?}"
     );
+}
+
+/// A small page is found, opened and read on the task: serving it starts no
+/// blocking thread. A page gzipped now is compressed on one, as compressing
+/// takes milliseconds where reading a page from the page cache takes
+/// microseconds. A server that sent every request to `spawn_blocking` fails
+/// the first half; one that compressed on the threads that run its tasks,
+/// the second.
+#[test]
+fn small_pages_are_read_on_the_task_and_compressed_off_it() {
+    let site = Site::new();
+    site.write("page.html", "Text that gzip shrinks. ".repeat(400));
+    let server = Server::start(STAGE, &site.root, &[]);
+    let blocking = || {
+        let names = server.thread_names();
+        let count = names.iter().filter(|name| name.starts_with("blocking-"));
+        (count.count(), names)
+    };
+    for _ in 0..3 {
+        let reply = get(server.addr, "/page.html");
+        assert_eq!(reply.status(), 200);
+        assert_eq!(reply.header("Content-Encoding"), None);
+    }
+    let (started, names) = blocking();
+    assert_eq!(started, 0, "blocking threads for small pages: {names:?}");
+    let gzip = ["Accept-Encoding: gzip"];
+    let reply = request(server.addr, "GET", "/page.html", &gzip);
+    assert_eq!(reply.header("Content-Encoding"), Some("gzip"));
+    let (started, names) = blocking();
+    assert!(started > 0, "no blocking thread compressed it: {names:?}");
 }

@@ -8,6 +8,8 @@
 //! is inside; a file's modification time need not be (`touch -d 1960-01-01`), so every
 //! time is brought into that range before it is formatted.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use httpdate::HttpDate;
@@ -24,6 +26,27 @@ fn http_date(time: SystemTime) -> HttpDate {
 /// Formats `time` as an IMF-fixdate, the only format a server may send.
 pub fn format(time: SystemTime) -> String {
     http_date(time).to_string()
+}
+
+/// The `Date` header's value for this moment: `format(SystemTime::now())`,
+/// made at most once a second on each thread, as nginx keeps its own.
+///
+/// A date changes once a second, and a busy server sends thousands a second:
+/// formatting each anew would cost more than the rest of the head.
+pub fn now() -> Rc<str> {
+    thread_local! {
+        static LAST: RefCell<(u64, Rc<str>)> = RefCell::new((u64::MAX, Rc::from("")));
+    }
+    let now = SystemTime::now();
+    let second = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    LAST.with_borrow_mut(|(made, text)| {
+        if *made != second {
+            (*made, *text) = (second, Rc::from(format(now)));
+        }
+        Rc::clone(text)
+    })
 }
 
 /// Truncates a time to whole seconds, the precision of an HTTP date.
@@ -91,6 +114,16 @@ mod tests {
         let after = UNIX_EPOCH + Duration::from_secs(400_000_000_000);
         assert_eq!(format(after), "Fri, 31 Dec 9999 23:59:59 GMT");
         assert_eq!(whole_seconds(before), UNIX_EPOCH);
+    }
+
+    /// The cached date is the date now, to the second.
+    #[test]
+    fn now_is_the_date_now() {
+        let before = format(SystemTime::now());
+        let cached = now();
+        let after = format(SystemTime::now());
+        assert!(*cached == before || *cached == after, "{cached}");
+        assert_eq!(parse(&cached).map(|_| ()), Some(()));
     }
 
     #[test]

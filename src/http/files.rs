@@ -159,10 +159,8 @@ fn answer_file(
             .extra_headers
             .push(("Content-Encoding", chosen.coding.name().into()));
         response.body = match chosen.on_the_fly {
-            true => Body::Bytes(
-                compression::gzip(&chosen.file, chosen.len)
-                    .map_err(|error| Error::Internal(error.kind()))?,
-            ),
+            // Compressed when the response is serialized.
+            true => Body::Gzip(chosen.file, chosen.len),
             false => Body::File(chosen.file, chosen.len),
         };
         return Ok(response);

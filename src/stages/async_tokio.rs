@@ -12,7 +12,8 @@
 //! is the epoll loop. But when a task's socket becomes readable, the task runs
 //! on the thread that saw it, and answers there: no hand-off, no second thread
 //! woken per request. On small pages that hand-off is about one futex call
-//! and 40-46% more CPU time per request than nginx (`bench/per-request.sh`).
+//! and a quarter to a half more CPU time per request than nginx
+//! (`bench/per-request.sh`); this stage spends 15-23% more than nginx.
 //!
 //! **The same contract.** The HTTP is the shared [`Session`]: the same parser,
 //! limits, error table and keep-alive decision as every other stage; this file
@@ -20,14 +21,15 @@
 //! keep-alive timeout, lingering closes, `--threads` responses at once and
 //! `--queue` more waiting (503 beyond), and Ctrl-C finishing what is under way.
 //!
-//! **What it still gets wrong.** Opening a file, and reading a small one,
-//! block: they go to tokio's blocking threads (`spawn_blocking`), which costs
-//! the very hand-off the tasks avoid, twice, and on small pages twice stage
-//! 6's CPU time per request (`bench/per-request.sh`). A large file is sent
-//! with `sendfile` on a blocking thread too, so a slow reader of one holds a
-//! thread, as in stage 6.
-//! A server that must never do either uses `io_uring`, or the page cache and
-//! an `open` on the task, as nginx does.
+//! **What it still gets wrong.** A small page is found, opened and read on
+//! the task, as nginx does on its loop: from the page cache that takes
+//! microseconds, less than handing it to another thread and back. But on a
+//! cold disk the same `open` and `read` stop a runtime thread, and every task
+//! queued on it, until the disk answers. What is slow however warm the cache
+//! (an upload, a body gzipped now) goes to tokio's blocking threads
+//! (`spawn_blocking`), and so does a large file, sent with `sendfile`: a slow
+//! reader of one holds a thread, as in stage 6. A server that must never
+//! block uses `io_uring`.
 //!
 //! Chapter: "Stage 7: async and await".
 
@@ -37,7 +39,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, SemaphorePermit, watch};
 use tokio::time::timeout_at;
@@ -45,7 +47,7 @@ use tokio::time::timeout_at;
 use crate::config::Config;
 use crate::http::connection::write_within;
 use crate::http::connection::{LINGER, LINGER_BYTES, LINGER_QUIET, discard_waiting, prepare};
-use crate::http::{Error, Event, Outgoing, Response, Session, StatusCode, files};
+use crate::http::{Error, Event, Method, Outgoing, Request, Response, Session, StatusCode, files};
 use crate::shutdown::Shutdown;
 use crate::{log, platform};
 
@@ -63,8 +65,9 @@ pub fn run(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
-        // Files are opened on these: one per response under way is enough,
-        // and a few more so that opening one never waits behind a download.
+        // Uploads, compression and large files go to these: one per
+        // response under way is enough, and a few more so that an upload
+        // never waits behind a download.
         .max_blocking_threads(config.threads + cores)
         // Named for the log, as stage 6's workers are.
         .thread_name_fn(move || {
@@ -324,7 +327,7 @@ fn receive_available(stream: &TcpStream, session: &mut Session) -> io::Result<us
     let mut chunk = [0; 16 * 1024];
     let mut received = 0;
     while session.needs_more() {
-        match stream.try_read(&mut chunk) {
+        match read_now(stream, &mut chunk) {
             Ok(0) => session.receive_eof(),
             Ok(n) => {
                 session.receive(&chunk[..n]);
@@ -339,32 +342,103 @@ fn receive_available(stream: &TcpStream, session: &mut Session) -> io::Result<us
 }
 // ANCHOR_END: next_event
 
-// ANCHOR: prepare_response
-/// The response to a request (or to an error), as bytes to send: on a
-/// blocking thread, because opening a file, and reading a small one, may wait
-/// for the disk, and a task must never block the thread it runs on. The
-/// session goes along and comes back; `None` if the job panicked.
+// ANCHOR: read_now
+/// Reads once without waiting, as `try_read` does, and a read that did not
+/// fill `chunk` tells tokio that the socket is drained.
 ///
-/// The outer `Result` fails for an error with no one to answer; the inner one
-/// for a file that could not be read.
-#[allow(clippy::type_complexity)]
+/// tokio forgets that a socket is readable only when a read finds nothing
+/// (`WouldBlock`). Without this, the wait for the next request on a kept-alive
+/// connection would return at once, for a read that finds nothing: a system
+/// call per request that nginx, which takes a short read to mean "drained",
+/// does not make. `try_io` is how tokio lets a caller say so: it forgets the
+/// readiness when its closure returns `WouldBlock`, unless more has arrived
+/// meanwhile. Not where a short read proves nothing (see the platform module).
+fn read_now(stream: &TcpStream, chunk: &mut [u8]) -> io::Result<usize> {
+    if !platform::SHORT_READ_DRAINS {
+        return stream.try_read(chunk);
+    }
+    let mut read = 0;
+    let drained = stream.try_io(Interest::READABLE, || {
+        read = stream.try_read(chunk)?;
+        match read {
+            0 => Ok(0), // the client closed its side: not "drained"
+            n if n < chunk.len() => Err(io::ErrorKind::WouldBlock.into()),
+            n => Ok(n),
+        }
+    });
+    match drained {
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock && read > 0 => Ok(read),
+        other => other,
+    }
+}
+// ANCHOR_END: read_now
+
+// ANCHOR: prepare_response
+/// The response to a request (or to an error), as bytes to send. The session
+/// goes along and comes back; `None` if work on a blocking thread panicked.
+///
+/// Where each part runs is this stage's one real choice. Finding a page,
+/// opening it and reading it (at most 64 KiB; a larger file is sent by
+/// [`send`]) takes microseconds when the file is in the page cache, as a
+/// server's pages nearly always are: that is done here, on the task, as nginx
+/// does it on its loop, because handing it to a blocking thread and back costs
+/// more than the work (see the chapter). On a cold disk the same `open` and
+/// `read` stop this thread, and every task queued on it, for as long as the
+/// disk takes. What takes milliseconds however warm the cache goes to a
+/// blocking thread: an upload, which writes a file and flushes it to the disk,
+/// and a body compressed now.
 async fn prepare_response(
     mut session: Session,
-    answer: Result<crate::http::Request, Error>,
+    answer: Result<Request, Error>,
     config: &Arc<Config>,
-) -> Option<(Session, Result<(StatusCode, io::Result<Outgoing>), Error>)> {
-    let config = Arc::clone(config);
-    let job = tokio::task::spawn_blocking(move || {
-        let root = &config.root;
-        let answer = answer.and_then(|request| files::respond(&config, &request));
-        // An error becomes its response, unless there is no one to answer.
-        let response = answer.or_else(|error| Response::error(root, &error).ok_or(error));
-        let prepared = response.map(|response| (response.status, session.respond(response)));
-        (session, prepared)
-    });
-    job.await.ok()
+) -> Option<(Session, Prepared)> {
+    let reads = |request: &Request| matches!(request.method, Method::Get | Method::Head);
+    let upload = config.uploads.is_some() && matches!(&answer, Ok(request) if !reads(request));
+    if upload {
+        // It writes a file and flushes it to the disk: all of it off the task.
+        let config = Arc::clone(config);
+        return blocking(move || {
+            let prepared = serialize(&mut session, respond(&config, answer));
+            (session, prepared)
+        })
+        .await;
+    }
+    // On the task: find the file and open it...
+    let response = respond(config, answer);
+    // ...and read it, unless it is to be compressed first.
+    if matches!(&response, Ok(response) if response.body.is_made_now()) {
+        return blocking(move || {
+            let prepared = serialize(&mut session, response);
+            (session, prepared)
+        })
+        .await;
+    }
+    let prepared = serialize(&mut session, response);
+    Some((session, prepared))
+}
+
+/// Runs `job` on one of tokio's blocking threads, and waits for it without
+/// blocking this one; `None` if it panicked.
+async fn blocking<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(job).await.ok()
 }
 // ANCHOR_END: prepare_response
+
+/// A response ready to send: its status, and its bytes (`Err` for a file that
+/// could not be read); or an error with no one to answer.
+type Prepared = Result<(StatusCode, io::Result<Outgoing>), Error>;
+
+/// The response to a request, or to its error, as every stage makes it;
+/// `Err` for an error that leaves no one to answer.
+fn respond(config: &Config, answer: Result<Request, Error>) -> Result<Response, Error> {
+    let answer = answer.and_then(|request| files::respond(config, &request));
+    answer.or_else(|error| Response::error(&config.root, &error).ok_or(error))
+}
+
+/// The response as bytes, by the session, which decides on keep-alive.
+fn serialize(session: &mut Session, response: Result<Response, Error>) -> Prepared {
+    response.map(|response| (response.status, session.respond(response)))
+}
 
 // ANCHOR: send
 /// Sends a response, the whole of it within `timeout`. Returns the stream
