@@ -196,8 +196,21 @@ impl Subject {
 
     /// A subject of its own for a check that must start the server itself:
     /// one copy, started with the asking probe, never restarted.
+    ///
+    /// A copy that accepts but gives no answer within its 5 s is started
+    /// once more: the checks that start their own copies run late, beside
+    /// other checks and (in a class) other students' gradings, and a server
+    /// known to answer (`connects` passed before these run) was seen, on a
+    /// busy machine, to give its first page late. One that never answers
+    /// fails the same way twice.
     pub fn own(launcher: &Launcher) -> Result<Subject, NotStarted> {
-        let instance = launcher.start(Readiness::Asking)?;
+        let instance = match launcher.start(Readiness::Asking) {
+            Err(NotStarted {
+                error: StartError::NoAnswer { .. },
+                ..
+            }) => launcher.start(Readiness::Asking)?,
+            started => started?,
+        };
         Ok(Subject::with(None, instance))
     }
 
