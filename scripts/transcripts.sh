@@ -11,6 +11,10 @@
 # Takes about a minute: some experiments wait for the server's timeouts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A missing tool would leave its error in a transcript, not stop the run.
+for tool in curl nc ss script python3; do
+  command -v "$tool" >/dev/null || { echo "scripts/transcripts.sh needs $tool (see the list above)" >&2; exit 1; }
+done
 cargo build --quiet
 for script in scripts/transcripts/"${1:-}"*.sh; do
   echo "==> $script"

@@ -103,7 +103,7 @@ public <"$LOG" >"$OUT/dribble-log.txt"
 stop_server
 
 # The suites: built first, so that only their own output is shown.
-cargo test --quiet --no-run --test security --test malformed --test properties --test load 2>/dev/null
+cargo test --quiet --no-run --test hardening 2>/dev/null
 PORT=
-shown "cargo test --test security --test malformed --test properties --test load" |
+shown "cargo test --test hardening" |
   grep -v -E '^ *(Finished|Compiling)|^$' >"$OUT/suites.txt"

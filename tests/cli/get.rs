@@ -1,14 +1,12 @@
 //! `multithreaded-server get`: the course's own HTTP client, against the stages
 //! and against servers that misbehave on purpose.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output};
 use std::thread;
 
-use support::*;
+use crate::support::*;
 
 fn get(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_multithreaded-server"))

@@ -16,17 +16,15 @@
 
 #![cfg(feature = "single-threaded")]
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::hardening::*;
+use crate::support::*;
 use multithreaded_server::Stage;
-use support::hardening::*;
-use support::*;
 
 /// The thread-per-client stages that this build has.
 fn thread_per_client_stages() -> Vec<Stage> {

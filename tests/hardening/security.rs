@@ -3,10 +3,8 @@
 //! sits beside the root. The report's server (`open(filename[1:])`) failed the
 //! first of these targets.
 
-mod support;
-
-use support::hardening::*;
-use support::*;
+use crate::support::hardening::*;
+use crate::support::*;
 
 /// The grader's `no-traversal` payloads (absolute paths among them) and the
 /// ones in [`MORE_TRAVERSALS`] never return the secret. From `not-found` on,
@@ -62,7 +60,7 @@ fn no_target_reaches_the_secret_beside_the_root() {
 
         for (target, file) in INSIDE_THE_ROOT {
             // Through the symlink `self`, which Windows may not have made
-            // (see `support::symlink`).
+            // (see `crate::support::symlink`).
             if target.starts_with("/self/") && !site.root.join("self").exists() {
                 continue;
             }

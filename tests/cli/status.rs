@@ -11,15 +11,13 @@
 // helpers go unused.
 #![cfg_attr(not(feature = "keep-alive"), allow(dead_code, unused_imports))]
 
-mod support;
-
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 /// The address in `Status view on http://127.0.0.1:40124/_status`.
 fn status_address(server: &Server) -> SocketAddr {

@@ -7,14 +7,12 @@
 //! really send: binary noise, TLS on a plain port, huge or endless heads, and the
 //! ambiguities that request smuggling is built on.
 
-mod support;
-
 use std::io::Write;
 use std::net::Shutdown;
 
+use crate::support::hardening::*;
+use crate::support::*;
 use multithreaded_server::Stage;
-use support::hardening::*;
-use support::*;
 
 /// What an input must get.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,11 +1,9 @@
 //! The command line as scripts and graders use it: the ready line, and one
 //! clear line with a non-zero exit for every mistake.
 
-mod support;
-
 use std::process::{Command, Output};
 
-use support::*;
+use crate::support::*;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_multithreaded-server"))

@@ -13,8 +13,6 @@
 //! `%2e`, `..`, symlink names) as well as raw bytes, so most cases get past the
 //! first byte instead of failing there.
 
-mod support;
-
 use std::fs;
 
 use proptest::prelude::*;
@@ -27,8 +25,8 @@ use multithreaded_server::http::ranges::{self, Ranged};
 use multithreaded_server::http::request::{HeadScanner, Status, parse, parse_head};
 use multithreaded_server::http::{Error, Limits};
 
-use support::Site;
-use support::hardening::add_escape_routes;
+use crate::support::Site;
+use crate::support::hardening::add_escape_routes;
 
 /// Small limits, so that generated heads run into every one of them.
 const SMALL: Limits = Limits {
