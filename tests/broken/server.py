@@ -558,9 +558,13 @@ def respond(conn, head, site):
     if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or bad_headers:
         if defect == "no-400":
             return False
-        send(conn, 400, "Bad Request", b"<h1>400 Bad Request</h1>\n", HTML)
-        if defect == "exit-on-bad-request":
-            os._exit(1)
+        try:
+            send(conn, 400, "Bad Request", b"<h1>400 Bad Request</h1>\n", HTML)
+        finally:
+            # Exits even when the client hung up first and the write raised:
+            # the defect is the exit, whatever became of the 400.
+            if defect == "exit-on-bad-request":
+                os._exit(1)
         return False
     method, target, version = parts
     keep = keeps_alive(version, header_block, defect)
