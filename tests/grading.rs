@@ -19,7 +19,7 @@
 //! default build (`cfg(feature = "default")`): CI's builds of one stage at a
 //! time would only repeat it.
 
-use grade::{CHECKS, Grader, Report, Stage};
+use grade::{CHECKS, Extension, Grader, Report, Stage};
 
 const BIN: &str = env!("CARGO_BIN_EXE_multithreaded-server");
 
@@ -57,6 +57,8 @@ fn reference(stage: Stage) -> Grader {
         "{queue}",
         "--keep-alive-timeout",
         "{keep_alive_timeout}",
+        "--uploads",
+        "{uploads}",
     ])
 }
 
@@ -71,13 +73,15 @@ fn assert_fails_exactly(grader: Grader, stage: Stage, failing: &[&str]) -> Repor
 // ---------------------------------------------------------------------------
 // Working servers pass
 
-/// A stage passes every check of its stage, and so of every stage before it.
+/// A stage passes every check of its stage, and so of every stage before it,
+/// and every extension's: the HTTP the extensions grade is in the shared
+/// core, so each stage speaks it.
 fn passes_its_own_checks(stage: Stage) {
-    let report = assert_fails_exactly(reference(stage), stage, &[]);
+    let report = assert_fails_exactly(reference(stage).with(&Extension::ALL), stage, &[]);
     assert!(report.passed(), "\n{report}");
     assert_eq!(
         report.results.len(),
-        CHECKS.iter().filter(|c| c.stage <= stage).count()
+        grade::checks::selected(stage, &Extension::ALL).count()
     );
 }
 
@@ -207,6 +211,8 @@ mod python_servers {
             "{queue}".into(),
             "--keep-alive-timeout".into(),
             "{keep_alive_timeout}".into(),
+            "--uploads".into(),
+            "{uploads}".into(),
         ];
         if let Some(defect) = defect {
             command.extend(["--defect".to_owned(), defect.to_owned()]);
@@ -231,7 +237,7 @@ mod python_servers {
     /// server to start or stop, or for a time limit to pass), and one at a time
     /// the suite would take minutes. Every mismatch is reported, not only the
     /// first.
-    fn each_fails_exactly(stage: Stage, servers: &'static [Broken]) {
+    fn each_fails_exactly(stage: Stage, extensions: &[Extension], servers: &'static [Broken]) {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let mismatches = std::sync::Mutex::new(Vec::new());
         std::thread::scope(|scope| {
@@ -242,6 +248,7 @@ mod python_servers {
                     {
                         let report = python(Some(server.defect))
                             .stage(stage)
+                            .with(extensions)
                             .run()
                             .expect("grading starts");
                         let failed = report.failed_ids();
@@ -511,6 +518,43 @@ mod python_servers {
     ];
 
     /// Stage 7: a loop that would scale, in a process that cannot.
+    /// The extensions' broken servers, graded at stage 3 (416 is an error's
+    /// answer, which stages 1 and 2 do not give) with every extension.
+    const EXTENSIONS: &[Broken] = &[
+        broken("etag-never-304", &["etag-304"]),
+        broken("range-end-exclusive", &["range-206"]),
+        broken("range-past-end-whole", &["range-416"]),
+        broken("gzip-ignores-q", &["gzip"]),
+        // The other upload checks begin with an upload of their own, which
+        // this fails: they are not judged.
+        broken("upload-200-for-new", &["upload-creates"]),
+        broken("upload-writes-as-it-comes", &["upload-whole"]),
+        broken("upload-escapes", &["upload-no-escape"]),
+    ];
+
+    python_test! {
+        fn each_extension_check_catches_its_broken_server() {
+            each_fails_exactly(Stage::NotFound, &Extension::ALL, EXTENSIONS)
+        }
+    }
+
+    python_test! {
+        /// Graded with every extension, the Python server passes each: a
+        /// student's server in any language can be graded for them.
+        fn a_correct_python_server_passes_every_extension() {
+            let report = python(None)
+                .stage(Stage::NotFound)
+                .with(&Extension::ALL)
+                .run()
+                .expect("grading starts");
+            assert!(report.passed(), "\n{report}");
+            assert_eq!(
+                report.results.len(),
+                grade::checks::selected(Stage::NotFound, &Extension::ALL).count()
+            );
+        }
+    }
+
     const STAGE_7: &[Broken] = &[
         // The soft limit of 1,024 open files kept: right for 300 idle
         // connections, out of descriptors at about a thousand.
@@ -526,7 +570,7 @@ mod python_servers {
         ($($name:ident: $stage:ident, $table:ident;)*) => {$(
             python_test! {
                 fn $name() {
-                    each_fails_exactly(Stage::$stage, $table)
+                    each_fails_exactly(Stage::$stage, &[], $table)
                 }
             }
         )*};
@@ -551,7 +595,7 @@ mod python_servers {
     #[test]
     fn every_check_has_a_broken_server_that_fails_it() {
         let tables = [
-            STAGE_1, STAGE_2, STAGE_3, STAGE_4, STAGE_5, STAGE_6, STAGE_7,
+            STAGE_1, STAGE_2, STAGE_3, STAGE_4, STAGE_5, STAGE_6, STAGE_7, EXTENSIONS,
         ];
         let servers = || tables.iter().flat_map(|table| table.iter());
         for check in CHECKS.iter().filter(|check| check.id != "connects") {
@@ -590,6 +634,53 @@ mod subcommand {
 
     fn stdout(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    python_test! {
+        /// `--with` grades the extensions named, after the stage, each under
+        /// its own heading; `{uploads}` missing from the command, the upload
+        /// checks are skipped, saying where to put it.
+        fn with_grades_the_extensions_it_names() {
+            let server = python_server();
+            let output = grade(&[
+                "--stage", "3", "--with", "ranges,uploads", "--", "python3", &server, "{port}",
+                "{root}",
+            ]);
+            let text = stdout(&output);
+            assert_eq!(output.status.code(), Some(1), "{text}");
+            assert!(text.contains("\nextension: ranges\n"), "{text}");
+            assert!(!text.contains("extension: compression"), "{text}");
+            assert!(text.contains("put {uploads} in the command"), "{text}");
+            assert!(
+                text.ends_with("\nstage 3 (not-found) with ranges, uploads: 17/20 checks passed, 3 skipped\n"),
+                "{text}"
+            );
+        }
+    }
+
+    /// A name `--with` does not know is a one-line error that lists the
+    /// names it knows, and no grading.
+    #[test]
+    fn with_refuses_an_extension_it_does_not_know() {
+        let output = grade(&[
+            "--stage",
+            "3",
+            "--with",
+            "ranges,etags",
+            "--",
+            "x",
+            "{port}",
+            "{root}",
+        ]);
+        assert_eq!(output.status.code(), Some(2));
+        let error = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(error.trim().lines().count(), 1, "{error}");
+        assert!(
+            error.contains(
+                "no extension is called `etags`; there are validators, ranges, compression, uploads"
+            ),
+            "{error}"
+        );
     }
 
     python_test! {

@@ -20,6 +20,68 @@ pub const QUEUE: &str = "{queue}";
 /// Where the command puts the keep-alive timeout ([`Settings::keep_alive_timeout`]).
 pub const KEEP_ALIVE_TIMEOUT: &str = "{keep_alive_timeout}";
 
+/// Where the command puts the folder uploads go to: an empty folder beside
+/// the root, made for the run. Only the `uploads` extension needs it.
+pub const UPLOADS: &str = "{uploads}";
+
+/// HTTP beyond what the stages need, graded only when asked for
+/// (`grade --with ranges,compression`), as CodeCrafters grades its
+/// extensions: a server of any stage may speak it or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Extension {
+    /// `ETag` and `If-None-Match`: `304 Not Modified`.
+    Validators,
+    /// `Range`: `206 Partial Content`, and `416` past the end.
+    Ranges,
+    /// `Accept-Encoding`: gzip, negotiated.
+    Compression,
+    /// `PUT /uploads/NAME`: a file written whole, into its folder only.
+    Uploads,
+}
+
+impl Extension {
+    /// Every extension, in the order a report lists them.
+    pub const ALL: [Extension; 4] = [
+        Extension::Validators,
+        Extension::Ranges,
+        Extension::Compression,
+        Extension::Uploads,
+    ];
+
+    /// Its name on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Extension::Validators => "validators",
+            Extension::Ranges => "ranges",
+            Extension::Compression => "compression",
+            Extension::Uploads => "uploads",
+        }
+    }
+
+    /// The extension called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Extension> {
+        Extension::ALL
+            .into_iter()
+            .find(|extension| extension.name() == name)
+    }
+
+    /// What it is about, in a few words, for `--list`.
+    pub fn about(self) -> &'static str {
+        match self {
+            Extension::Validators => "ETag and If-None-Match",
+            Extension::Ranges => "byte ranges: 206 and 416",
+            Extension::Compression => "gzip, negotiated by Accept-Encoding",
+            Extension::Uploads => "PUT /uploads/NAME into {uploads}",
+        }
+    }
+}
+
+impl std::fmt::Display for Extension {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// How a check uses the server, which decides when it runs. Checks run one
 /// at a time, so that whatever happens to the server happens under one check:
 /// the shared ones in the order of the table, then the risky ones, then the
@@ -56,6 +118,8 @@ pub enum Need {
     ThreadCount,
     /// The big file in the site, for downloads that take a while.
     BigFile,
+    /// The folder uploads go to: `{uploads}` in the command.
+    Uploads,
 }
 
 /// What the grader knows of the server's settings. In command mode these are
@@ -68,6 +132,9 @@ pub struct Settings {
     pub queue: Option<usize>,
     /// In whole seconds, as the command receives it.
     pub keep_alive_timeout: Option<u64>,
+    /// Whether the command has `{uploads}`; then the folder is the
+    /// fixture's [`uploads_folder`](crate::fixture::uploads_folder).
+    pub uploads: bool,
 }
 
 /// One behaviour a stage must have.

@@ -51,6 +51,14 @@ pub const BIG: &str = "big.bin";
 /// cannot have handed it all to the kernel yet.
 pub const BIG_LEN: usize = 16 * 1024 * 1024;
 
+/// The folder beside `root` that a server started with `{uploads}` in its
+/// command writes uploads to. Beside the root, not in it, so that an upload
+/// can never overwrite a file of the site, and a name that climbs out of it
+/// is seen in the folder that holds both.
+pub fn uploads_folder(root: &Path) -> PathBuf {
+    root.with_file_name("uploads")
+}
+
 /// Marks a folder the grader has written its files into, so that a run that was
 /// interrupted before it cleaned up can be graded into again.
 const MARKER: &str = ".multithreaded-server-grade";
@@ -233,6 +241,14 @@ impl Fixture {
             files,
             cleanup: Cleanup::Files(written),
         })
+    }
+
+    /// Makes the empty folder uploads go to, beside the root
+    /// ([`uploads_folder`]). It goes when the rest does.
+    pub fn make_uploads_folder(&self) -> Result<PathBuf, FixtureError> {
+        let folder = uploads_folder(&self.root);
+        make_dir(&folder)?;
+        Ok(folder)
     }
 
     /// The file at `path` (one of the constants of this module).

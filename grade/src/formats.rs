@@ -39,7 +39,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::checks::CHECKS;
-use crate::report::{CheckResult, Report, Verdict};
+use crate::report::{CheckResult, Report, Verdict, heading, part_of};
 
 /// What a check is worth when the points file does not say.
 pub const DEFAULT_POINTS: f64 = 1.0;
@@ -400,7 +400,7 @@ impl Report {
 
     /// JUnit XML, valid against the Jenkins xunit plugin's `junit-10.xsd`
     /// (which GitLab and GitHub's reporters read too): one `<testsuite>` per
-    /// stage, one `<testcase>` per check, with `<failure>`, `<error>` for a
+    /// stage and per extension, one `<testcase>` per check, with `<failure>`, `<error>` for a
     /// check not judged, or `<skipped>` whose text is the reason (GitLab
     /// shows a skip's reason from its text); with a line end.
     pub fn to_junit(&self) -> String {
@@ -415,13 +415,15 @@ impl Report {
             self.not_judged_count(),
             self.total_time().as_secs_f64()
         );
-        let mut stages: Vec<_> = self.results.iter().map(|r| r.check.stage).collect();
-        stages.dedup();
-        for stage in stages {
+        // A suite per stage, and one per extension graded.
+        let part = |result: &CheckResult| part_of(result.check);
+        let mut parts: Vec<_> = self.results.iter().map(part).collect();
+        parts.dedup();
+        for (stage, extension) in parts {
             let results: Vec<&CheckResult> = self
                 .results
                 .iter()
-                .filter(|result| result.check.stage == stage)
+                .filter(|result| part(result) == (stage, extension))
                 .collect();
             let count =
                 |which: fn(&Verdict) -> bool| results.iter().filter(|r| which(&r.verdict)).count();
@@ -429,9 +431,8 @@ impl Report {
             // `errors` is required: the checks not judged, each an `<error>`.
             let _ = writeln!(
                 xml,
-                "  <testsuite name=\"stage {}: {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
-                stage.number(),
-                stage,
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+                heading(stage, extension),
                 results.len(),
                 count(|v| matches!(v, Verdict::Fail(_))),
                 count(|v| matches!(v, Verdict::NotJudged(_))),
@@ -441,8 +442,8 @@ impl Report {
             for result in results {
                 let _ = write!(
                     xml,
-                    "    <testcase classname=\"grade.stage{}\" name=\"{}: {}\" time=\"{}\"",
-                    stage.number(),
+                    "    <testcase classname=\"grade.{}\" name=\"{}: {}\" time=\"{}\"",
+                    extension.map_or(format!("stage{}", stage.number()), |e| e.name().to_owned()),
                     result.check.id,
                     xml_escape(result.check.title),
                     seconds(result)

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::check::{self, Mode, Need, Settings};
+use crate::check::{self, Extension, Mode, Need, Settings};
 use crate::checks::{self, Check};
 use crate::fixture::{Fixture, FixtureError};
 use crate::process;
@@ -40,6 +40,7 @@ fn unknown_placeholder(command: &[String]) -> Option<String> {
         check::THREADS,
         check::QUEUE,
         check::KEEP_ALIVE_TIMEOUT,
+        check::UPLOADS,
     ];
     command.iter().find_map(|arg| {
         arg.match_indices('{').find_map(|(start, _)| {
@@ -75,6 +76,8 @@ pub struct Grader {
     /// The settings given with the builder methods: in command mode they
     /// replace the defaults above; with a running server they are what it uses.
     given: Settings,
+    /// The extensions graded besides the stage's checks.
+    extensions: Vec<Extension>,
 }
 
 /// Why grading could not start. (A server that fails to start is not one of
@@ -89,7 +92,7 @@ pub enum SetupError {
     /// The command has a `{word}` the grader does not fill in: a typo, most
     /// likely, that would reach the server as it is.
     #[error(
-        "the server command has `{0}`, which the grader does not fill in; the placeholders are {{port}}, {{root}}, {{threads}}, {{queue}} and {{keep_alive_timeout}}"
+        "the server command has `{0}`, which the grader does not fill in; the placeholders are {{port}}, {{root}}, {{threads}}, {{queue}}, {{keep_alive_timeout}} and {{uploads}}"
     )]
     UnknownPlaceholder(String),
     /// The site could not be written.
@@ -124,6 +127,7 @@ impl Grader {
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
             progress: false,
             given: Settings::default(),
+            extensions: Vec::new(),
         }
     }
 
@@ -154,6 +158,15 @@ impl Grader {
         self
     }
 
+    /// Grades these extensions too (see [`Extension`]): their checks run
+    /// after the stage's, and count in the score.
+    pub fn with(mut self, extensions: &[Extension]) -> Grader {
+        self.extensions = extensions.to_vec();
+        self.extensions.sort_unstable();
+        self.extensions.dedup();
+        self
+    }
+
     /// How long the server may take to accept its first connection.
     pub fn startup_timeout(mut self, timeout: Duration) -> Grader {
         self.startup_timeout = timeout;
@@ -168,8 +181,9 @@ impl Grader {
 
     /// Writes the site, runs every check, stops the server, and reports.
     pub fn run(&self) -> Result<Report, SetupError> {
-        let checks: Vec<&'static Check> = checks::up_to(self.stage).collect();
+        let checks: Vec<&'static Check> = checks::selected(self.stage, &self.extensions).collect();
         let mut report = Report::new(self.stage, self.describe_target());
+        report.extensions = self.extensions.clone();
         if let Target::Command(command) = &self.target {
             for name in [check::PORT, check::ROOT] {
                 if !command.iter().any(|arg| arg.contains(name)) {
@@ -198,6 +212,9 @@ impl Grader {
             }
             Target::Command(command) => {
                 let site = Arc::new(Fixture::temporary(big_file)?);
+                if known.uploads {
+                    site.make_uploads_folder()?;
+                }
                 if self.progress {
                     eprintln!(
                         "starting the server: {} (waiting up to {} s for it to accept connections; the readiness probe is {})",
@@ -247,6 +264,7 @@ impl Grader {
                     .keep_alive_timeout
                     .unwrap_or(DEFAULT_KEEP_ALIVE_TIMEOUT)
             }),
+            uploads: has(check::UPLOADS),
         }
     }
 
@@ -270,6 +288,19 @@ impl Grader {
                     "{NOT_ON_THIS_PLATFORM}it counts the server's threads, which cannot be counted on this system"
                 ));
             }
+        }
+        if check.needs.contains(&Need::Uploads) && !known.uploads {
+            return Some(if command_mode {
+                format!(
+                    "it uploads files: put {} in the command where the server takes the folder uploads go to, e.g. `--uploads {}`",
+                    check::UPLOADS,
+                    check::UPLOADS
+                )
+            } else {
+                format!(
+                    "it uploads files and looks for them on disk, so it must start the server itself: grade with `grade --stage {stage} --with uploads -- COMMAND`"
+                )
+            });
         }
         let missing: Vec<(&str, &str, &str)> = check
             .needs
@@ -327,6 +358,7 @@ impl Grader {
                     .keep_alive_timeout
                     .unwrap_or(DEFAULT_KEEP_ALIVE_TIMEOUT),
             ),
+            uploads: true,
         }
     }
 
@@ -360,6 +392,7 @@ mod tests {
                 "{threads}",
                 "{queue}",
                 "{keep_alive_timeout}",
+                "{uploads}",
                 "print({'a': 1})",
                 "{}",
             ])),

@@ -65,7 +65,7 @@ mod runner;
 pub mod server;
 pub mod watch;
 
-pub use check::{Failure, Mode, Need, Settings};
+pub use check::{Extension, Failure, Mode, Need, Settings};
 pub use checks::{CHECKS, Check};
 pub use course::Stage;
 pub use fixture::{Fixture, FixtureError};

@@ -17,9 +17,12 @@
 //!   "success": false,
 //!   "server_exit": null,
 //!   "checks": [
-//!     { "id": "connects", "stage": 1, "title": "accepts connections on ...", "result": "pass", "millis": 2, "problem": null, "sent": null, "received": null, "hint": null, "reason": null, "notes": [] },
-//!     { "id": "content-type", "stage": 1, "title": "...", "result": "fail", "millis": 12, "problem": "GET /style.css: Content-Type is `text/html`; expected text/css", "sent": "GET /style.css HTTP/1.1\\r\\n...", "received": "HTTP/1.1 200 OK\\r\\n...", "hint": "Choose Content-Type from the file's extension; ...", "reason": null, "notes": [] }
-//!   ]
+//!     { "id": "connects", "stage": 1, "title": "accepts connections on ...", "result": "pass", "millis": 2, "problem": null, "sent": null, "received": null, "hint": null, "reason": null, "notes": [], "extension": null },
+//!     { "id": "content-type", "stage": 1, "title": "...", "result": "fail", "millis": 12, "problem": "GET /style.css: Content-Type is `text/html`; expected text/css", "sent": "GET /style.css HTTP/1.1\\r\\n...", "received": "HTTP/1.1 200 OK\\r\\n...", "hint": "Choose Content-Type from the file's extension; ...", "reason": null, "notes": [], "extension": null }
+//!   ],
+//!   "not_judged": 0,
+//!   "restarts": [],
+//!   "extensions": []
 //! }
 //! ```
 //!
@@ -29,6 +32,9 @@
 //! - `notes` (a list of strings, often empty) is what a check says beside its
 //!   verdict: a part of it that could not be measured here and why, or which
 //!   of two right answers it saw.
+//! - `extensions` lists the extensions graded besides the stage (`--with`),
+//!   and a check's `extension` is the one it belongs to, or null for a
+//!   stage's check.
 //! - `success` is true only when every check passed, as the exit code is 0 only
 //!   then.
 //! - `server_exit` is null, or how the server ended when it exited during
@@ -46,8 +52,9 @@ use colored::Colorize;
 use course::Stage;
 use serde::Serialize;
 
+use crate::check::Extension;
 use crate::check::{self, Failure, Mode, Need};
-use crate::checks::{CHECKS, Check};
+use crate::checks::{CHECKS, Check, EXTENSIONS, extension_of};
 
 /// The format name in the JSON object; changes only if a key changes meaning.
 pub const JSON_FORMAT: &str = "multithreaded-server-grade/1";
@@ -107,6 +114,8 @@ pub struct Report {
     /// Each time a fresh server was started because the last one had died or
     /// stopped answering: why, in words.
     pub restarts: Vec<String>,
+    /// The extensions graded besides the stage, in the order of [`Extension::ALL`].
+    pub extensions: Vec<Extension>,
 }
 
 impl Report {
@@ -118,7 +127,19 @@ impl Report {
             server_exit: None,
             server_output: None,
             restarts: Vec::new(),
+            extensions: Vec::new(),
         }
+    }
+
+    /// `stage 3 (not-found)`, and `with ranges, uploads` when extensions
+    /// were graded too.
+    fn graded(&self) -> String {
+        let mut what = format!("stage {} ({})", self.stage.number(), self.stage);
+        if !self.extensions.is_empty() {
+            let names: Vec<&str> = self.extensions.iter().map(|e| e.name()).collect();
+            let _ = write!(what, " with {}", names.join(", "));
+        }
+        what
     }
 
     pub fn passed_count(&self) -> usize {
@@ -187,12 +208,12 @@ impl Report {
             .map(|result| &result.verdict)
     }
 
-    /// `stage 2 (thread-per-client): 11/12 checks passed`.
+    /// `stage 2 (thread-per-client): 11/12 checks passed`, or
+    /// `stage 3 (not-found) with ranges: 17/18 checks passed`.
     pub fn score_line(&self) -> String {
         let mut line = format!(
-            "stage {} ({}): {}/{} checks passed",
-            self.stage.number(),
-            self.stage,
+            "{}: {}/{} checks passed",
+            self.graded(),
             self.passed_count(),
             self.results.len()
         );
@@ -224,6 +245,7 @@ impl Report {
             checks: self.results.iter().map(JsonCheck::from).collect(),
             not_judged: self.not_judged_count(),
             restarts: &self.restarts,
+            extensions: self.extensions.iter().map(|e| e.name()).collect(),
         };
         let mut out = Vec::new();
         let mut serializer = serde_json::Serializer::with_formatter(&mut out, Layout::default());
@@ -251,6 +273,7 @@ struct JsonReport<'a> {
     // Added in the same format: new keys come after the old ones.
     not_judged: usize,
     restarts: &'a [String],
+    extensions: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -273,6 +296,8 @@ struct JsonCheck<'a> {
     hint: Option<&'a str>,
     reason: Option<&'a str>,
     notes: &'a [String],
+    /// The extension the check is of, or null for a stage's.
+    extension: Option<&'static str>,
 }
 
 impl<'a> From<&'a CheckResult> for JsonCheck<'a> {
@@ -296,6 +321,7 @@ impl<'a> From<&'a CheckResult> for JsonCheck<'a> {
             hint: failure.map(|failure| failure.hint.as_deref().unwrap_or(check.hint)),
             reason,
             notes: &result.notes,
+            extension: extension_of(check).map(Extension::name),
         }
     }
 }
@@ -365,24 +391,14 @@ impl serde_json::ser::Formatter for Layout {
 impl fmt::Display for Report {
     /// The checklist, stage by stage, then the score line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{} stage {} ({}): {}",
-            "Grading".bold(),
-            self.stage.number(),
-            self.stage,
-            self.server
-        )?;
+        writeln!(f, "{} {}: {}", "Grading".bold(), self.graded(), self.server)?;
         write_faults(f, self)?;
-        let mut stage = None;
+        let mut last = None;
         for result in &self.results {
-            if stage != Some(result.check.stage) {
-                stage = Some(result.check.stage);
-                let heading = format!(
-                    "stage {}: {}",
-                    result.check.stage.number(),
-                    result.check.stage
-                );
+            let part = part_of(result.check);
+            if last != Some(part) {
+                last = Some(part);
+                let heading = heading(part.0, part.1);
                 writeln!(f, "\n{}", heading.bold())?;
             }
             write_result(f, result)?;
@@ -531,17 +547,59 @@ fn write_field(f: &mut fmt::Formatter<'_>, label: &str, text: &str) -> fmt::Resu
     Ok(())
 }
 
-/// The checks, stage by stage, up to `stage`: what `grade --list` prints.
+/// The part of the checklist `check` goes in: its stage's, or its
+/// extension's (which holds checks of several stages).
+pub(crate) fn part_of(check: &Check) -> (Stage, Option<Extension>) {
+    match extension_of(check) {
+        Some(extension) => (Stage::SingleThreaded, Some(extension)),
+        None => (check.stage, None),
+    }
+}
+
+/// The heading a part of the checklist goes under: `stage 2:
+/// thread-per-client`, or `extension: ranges` for an extension's checks.
+pub(crate) fn heading(stage: Stage, extension: Option<Extension>) -> String {
+    match extension {
+        Some(extension) => format!("extension: {extension}"),
+        None => format!("stage {}: {stage}", stage.number()),
+    }
+}
+
+/// The checks, stage by stage, up to `stage`, and then every extension's:
+/// what `grade --list` prints.
 pub fn list(stage: Stage) -> String {
     let mut out = String::new();
-    for stage in Stage::ALL.into_iter().filter(|s| *s <= stage) {
-        out.push_str(&format!("stage {}: {stage}\n", stage.number()));
-        for check in CHECKS.iter().filter(|check| check.stage == stage) {
+    let stages = Stage::ALL
+        .into_iter()
+        .filter(|s| *s <= stage)
+        .map(|stage| (heading(stage, None), stage, None));
+    let extensions = EXTENSIONS.iter().map(|(extension, _)| {
+        (
+            format!(
+                "{} (--with {extension}: {})",
+                heading(Stage::SingleThreaded, Some(*extension)),
+                extension.about()
+            ),
+            Stage::SingleThreaded,
+            Some(*extension),
+        )
+    });
+    for (title, stage, extension) in stages.chain(extensions) {
+        out.push_str(&format!("{title}\n"));
+        for check in CHECKS
+            .iter()
+            .filter(|check| part_of(check) == (stage, extension))
+        {
             let mut notes = vec![format!("{} s", check.limit.as_secs())];
+            if extension.is_some() && check.stage > Stage::SingleThreaded {
+                notes.push(format!("from stage {}", check.stage.number()));
+            }
             if check.needs.contains(&Need::KeepAliveTimeout) {
                 notes[0].push_str(" + the keep-alive timeout");
             }
-            if matches!(check.mode, Mode::OwnServer(_)) || check.needs.contains(&Need::ThreadCount)
+            if matches!(check.mode, Mode::OwnServer(_))
+                || check.needs.contains(&Need::ThreadCount)
+                || check.needs.contains(&Need::Uploads)
             {
                 notes.push("command mode only".to_owned());
             }
@@ -552,6 +610,7 @@ pub fn list(stage: Stage) -> String {
                     Need::Threads => Some(check::THREADS),
                     Need::Queue => Some(check::QUEUE),
                     Need::KeepAliveTimeout => Some(check::KEEP_ALIVE_TIMEOUT),
+                    Need::Uploads => Some(check::UPLOADS),
                     _ => None,
                 })
                 .collect();
@@ -634,8 +693,9 @@ mod tests {
     }
 
     /// What the hand-written JSON of the grader's first version printed for
-    /// [`four_checks`], with the keys added since (`notes`, last in a check;
-    /// `not_judged` and `restarts`, last at the top), and two checks' titles
+    /// [`four_checks`], with the keys added since (`notes` and `extension`,
+    /// last in a check; `not_judged`, `restarts` and `extensions`, last at
+    /// the top), and two checks' titles
     /// as they read now: the object must keep every key, in order, with its
     /// meaning.
     const FIRST_VERSION: &str = r#"{
@@ -646,13 +706,14 @@ mod tests {
   "success": false,
   "server_exit": "exited with status 1",
   "checks": [
-    { "id": "connects", "stage": 1, "title": "accepts connections on its port and answers a request, even after a client that sent nothing", "result": "pass", "millis": 7, "problem": null, "sent": null, "received": null, "hint": null, "reason": null, "notes": [] },
-    { "id": "text-files", "stage": 1, "title": "text files come back with 200, byte for byte", "result": "fail", "millis": 8, "problem": "said \"no\"\nand left\u0001é", "sent": "GET /\r\n", "received": "HTTP/1.1 200 OK\\r\\n", "hint": "Send the file's bytes exactly as they are on disk: read it as bytes, not as text, which can change line ends.", "reason": null, "notes": [] },
-    { "id": "binary-files", "stage": 1, "title": "binary files (PNG, arbitrary bytes) come back with 200, byte for byte", "result": "fail", "millis": 9, "problem": "plain", "sent": null, "received": null, "hint": "own hint", "reason": null, "notes": [] },
-    { "id": "content-length", "stage": 1, "title": "Content-Length is the number of bytes in the body (or the body is chunked)", "result": "skip", "millis": 10, "problem": null, "sent": null, "received": null, "hint": null, "reason": "not today", "notes": [] }
+    { "id": "connects", "stage": 1, "title": "accepts connections on its port and answers a request, even after a client that sent nothing", "result": "pass", "millis": 7, "problem": null, "sent": null, "received": null, "hint": null, "reason": null, "notes": [], "extension": null },
+    { "id": "text-files", "stage": 1, "title": "text files come back with 200, byte for byte", "result": "fail", "millis": 8, "problem": "said \"no\"\nand left\u0001é", "sent": "GET /\r\n", "received": "HTTP/1.1 200 OK\\r\\n", "hint": "Send the file's bytes exactly as they are on disk: read it as bytes, not as text, which can change line ends.", "reason": null, "notes": [], "extension": null },
+    { "id": "binary-files", "stage": 1, "title": "binary files (PNG, arbitrary bytes) come back with 200, byte for byte", "result": "fail", "millis": 9, "problem": "plain", "sent": null, "received": null, "hint": "own hint", "reason": null, "notes": [], "extension": null },
+    { "id": "content-length", "stage": 1, "title": "Content-Length is the number of bytes in the body (or the body is chunked)", "result": "skip", "millis": 10, "problem": null, "sent": null, "received": null, "hint": null, "reason": "not today", "notes": [], "extension": null }
   ],
   "not_judged": 0,
-  "restarts": []
+  "restarts": [],
+  "extensions": []
 }"#;
 
     /// A pass, two failures (one with a hint of its own), a skip, and text

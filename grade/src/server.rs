@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::check::{self, Settings};
 use crate::client;
+use crate::fixture;
 use crate::ports;
 use crate::process::{Process, StartError};
 use crate::watch::Watch;
@@ -98,6 +99,10 @@ impl Launcher {
         }
         if let Some(queue) = self.values.queue {
             values.push((check::QUEUE, queue.to_string()));
+        }
+        if self.values.uploads {
+            let folder = fixture::uploads_folder(&self.root);
+            values.push((check::UPLOADS, folder.to_string_lossy().into_owned()));
         }
         if let Some(seconds) = self.values.keep_alive_timeout {
             values.push((check::KEEP_ALIVE_TIMEOUT, seconds.to_string()));

@@ -6,15 +6,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use grade::{CHECKS, CheckResult, Failure, Points, Report, Stage, Verdict};
+use grade::{CheckResult, Failure, Points, Report, Stage, Verdict};
 
 /// A report of every kind of verdict, over two stages, with text that needs
 /// escaping, a note on a pass, and a failure with and without an exchange.
 fn report() -> Report {
     let mut report = Report::new(Stage::ThreadPerClient, "python3 server.py".into());
-    report.results = CHECKS
-        .iter()
-        .filter(|check| check.stage <= Stage::ThreadPerClient)
+    report.results = grade::checks::up_to(Stage::ThreadPerClient)
         .enumerate()
         .map(|(n, check)| CheckResult {
             check,

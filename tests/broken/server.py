@@ -12,17 +12,22 @@ easily as ten; and on Ctrl-C it finishes the
 responses under way and exits with status 0. That is the "grade a Python
 submission" story.
 
+It also speaks the HTTP of the grader's extensions: an ETag for every file
+and 304 for If-None-Match, single byte ranges (206, and 416 past the end),
+gzip negotiated by Accept-Encoding, and, with --uploads DIR, PUT /uploads/NAME.
+
 Each --defect breaks it in one way a student's server is often broken, so the
 tests can show that every check of the grader catches a real mistake. Some
 defects need another way of serving: one client at a time, a thread per
 client, or a worker per connection.
 
     python3 tests/broken/server.py PORT ROOT [--threads N] [--queue N]
-        [--keep-alive-timeout SECONDS] [--defect NAME]
+        [--keep-alive-timeout SECONDS] [--uploads DIR] [--defect NAME]
 """
 
 import argparse
 import collections
+import gzip
 import os
 import queue
 import selectors
@@ -78,6 +83,15 @@ DEFECTS = {
     "blocks-on-hang-up": "gives a silent client all the time it wants, and does 2 ms of "
     "blocking work (a synchronous log write, say) on the loop's own thread for every client "
     "that hangs up, so ten thousand hang-ups stall it for 20 s",
+    # The extensions (grade --with ...).
+    "etag-never-304": "sends an ETag with every file, and never answers If-None-Match with 304",
+    "range-end-exclusive": "reads bytes=a-b as a to b with b left out, as Python's slices do",
+    "range-past-end-whole": "answers a range that starts past the end with the whole file",
+    "gzip-ignores-q": "gzips for any Accept-Encoding that names gzip, gzip;q=0 too",
+    "upload-200-for-new": "answers 200 for an upload that created a file, not 201",
+    "upload-writes-as-it-comes": "writes an upload's bytes to its name as they come, so a "
+    "cut connection leaves half a file",
+    "upload-escapes": "joins an upload's name to the folder without checking for ..",
 }
 
 READ_TIMEOUT = 10  # seconds a client has to send a whole request head
@@ -107,6 +121,7 @@ class Site:
         self.threads = args.threads
         self.queue = args.queue
         self.keep_alive_timeout = args.keep_alive_timeout
+        self.uploads = os.path.realpath(args.uploads) if args.uploads else None
         self.closing = False
 
 
@@ -117,6 +132,7 @@ def main():
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--queue", type=int, default=64)
     parser.add_argument("--keep-alive-timeout", type=float, default=5)
+    parser.add_argument("--uploads")
     parser.add_argument("--defect", choices=sorted(DEFECTS))
     args = parser.parse_args()
     global BARE_LF
@@ -365,7 +381,7 @@ def answer_buffered(conn, site):
         head, conn.buffer = split_head(conn.buffer)
         if site.defect == "drops-pipelined":
             conn.buffer = b""
-        if not respond(conn.sock, head, site):
+        if not respond(conn.sock, head, site, conn.buffer):
             return False
         conn.answered += 1
         if site.defect == "closes-after-five" and conn.answered == 5:
@@ -519,7 +535,7 @@ def serve_connection(conn, site):
                 if head is None:
                     return
                 first = False
-                if not respond(conn, head, site):
+                if not respond(conn, head, site, buffer):
                     return
         except OSError as error:  # timeouts, resets, broken pipes: this client only
             print(f"connection error: {error}", file=sys.stderr, flush=True)
@@ -547,8 +563,9 @@ def read_head(conn, buffer, timeout, defect=None):
 # One request, one response.
 
 
-def respond(conn, head, site):
-    """Answers the request whose head is `head`; True if the connection stays open."""
+def respond(conn, head, site, rest=b""):
+    """Answers the request whose head is `head`; True if the connection stays open.
+    `rest` is what came after the head: the start of an upload's body."""
     defect = site.defect
     line, _, header_block = head.partition(b"\r\n")
     # Latin-1 decodes any byte; strict UTF-8 raises on bytes that are not text.
@@ -568,6 +585,8 @@ def respond(conn, head, site):
         return False
     method, target, version = parts
     keep = keeps_alive(version, header_block, defect)
+    if method == "PUT" and site.uploads:
+        return upload(conn, target, header_block, rest, site)
     if method != "GET":
         send(conn, 405, "Method Not Allowed", b"<h1>405 Method Not Allowed</h1>\n", HTML)
         return False
@@ -588,8 +607,142 @@ def respond(conn, head, site):
     length = len(body)
     if defect == "length-in-characters" and extension in TEXT:
         length = len(body.decode("utf-8"))
-    send(conn, 200, "OK", body, content_type, length, keep)
+        send(conn, 200, "OK", body, content_type, length, keep)
+        return keep
+    fields = header_fields(header_block)
+    stat = os.stat(path)
+    tag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+    extra = {"ETag": tag, "Accept-Ranges": "bytes"}
+    if extension in TEXT:
+        extra["Vary"] = "Accept-Encoding"
+    if defect != "etag-never-304" and matches(fields.get("if-none-match"), tag):
+        send(conn, 304, "Not Modified", b"", content_type, keep=keep, extra=extra)
+        return keep
+    wanted = byte_range(fields.get("range"), len(body), defect)
+    if wanted == "unsatisfiable":
+        extra["Content-Range"] = f"bytes */{len(body)}"
+        send(conn, 416, "Range Not Satisfiable", b"", content_type, keep=keep, extra=extra)
+        return keep
+    if wanted is not None:
+        first, last = wanted
+        extra["Content-Range"] = f"bytes {first}-{last}/{len(body)}"
+        part = body[first:last] if defect == "range-end-exclusive" else body[first : last + 1]
+        send(conn, 206, "Partial Content", part, content_type, keep=keep, extra=extra)
+        return keep
+    if extension in TEXT and takes_gzip(fields.get("accept-encoding"), defect):
+        extra["Content-Encoding"] = "gzip"
+        body = gzip.compress(body)
+    send(conn, 200, "OK", body, content_type, keep=keep, extra=extra)
     return keep
+
+
+def header_fields(header_block):
+    """The header lines as a dict of lower-case names, repeated ones joined by commas."""
+    fields = {}
+    for line in header_block.decode("latin-1").split("\r\n"):
+        name, colon, value = line.partition(":")
+        if colon:
+            name = name.strip().lower()
+            fields[name] = f"{fields[name]}, {value.strip()}" if name in fields else value.strip()
+    return fields
+
+
+def matches(if_none_match, tag):
+    """Whether If-None-Match names `tag`, compared weakly (W/ ignored), or is *."""
+    if if_none_match is None:
+        return False
+    weak = lambda t: t.strip().removeprefix("W/")
+    return any(t.strip() == "*" or weak(t) == weak(tag) for t in if_none_match.split(","))
+
+
+def byte_range(header, length, defect):
+    """(first, last) for one range of a file of `length` bytes, "unsatisfiable",
+    or None to send the whole file (no Range, several, or not in bytes)."""
+    if header is None or not header.startswith("bytes=") or "," in header:
+        return None
+    start, dash, end = header[len("bytes="):].strip().partition("-")
+    if not dash or not (start + end).isdigit():
+        return None
+    if not start:  # -n: the last n bytes
+        n = int(end)
+        return (max(0, length - n), length - 1) if n > 0 else "unsatisfiable"
+    first = int(start)
+    if first >= length:
+        return None if defect == "range-past-end-whole" else "unsatisfiable"
+    last = min(int(end), length - 1) if end else length - 1
+    return (first, last) if first <= last else None
+
+
+def takes_gzip(accept_encoding, defect):
+    """Whether Accept-Encoding allows gzip: named (or *) with a q-value above 0."""
+    for item in (accept_encoding or "").split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip().lower() not in ("gzip", "*"):
+            continue
+        if defect == "gzip-ignores-q":
+            return True
+        q = params.strip().lower()
+        try:
+            return not q.startswith("q=") or float(q[2:]) > 0
+        except ValueError:
+            return False
+    return False
+
+
+def upload(conn, target, header_block, rest, site):
+    """PUT /uploads/NAME: the body, written whole, under a safe name. The
+    connection is closed after it, so what is left of `rest` does not matter."""
+    defect = site.defect
+    path = unquote(target.split("?", 1)[0])
+    if not path.startswith("/uploads/"):
+        send(conn, 405, "Method Not Allowed", b"<h1>405 Method Not Allowed</h1>\n", HTML)
+        return False
+    name = path[len("/uploads/"):]
+    if defect == "upload-escapes":
+        full = site.uploads + "/" + name  # the report's mistake, now for writing
+    elif not name or name.startswith(".") or any(c in name for c in "/\\:\0"):
+        send(conn, 400, "Bad Request", b"<h1>400 Bad Request</h1>\n", HTML)
+        return False
+    else:
+        full = os.path.join(site.uploads, name)
+    length = header_fields(header_block).get("content-length")
+    if length is None:
+        send(conn, 411, "Length Required", b"<h1>411 Length Required</h1>\n", HTML)
+        return False
+    length = int(length)
+    existed = os.path.exists(full)
+    # Written to a temporary name beside it and renamed when whole, so that a
+    # cut connection leaves nothing; the defect writes to the name itself.
+    temporary = full if defect == "upload-writes-as-it-comes" else os.path.join(
+        os.path.dirname(full), f".upload-{threading.get_ident()}-{time.monotonic_ns()}"
+    )
+    try:
+        with open(temporary, "wb") as file:
+            got = rest[:length]
+            file.write(got)
+            received = len(got)
+            while received < length:
+                chunk = conn.recv(min(65536, length - received))
+                if not chunk:
+                    raise ConnectionError("the client left half-way through an upload")
+                file.write(chunk)
+                received += len(chunk)
+    except (OSError, ConnectionError):
+        if temporary != full:
+            try:
+                os.remove(temporary)
+            except OSError:
+                pass
+        return False
+    if temporary != full:
+        os.replace(temporary, full)
+    if existed:
+        send(conn, 204, "No Content", b"", HTML)
+    else:
+        created = "200 OK" if defect == "upload-200-for-new" else "201 Created"
+        status, reason = created.split(" ", 1)
+        send(conn, int(status), reason, b"", HTML, extra={"Location": path})
+    return False
 
 
 def malformed(version, header_block):
@@ -669,11 +822,16 @@ def not_found(conn, root, defect):
     send(conn, 404, "Not Found", page, HTML)
 
 
-def send(conn, status, reason, body, content_type, length=None, keep=False):
+def send(conn, status, reason, body, content_type, length=None, keep=False, extra=None):
+    # A 204 or 304 has no body, and says no length (a 304's would be the file's).
+    length_line = (
+        "" if status in (204, 304) else f"Content-Length: {len(body) if length is None else length}\r\n"
+    )
+    fields = "".join(f"{name}: {value}\r\n" for name, value in (extra or {}).items())
     head = (
         f"HTTP/1.1 {status} {reason}\r\n"
         f"Content-Type: {content_type}\r\n"
-        f"Content-Length: {len(body) if length is None else length}\r\n"
+        f"{length_line}{fields}"
         f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n"
     )
     if BARE_LF:

@@ -23,8 +23,14 @@
 //! | [`stage5_thread_pool`] | a bounded pool, 503 when full, workers that survive their clients |
 //! | [`stage6_keep_alive`] | persistent connections, pipelining, idle connections that cost no worker |
 //! | [`stage7_async`] | ten thousand idle connections, with fewer than 20 threads |
+//!
+//! The [`extensions`] are HTTP beyond what the stages need (validators,
+//! ranges, compression, uploads): their checks run only when asked for
+//! (`grade --with ranges`), after the stage's, and [`EXTENSIONS`] says
+//! which are whose.
 
 pub mod common;
+pub mod extensions;
 pub mod stage1_single_threaded;
 pub mod stage2_thread_per_client;
 pub mod stage3_not_found;
@@ -33,10 +39,11 @@ pub mod stage5_thread_pool;
 pub mod stage6_keep_alive;
 pub mod stage7_async;
 
-use crate::check;
+use crate::check::{self, Extension};
 use crate::probe::Probe;
 use course::Stage;
 
+use extensions as ext;
 use stage1_single_threaded as one;
 use stage2_thread_per_client as two;
 use stage3_not_found as three;
@@ -86,14 +93,55 @@ pub static CHECKS: &[&Check] = &[
     &six::many_idle_connections::CHECK,
     // -- Stage 7: connections that cost no thread, by the ten thousand.
     &seven::ten_thousand_idle::CHECK,
+    // -- The extensions, each graded only when asked for: see EXTENSIONS.
+    &ext::validators::CHECK,
+    &ext::ranges::RANGE,
+    &ext::ranges::UNSATISFIABLE,
+    &ext::compression::CHECK,
+    &ext::uploads::CREATES,
+    &ext::uploads::WHOLE,
+    &ext::uploads::NO_ESCAPE,
 ];
+
+/// Each extension's checks, in the order of [`CHECKS`], where they come
+/// after every stage's.
+pub static EXTENSIONS: &[(Extension, &[&Check])] = &[
+    (Extension::Validators, &[&ext::validators::CHECK]),
+    (
+        Extension::Ranges,
+        &[&ext::ranges::RANGE, &ext::ranges::UNSATISFIABLE],
+    ),
+    (Extension::Compression, &[&ext::compression::CHECK]),
+    (
+        Extension::Uploads,
+        &[
+            &ext::uploads::CREATES,
+            &ext::uploads::WHOLE,
+            &ext::uploads::NO_ESCAPE,
+        ],
+    ),
+];
+
+/// The extension `check` belongs to, if it is one of theirs.
+pub fn extension_of(check: &Check) -> Option<Extension> {
+    EXTENSIONS
+        .iter()
+        .find(|(_, checks)| checks.iter().any(|c| c.id == check.id))
+        .map(|(extension, _)| *extension)
+}
+
+/// The checks for grading `stage` with `extensions`: the stage's own, those
+/// of every stage before it, and the extensions'.
+pub fn selected(stage: Stage, extensions: &[Extension]) -> impl Iterator<Item = &'static Check> {
+    CHECKS.iter().copied().filter(move |check| {
+        check.stage <= stage
+            && extension_of(check).is_none_or(|extension| extensions.contains(&extension))
+    })
+}
 
 /// The checks for grading `stage`: its own and those of every stage before it.
 pub fn up_to(stage: Stage) -> impl Iterator<Item = &'static Check> {
-    CHECKS
-        .iter()
-        .copied()
-        .filter(move |check| check.stage <= stage)
+    selected(stage, &[])
 }
 
 #[cfg(test)]
@@ -106,7 +154,42 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), CHECKS.len());
-        assert!(CHECKS.windows(2).all(|pair| pair[0].stage <= pair[1].stage));
+        let stages: Vec<&Check> = CHECKS
+            .iter()
+            .copied()
+            .filter(|check| extension_of(check).is_none())
+            .collect();
+        assert!(stages.windows(2).all(|pair| pair[0].stage <= pair[1].stage));
+    }
+
+    #[test]
+    fn the_extensions_checks_come_last_in_their_order() {
+        let listed: Vec<&str> = EXTENSIONS
+            .iter()
+            .flat_map(|(_, checks)| checks.iter().map(|check| check.id))
+            .collect();
+        let tail: Vec<&str> = CHECKS[CHECKS.len() - listed.len()..]
+            .iter()
+            .map(|check| check.id)
+            .collect();
+        assert_eq!(listed, tail);
+        let order: Vec<Extension> = EXTENSIONS.iter().map(|(extension, _)| *extension).collect();
+        assert_eq!(order, Extension::ALL);
+    }
+
+    #[test]
+    fn extensions_are_graded_only_when_asked_for() {
+        let last = Stage::ALL[Stage::ALL.len() - 1];
+        assert!(up_to(last).all(|check| extension_of(check).is_none()));
+        let ranges = |stage| {
+            selected(stage, &[Extension::Ranges])
+                .filter_map(|check| extension_of(check).map(|_| check.id))
+                .collect::<Vec<_>>()
+        };
+        // 416 is an error's answer, which stages 1 and 2 do not give.
+        assert_eq!(ranges(Stage::ThreadPerClient), ["range-206"]);
+        assert_eq!(ranges(Stage::NotFound), ["range-206", "range-416"]);
+        assert_eq!(selected(last, &Extension::ALL).count(), CHECKS.len());
     }
 
     #[test]

@@ -209,6 +209,11 @@ pub struct GradeArgs {
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=600))]
     pub keep_alive_timeout: Option<u64>,
 
+    /// Grade these extensions too, after the stage's checks: any of
+    /// validators, ranges, compression and uploads, separated by commas
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', value_parser = parse_extension)]
+    pub with: Vec<grade::Extension>,
+
     /// How to print the result
     #[arg(long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
     pub format: Format,
@@ -233,8 +238,9 @@ pub struct GradeArgs {
     pub list: bool,
 
     /// The command that starts the server; {port} and {root} are replaced by a free
-    /// port and the folder of the test site, and {threads}, {queue} and
-    /// {keep_alive_timeout} (where present) by the values above
+    /// port and the folder of the test site, {threads}, {queue} and
+    /// {keep_alive_timeout} (where present) by the values above, and {uploads}
+    /// by an empty folder beside the site
     #[arg(last = true, value_name = "CMD", conflicts_with = "addr")]
     pub command: Vec<String>,
 }
@@ -271,6 +277,17 @@ impl Format {
 /// A Gradescope visibility: hidden, after_due_date, after_published, visible.
 fn parse_visibility(text: &str) -> Result<grade::formats::Visibility, String> {
     text.parse()
+}
+
+/// Parses an extension's name, for `--with`.
+fn parse_extension(text: &str) -> Result<grade::Extension, String> {
+    grade::Extension::from_name(text.trim()).ok_or_else(|| {
+        let names: Vec<&str> = grade::Extension::ALL.iter().map(|e| e.name()).collect();
+        format!(
+            "no extension is called `{text}`; there are {}",
+            names.join(", ")
+        )
+    })
 }
 
 /// Parses `HOST:PORT`, looking the host up (`localhost:8080` is fine).

@@ -64,6 +64,7 @@ pub fn run(args: &GradeArgs) -> anyhow::Result<bool> {
     let _ = multithreaded_server::net::raise_open_file_limit();
     let report = grader
         .stage(stage)
+        .with(&args.with)
         .startup_timeout(args.startup_timeout)
         .progress(true)
         .run()?;

@@ -33,6 +33,37 @@ pub static CHECK: Check = Check {
 /// it did not answer, before the check gives up on sending the rest.
 const MOST_RECOVERIES: usize = 3;
 
+/// The ways of climbing out of a folder, each to be followed by a name:
+/// plain and nested `..`, percent-encoded (once and twice), backslashes,
+/// overlong UTF-8, `;` tricks and the absolute form. The uploads extension
+/// climbs out of its folder with the same list.
+pub const CLIMBS: &[&str] = &[
+    "/../",
+    "/../../",
+    "/sub/../../",
+    "/sub/deeper/../../../",
+    "/./../",
+    "/%2e%2e/",
+    "/%2E%2E/",
+    "/.%2e/",
+    "/%2e%2e%2f",
+    "/..%2f",
+    "/..%2F",
+    "/sub%2f..%2f..%2f",
+    "/%252e%252e/",
+    "/%252e%252e%252f",
+    "/..%5c",
+    "/..\\",
+    "/%c0%ae%c0%ae/",
+    "/%c0%ae%c0%ae%c0%af",
+    "/..%c0%af",
+    "//../",
+    "/..;/",
+    "http://grader/../",
+    "http://grader/%2e%2e/",
+    "/../../../../../../../../../../../../../../../../",
+];
+
 /// Request targets that try to reach the sentinel beside the root, from the
 /// well-known families: plain and nested `..`, percent-encoded (once and
 /// twice), backslashes, overlong UTF-8, NUL tricks, the absolute form, and the
@@ -40,33 +71,7 @@ const MOST_RECOVERIES: usize = 3;
 pub fn traversal_targets(site: &Fixture) -> Vec<String> {
     let name = site.sentinel_name();
     let absolute = site.sentinel.to_string_lossy().into_owned();
-    let climbs = [
-        "/../",
-        "/../../",
-        "/sub/../../",
-        "/sub/deeper/../../../",
-        "/./../",
-        "/%2e%2e/",
-        "/%2E%2E/",
-        "/.%2e/",
-        "/%2e%2e%2f",
-        "/..%2f",
-        "/..%2F",
-        "/sub%2f..%2f..%2f",
-        "/%252e%252e/",
-        "/%252e%252e%252f",
-        "/..%5c",
-        "/..\\",
-        "/%c0%ae%c0%ae/",
-        "/%c0%ae%c0%ae%c0%af",
-        "/..%c0%af",
-        "//../",
-        "/..;/",
-        "http://grader/../",
-        "http://grader/%2e%2e/",
-        "/../../../../../../../../../../../../../../../../",
-    ];
-    let mut targets: Vec<String> = climbs
+    let mut targets: Vec<String> = CLIMBS
         .iter()
         .map(|climb| format!("{climb}{name}"))
         .collect();
