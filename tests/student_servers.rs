@@ -26,13 +26,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::thread;
 
-use grade::{Grader, Stage, Verdict};
+use grade::{Extension, Grader, Stage, Verdict};
 
 /// One `[[server]]` of `expected.toml`.
 struct Expected {
     name: String,
     command: Vec<String>,
     stage: Stage,
+    extensions: Vec<Extension>,
     needs: Vec<String>,
     verdicts: BTreeMap<String, String>,
 }
@@ -77,8 +78,19 @@ fn expected() -> Vec<Expected> {
                     (check.clone(), verdict.to_owned())
                 })
                 .collect();
+            let extensions = server
+                .get("with")
+                .map(|names| strings(names, "with"))
+                .unwrap_or_default()
+                .iter()
+                .map(|extension| {
+                    Extension::from_name(extension)
+                        .unwrap_or_else(|| panic!("{name}: no extension `{extension}`"))
+                })
+                .collect();
             Expected {
                 command: strings(&server["command"], "command"),
+                extensions,
                 needs: strings(&server["needs"], "needs"),
                 name,
                 stage,
@@ -117,6 +129,7 @@ fn grade(server: &Expected) -> Outcome {
     }
     let report = Grader::command(server.command.clone())
         .stage(server.stage)
+        .with(&server.extensions)
         .run()
         .expect("grading starts");
     let mut differences = Vec::new();
