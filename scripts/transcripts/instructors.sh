@@ -48,6 +48,10 @@ shown "multithreaded-server grade --stage 6 -- $SERVER_PY" >"$OUT/placeholders.t
 shown "multithreaded-server grade --stage 6 -- $SERVER_PY --threads {threads} --queue {queue} --keep-alive-timeout {keep_alive_timeout} --defect worker-per-connection" \
   >"$OUT/python-stage-6.txt"
 
+# Extensions: Python's own file server has no ETag, ranges or gzip.
+shown "multithreaded-server grade --stage 2 --with validators,ranges,compression -- python3 -m http.server --bind 127.0.0.1 --directory {root} {port}" \
+  >"$OUT/extensions.txt"
+
 # Scores for instructors' tools: Gradescope's results.json with points from a
 # file, and JUnit XML, for a server with one fault (text/html for everything).
 points=$(mktemp --suffix=.toml)
