@@ -539,6 +539,51 @@ mod python_servers {
     }
 
     python_test! {
+        /// A correct server that gives up on its downloads after its own
+        /// time limit (5 s), because they go slowly (as on a busy machine;
+        /// here it sends 2 MB a second), is not failed for it: the check
+        /// lets a download be cut a few seconds after Ctrl-C, and says so.
+        /// (The report's daemon threads, `--defect no-join`, cut theirs at
+        /// once, and still fail: see the tables above.)
+        fn a_download_given_up_after_seconds_is_the_servers_own_limit() {
+            let mut command = vec![
+                "python3".to_owned(),
+                python_server(),
+                "{port}".into(),
+                "{root}".into(),
+                "--threads".into(),
+                "{threads}".into(),
+                "--queue".into(),
+                "{queue}".into(),
+                "--send-rate".into(),
+                "2000000".into(),
+            ];
+            command.extend(["--keep-alive-timeout".into(), "{keep_alive_timeout}".into()]);
+            let report = Grader::command(command)
+                .stage(Stage::ThreadPool)
+                .run()
+                .expect("grading starts");
+            for id in ["ctrl-c-finishes-download", "ctrl-c-with-busy-pool"] {
+                let Some(result) = report.results.iter().find(|result| result.check.id == id)
+                else {
+                    unreachable!("a check of stages 4 and 5")
+                };
+                assert!(
+                    matches!(result.verdict, grade::Verdict::Pass),
+                    "{id}\n{report}"
+                );
+                assert!(
+                    result
+                        .notes
+                        .iter()
+                        .any(|note| note.contains("the server's own time limit")),
+                    "{id}\n{report}"
+                );
+            }
+        }
+    }
+
+    python_test! {
         /// Graded with every extension, the Python server passes each: a
         /// student's server in any language can be graded for them.
         fn a_correct_python_server_passes_every_extension() {

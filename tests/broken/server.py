@@ -22,7 +22,8 @@ defects need another way of serving: one client at a time, a thread per
 client, or a worker per connection.
 
     python3 tests/broken/server.py PORT ROOT [--threads N] [--queue N]
-        [--keep-alive-timeout SECONDS] [--uploads DIR] [--defect NAME]
+        [--keep-alive-timeout SECONDS] [--uploads DIR] [--send-rate BYTES]
+        [--defect NAME]
 """
 
 import argparse
@@ -109,6 +110,7 @@ TYPES = {
 TEXT = (".html", ".css", ".txt")
 HTML = TYPES[".html"]
 BARE_LF = False  # set by --defect bare-lf
+SEND_RATE = None  # set by --send-rate
 DOWNLOADS = collections.Counter()  # for --defect dies-on-second-download
 
 
@@ -133,10 +135,15 @@ def main():
     parser.add_argument("--queue", type=int, default=64)
     parser.add_argument("--keep-alive-timeout", type=float, default=5)
     parser.add_argument("--uploads")
+    # Not a defect: a correct server on a machine too busy to send fast. Big
+    # bodies go out at this many bytes a second, so that on Ctrl-C its own
+    # time limit ends the downloads under way.
+    parser.add_argument("--send-rate", type=int)
     parser.add_argument("--defect", choices=sorted(DEFECTS))
     args = parser.parse_args()
-    global BARE_LF
+    global BARE_LF, SEND_RATE
     BARE_LF = args.defect == "bare-lf"
+    SEND_RATE = args.send_rate
     if args.defect == "crash-at-start":
         sys.exit("error: cannot start (defect crash-at-start)")
     site = Site(args)
@@ -836,7 +843,14 @@ def send(conn, status, reason, body, content_type, length=None, keep=False, extr
     )
     if BARE_LF:
         head = head.replace("\r\n", "\n")
-    conn.sendall(head.encode("latin-1") + body)
+    data = head.encode("latin-1") + body
+    if SEND_RATE is None or len(data) < SEND_RATE:
+        conn.sendall(data)
+        return
+    piece = max(1, SEND_RATE // 10)
+    for start in range(0, len(data), piece):
+        conn.sendall(data[start : start + piece])
+        time.sleep(0.1)
 
 
 
