@@ -334,8 +334,9 @@ const PREDICTIONS: &str = "quizzes/predictions";
 /// A quiz must have at least this many questions to close a chapter.
 const CHAPTER_QUIZ_QUESTIONS: usize = 5;
 
-/// The chapters that end with a quiz: every stage's, and the two about the
-/// shared core that a student must understand before the stages build on it.
+/// The chapters that end with a quiz: every stage's, the two about the shared
+/// core that a student must understand before the stages build on it, and
+/// the one on the HTTP beyond the stages.
 fn chapters_with_quizzes(stages: &[(u8, &str)]) -> Vec<String> {
     let mut chapters: Vec<String> = stages
         .iter()
@@ -343,6 +344,7 @@ fn chapters_with_quizzes(stages: &[(u8, &str)]) -> Vec<String> {
         .collect();
     chapters.push("http-and-sockets.md".to_owned());
     chapters.push("keeping-it-safe.md".to_owned());
+    chapters.push("speaking-more-http.md".to_owned());
     chapters
 }
 
