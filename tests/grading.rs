@@ -789,9 +789,10 @@ mod subcommand {
                 assert r['format'] == 'multithreaded-server-grade/1'\n\
                 assert r['stage'] == {'number': 2, 'name': 'thread-per-client'}\n\
                 assert (r['passed'], r['failed'], r['skipped'], r['total']) == (12, 1, 0, 13)\n\
-                assert r['not_judged'] == 0 and r['restarts'] == []\n\
+                assert r['not_judged'] == 0 and r['restarts'] == [] and r['extensions'] == []\n\
                 assert r['success'] is False and r['server_exit'] is None\n\
-                keys = {'id', 'stage', 'title', 'result', 'millis', 'problem', 'sent', 'received', 'hint', 'reason', 'notes'}\n\
+                keys = {'id', 'stage', 'title', 'result', 'millis', 'problem', 'sent', 'received', 'hint', 'reason', 'notes', 'extension'}\n\
+                assert all(c['extension'] is None for c in r['checks'])\n\
                 assert all(set(c) == keys for c in r['checks'])\n\
                 failed = [c for c in r['checks'] if c['result'] == 'fail']\n\
                 assert [c['id'] for c in failed] == ['content-type']\n\
