@@ -4,6 +4,7 @@
 //! | module | what it checks |
 //! |---|---|
 //! | [`arguments`] | the ready line, and one clear line with a non-zero exit for every mistake |
+//! | [`conformance`] | the real `curl` against every stage: a resumed download, `--compressed`, `-T`, a reload with its `ETag` |
 //! | [`get`] | `multithreaded-server get`, the course's own client |
 //! | [`status`] | `--status`, the live view of a server's threads and queue |
 //!
@@ -14,5 +15,6 @@
 mod support;
 
 mod arguments;
+mod conformance;
 mod get;
 mod status;

@@ -5,8 +5,8 @@
 //! | module | what it sends |
 //! |---|---|
 //! | [`security`] | every way of spelling `..`, and symlinks out of the root |
-//! | [`malformed`] | broken request lines, headers and bodies, each with the status it must get |
-//! | [`properties`] | thousands of generated inputs to the parser, the path check, bodies and ranges |
+//! | [`malformed`] | broken request lines, headers, bodies and ranges, each with the status it must get |
+//! | [`properties`] | thousands of generated inputs to the parser, the path check, bodies, ranges and upload names |
 //! | [`load`] | crowds of idle, slow and simultaneous clients, and what they must give back |
 //!
 //! `cargo test --test hardening` runs them all; `cargo test --test hardening

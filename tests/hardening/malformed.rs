@@ -4,8 +4,9 @@
 //! before it must close the connection without sending a byte. Whatever the
 //! input, the connection must end (no hang), the server must go on serving, and
 //! nothing may panic. The inputs are what scanners, broken clients and attackers
-//! really send: binary noise, TLS on a plain port, huge or endless heads, and the
-//! ambiguities that request smuggling is built on.
+//! really send: binary noise, TLS on a plain port, huge or endless heads, the
+//! ambiguities that request smuggling is built on, chunk sizes built to
+//! overflow, and `Range` headers no server need honour.
 
 use std::io::Write;
 use std::net::Shutdown;
@@ -310,6 +311,118 @@ fn cases() -> Vec<Case> {
                 "ffffffffffffffffffffffff\r\n",
             ),
             Status(413),
+        ),
+        case(
+            "a chunk size of i64::MAX",
+            with_body("Transfer-Encoding: chunked\r\n", "7fffffffffffffff\r\n"),
+            Status(413),
+        ),
+        // 2^64 + 5: a reader that wraps its sum reads a 5-byte chunk, and
+        // the bytes after it as another request.
+        case(
+            "a chunk size that wraps 64 bits to 5",
+            with_body(
+                "Transfer-Encoding: chunked\r\n",
+                "10000000000000005\r\nhello\r\n0\r\n\r\n",
+            ),
+            Status(413),
+        ),
+        // Leading zeros are digits that add nothing: a size may have some,
+        // up to the 4 KiB a chunk-size line may have.
+        case(
+            "a chunk size with 100 leading zeros",
+            with_body(
+                "Transfer-Encoding: chunked\r\n",
+                &format!("{}5\r\nhello\r\n0\r\n\r\n", "0".repeat(100)),
+            ),
+            Answered(200),
+        ),
+        case(
+            "a chunk size with 5,000 leading zeros",
+            with_body(
+                "Transfer-Encoding: chunked\r\n",
+                &format!("{}5\r\nhello\r\n0\r\n\r\n", "0".repeat(5_000)),
+            ),
+            Status(400),
+        ),
+        case(
+            "a 4,000-byte chunk extension",
+            with_body(
+                "Transfer-Encoding: chunked\r\n",
+                &format!("5;x={}\r\nhello\r\n0\r\n\r\n", "a".repeat(4_000)),
+            ),
+            Answered(200),
+        ),
+        // Past the line limit by a little, so that the whole request still
+        // comes in one read and every stage sees the fault before it answers.
+        case(
+            "a chunk extension past the 4 KiB line limit",
+            with_body(
+                "Transfer-Encoding: chunked\r\n",
+                &format!("5;x={}\r\nhello\r\n0\r\n\r\n", "a".repeat(4_200)),
+            ),
+            Status(400),
+        ),
+        // Ranges. RFC 9110 §14.1.2 lets a server ignore a `Range` it cannot
+        // read, and §14.2 one in another unit or with several ranges: all of
+        // these get the whole file with 200, once (several ranges that
+        // overlap are how Apache was made to send a file many times over,
+        // CVE-2011-3192). A range that starts past the end gets 416.
+        case(
+            "a range whose last byte comes before its first",
+            with_headers("Range: bytes=5-2\r\n"),
+            Answered(200),
+        ),
+        case(
+            "a range that is not numbers",
+            with_headers("Range: bytes=abc\r\n"),
+            Answered(200),
+        ),
+        case(
+            "a range of two dashes",
+            with_headers("Range: bytes=--1\r\n"),
+            Answered(200),
+        ),
+        case(
+            "a range in another unit",
+            with_headers("Range: items=0-1\r\n"),
+            Answered(200),
+        ),
+        case(
+            "a range that ends past 2^64",
+            with_headers("Range: bytes=0-99999999999999999999999\r\n"),
+            Answered(200),
+        ),
+        case(
+            "a range that starts past 2^64",
+            with_headers("Range: bytes=99999999999999999999999-\r\n"),
+            Answered(200),
+        ),
+        case(
+            "1,000 ranges",
+            with_headers(&format!(
+                "Range: bytes={}\r\n",
+                (0..1000)
+                    .map(|i| format!("{i}-{i}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )),
+            Answered(200),
+        ),
+        case(
+            "the whole file 1,000 times over",
+            with_headers(&format!("Range: bytes={}\r\n", vec!["0-"; 1000].join(","))),
+            Answered(200),
+        ),
+        case(
+            "a range past the end",
+            with_headers("Range: bytes=999999999-\r\n"),
+            Status(416),
+        ),
+        case(
+            "a suffix range of no bytes",
+            with_headers("Range: bytes=-0\r\n"),
+            Status(416),
         ),
         case(
             "an expectation no server meets",

@@ -5,6 +5,7 @@
 //! - the request parser never panics, whatever the bytes;
 //! - how the bytes of a head are split into reads never changes the outcome;
 //! - a request target, however built, never resolves to a file outside the root;
+//! - an upload, whatever its name, never writes outside the uploads folder;
 //! - a chunked body reads the same however it is split, within its limit;
 //! - a byte range never reaches outside the file, and no `Accept-Encoding`
 //!   makes negotiation panic.
@@ -13,7 +14,10 @@
 //! `%2e`, `..`, symlink names) as well as raw bytes, so most cases get past the
 //! first byte instead of failing there.
 
+use std::collections::BTreeMap;
 use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, TestRunner};
@@ -23,10 +27,13 @@ use multithreaded_server::http::compression::{self, Coding};
 use multithreaded_server::http::files::{self, Found};
 use multithreaded_server::http::ranges::{self, Ranged};
 use multithreaded_server::http::request::{HeadScanner, Status, parse, parse_head};
-use multithreaded_server::http::{Error, Limits};
+use multithreaded_server::http::{Error, Limits, request};
+use multithreaded_server::{Config, http};
 
-use crate::support::Site;
-use crate::support::hardening::add_escape_routes;
+use grade::checks::stage1_single_threaded::no_traversal::CLIMBS;
+
+use crate::support::hardening::{MORE_TRAVERSALS, WINDOWS_NAMES, add_escape_routes, aimed};
+use crate::support::{Site, symlink};
 
 /// Small limits, so that generated heads run into every one of them.
 const SMALL: Limits = Limits {
@@ -342,4 +349,165 @@ fn a_resolved_path_is_always_inside_the_root() {
     // The generator reaches real files, or the property would hold vacuously.
     let served = served.get();
     assert!(served > 100, "only {served} targets found a file");
+}
+
+/// What every file beside the uploads folder is: its kind, length and
+/// time of change, and a symlink's target, in a few `stat` calls, so that
+/// it can be taken after every case. (Every file's bytes are compared once,
+/// at the end.)
+type Snapshot = BTreeMap<PathBuf, (bool, u64, Option<SystemTime>, Option<PathBuf>)>;
+
+fn snapshot(folder: &Path, leave_out: Option<&Path>) -> Snapshot {
+    let mut seen = Snapshot::new();
+    let mut stack = vec![folder.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if leave_out.is_some_and(|leave_out| path.starts_with(leave_out)) {
+                continue;
+            }
+            let metadata = fs::symlink_metadata(&path).unwrap();
+            let link = fs::read_link(&path).ok();
+            if metadata.is_dir() {
+                stack.push(path.clone());
+            }
+            let modified = metadata.modified().ok();
+            seen.insert(path, (metadata.is_dir(), metadata.len(), modified, link));
+        }
+    }
+    seen
+}
+
+/// Every regular file's bytes under `folder`, but for those under `leave_out`.
+fn contents(folder: &Path, leave_out: Option<&Path>) -> BTreeMap<PathBuf, Vec<u8>> {
+    snapshot(folder, leave_out)
+        .into_iter()
+        .filter(|(path, (dir, ..))| !dir && fs::symlink_metadata(path).unwrap().is_file())
+        .map(|(path, _)| {
+            let bytes = fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect()
+}
+
+/// `PUT target` with a six-byte body, answered by the core as a server
+/// with `config` answers it; `None` when the head does not parse (the
+/// server refuses it before it is a request).
+fn put(config: &Config, target: &str) -> Option<Result<http::Response, Error>> {
+    let head = format!("PUT {target} HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\n");
+    let mut request = request::parse(head.as_bytes(), &Limits::default()).ok()?;
+    request.body = b"PWNED!".to_vec();
+    Some(http::files::respond(config, &request))
+}
+
+/// Pieces of an upload's name: the grader's climbs (`no-traversal`'s
+/// `CLIMBS`), the suite's other spellings of `..` ([`MORE_TRAVERSALS`]),
+/// every name Windows reads as more than a name ([`WINDOWS_NAMES`]), the
+/// symlinks in the uploads folder, a folder in it, and arbitrary text.
+fn upload_piece(site: &Site) -> impl Strategy<Value = String> {
+    let spelled: Vec<String> = CLIMBS
+        .iter()
+        .chain(MORE_TRAVERSALS)
+        .chain(WINDOWS_NAMES.iter().flat_map(|(_, names)| names.iter()))
+        .map(|piece| aimed(piece, site))
+        .map(|piece| piece.trim_start_matches('/').to_owned())
+        .collect();
+    prop_oneof![
+        3 => proptest::sample::select(spelled),
+        3 => proptest::sample::select(
+            ["/", "..", "%2e%2e", "%2f", "%5c", "out", "secret-link.txt", "in", "x.txt", ".hidden"]
+                .map(String::from)
+                .to_vec()
+        ),
+        1 => Just(site.secret_name()),
+        1 => any::<String>().prop_map(|text| text.chars().take(6).collect()),
+    ]
+}
+
+/// No name makes an upload write outside the uploads folder: whatever the
+/// target (the grader's climbs, every other spelling of `..`, the Windows
+/// families, through a symlink to the folder above or one to the secret,
+/// in absolute form), every file and folder beside the uploads folder is
+/// as it was after each `PUT`, and a file the `PUT` made lies in it. Each
+/// Windows family is refused outright, as a malformed target: on Windows
+/// those names would not stay in the folder (`C:x`, `\\?\`), or would
+/// name a file other than the one written (`x.`, `x::$DATA`, `CON`).
+#[test]
+fn no_upload_name_writes_outside_the_uploads_folder() {
+    let site = Site::new();
+    add_escape_routes(&site);
+    let uploads = site.dir.join("uploads");
+    fs::create_dir_all(uploads.join("in")).unwrap();
+    symlink(&site.dir, uploads.join("out"));
+    symlink(&site.secret, uploads.join("secret-link.txt"));
+    let server = Config::new(&site.root)
+        .and_then(|config| config.with_uploads(&uploads))
+        .expect("a root and an uploads folder");
+    let folder = server.uploads.clone().expect("uploads on");
+    let beside = Some(uploads.as_path());
+    let before = snapshot(&site.dir, beside);
+    let bytes_before = contents(&site.dir, beside);
+
+    for (family, names) in WINDOWS_NAMES {
+        for name in names.iter().map(|name| aimed(name, &site)) {
+            let target = format!("/uploads{name}");
+            let answer = put(&server, &target).map(|answer| {
+                answer
+                    .map(|response| response.status.as_u16())
+                    .map_err(|error| error.status().map(|status| status.as_u16()))
+            });
+            assert!(
+                matches!(answer, Some(Err(Some(400)))),
+                "{target} ({family}): {answer:?}"
+            );
+        }
+    }
+
+    let prefixes = proptest::sample::select(vec![
+        "/uploads/",
+        "/uploads/in/",
+        "/uploads/out/",
+        "/sub/../uploads/",
+        "http://h/uploads/",
+    ]);
+    let targets = (
+        prefixes,
+        proptest::collection::vec(upload_piece(&site), 1..6),
+    )
+        .prop_map(|(prefix, pieces)| format!("{prefix}{}", pieces.concat()));
+    let mut runner = TestRunner::new(config(1000));
+    let written = std::cell::Cell::new(0);
+    runner
+        .run(&targets, |target| {
+            let Some(answer) = put(&server, &target) else {
+                return Ok(());
+            };
+            if let Ok(response) = &answer {
+                prop_assert!(
+                    response.status.as_u16() < 300,
+                    "{target}: {:?}",
+                    response.status
+                );
+                written.set(written.get() + 1);
+            }
+            prop_assert_eq!(
+                &snapshot(&site.dir, beside),
+                &before,
+                "{} ({:?}) changed something beside the uploads folder",
+                target,
+                answer.as_ref().map(|r| r.status)
+            );
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(contents(&site.dir, beside), bytes_before);
+    assert_eq!(fs::read_to_string(&site.secret).unwrap(), site.secret_text);
+    for path in snapshot(&uploads, None).keys() {
+        let canonical = fs::canonicalize(path.parent().unwrap()).unwrap();
+        assert!(canonical.starts_with(&folder), "{}", path.display());
+    }
+    // The generator reaches names that are written, or the property would
+    // hold vacuously.
+    let written = written.get();
+    assert!(written > 30, "only {written} uploads were written");
 }
