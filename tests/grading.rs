@@ -19,7 +19,7 @@
 //! default build (`cfg(feature = "default")`): CI's builds of one stage at a
 //! time would only repeat it.
 
-use grade::{CHECKS, Extension, Grader, Report, Stage};
+use grade::{Extension, Grader, Report, Stage};
 
 const BIN: &str = env!("CARGO_BIN_EXE_multithreaded-server");
 
@@ -643,7 +643,7 @@ mod python_servers {
             STAGE_1, STAGE_2, STAGE_3, STAGE_4, STAGE_5, STAGE_6, STAGE_7, EXTENSIONS,
         ];
         let servers = || tables.iter().flat_map(|table| table.iter());
-        for check in CHECKS.iter().filter(|check| check.id != "connects") {
+        for check in grade::CHECKS.iter().filter(|check| check.id != "connects") {
             let Some(server) = servers().find(|server| server.fails[0] == check.id) else {
                 panic!("no broken server is shown to fail `{}`", check.id);
             };
@@ -1134,7 +1134,7 @@ mod subcommand {
         let output = grade(&["--list"]);
         assert!(output.status.success());
         let text = stdout(&output);
-        for check in CHECKS {
+        for check in grade::CHECKS {
             assert!(
                 text.contains(check.id) && text.contains(check.title),
                 "{} missing",
