@@ -13,7 +13,7 @@ use super::{GIVES_UP_AFTER, SENDS_CTRL_C};
 use crate::check::{Failure, Mode, Need};
 use crate::checks::Check;
 use crate::checks::common::request_for;
-use crate::client::{self, Exchange};
+use crate::client::{self, End, Exchange};
 use crate::fixture;
 use crate::probe::Probe;
 use course::Stage;
@@ -66,7 +66,14 @@ fn run(probe: &Probe) -> Result<(), Failure> {
         {
             Ok(())
         }
-        Some(reply) if reply.status() == 200 && !reply.is_complete() && ended >= GIVES_UP_AFTER => {
+        // Cut short by the server (closed or reset, not still open when the
+        // grader stopped reading), a few seconds after Ctrl-C.
+        Some(reply)
+            if reply.status() == 200
+                && !reply.is_complete()
+                && matches!(exchange.end, End::Closed | End::Reset)
+                && ended >= GIVES_UP_AFTER =>
+        {
             probe.note(format!(
                 "the download was cut short {:.1} s after Ctrl-C, with {} of its {} bytes sent: the server's own time limit, which it may have",
                 ended.as_secs_f64(),
@@ -83,8 +90,10 @@ fn run(probe: &Probe) -> Result<(), Failure> {
                 file.bytes.len(),
                 if reply.is_complete() {
                     "the file's last bytes were not among them"
-                } else {
+                } else if matches!(exchange.end, End::Closed | End::Reset) {
                     "the response was cut short"
+                } else {
+                    "the rest had not come, the connection still open"
                 },
                 ended.as_secs_f64()
             ),
