@@ -493,20 +493,25 @@ fn the_corpus_gets_its_verdicts_graded_side_by_side_in_sandboxes() {
         return;
     }
     let repo = std::env::current_dir().unwrap();
-    let mut stages: Vec<i64> = servers
-        .iter()
-        .map(|s| s["stage"].as_integer().unwrap())
-        .collect();
-    stages.sort();
-    stages.dedup();
+    // A class is graded at one stage with one set of extensions: one class
+    // for each pair the corpus has.
+    let part = |server: &toml::Value| {
+        let with: Vec<&str> = server
+            .get("with")
+            .and_then(|w| w.as_array())
+            .map(|names| names.iter().map(|n| n.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        (server["stage"].as_integer().unwrap(), with.join(","))
+    };
+    let mut parts: Vec<(i64, String)> = servers.iter().map(part).collect();
+    parts.sort();
+    parts.dedup();
     let mut found = Vec::new();
-    for stage in stages {
-        let class = scratch(&format!("corpus-stage-{stage}"));
+    for (stage, with) in parts {
+        let in_part = |server: &&toml::Value| part(server) == (stage, with.clone());
+        let class = scratch(&format!("corpus-stage-{stage}-with-{with}"));
         let submissions = class.join("submissions");
-        for server in servers
-            .iter()
-            .filter(|s| s["stage"].as_integer() == Some(stage))
-        {
+        for server in servers.iter().filter(in_part) {
             let name = server["name"].as_str().unwrap();
             let folder = submissions.join(name);
             std::fs::create_dir_all(&folder).unwrap();
@@ -536,12 +541,13 @@ fn the_corpus_gets_its_verdicts_graded_side_by_side_in_sandboxes() {
             out.display().to_string(),
             stage.to_string(),
         );
-        let log = grade_class(&[&sub_arg, "--stage", &stage_arg, "--out", &out_arg]);
+        let mut class_args = vec![sub_arg.as_str(), "--stage", &stage_arg, "--out", &out_arg];
+        if !with.is_empty() {
+            class_args.extend(["--with", with.as_str()]);
+        }
+        let log = grade_class(&class_args);
         let rows = rows(&out);
-        for server in servers
-            .iter()
-            .filter(|s| s["stage"].as_integer() == Some(stage))
-        {
+        for server in servers.iter().filter(in_part) {
             let name = server["name"].as_str().unwrap();
             let row = &rows[name];
             for (check, want) in server["verdicts"].as_table().unwrap() {

@@ -280,7 +280,7 @@ fn parse_visibility(text: &str) -> Result<grade::formats::Visibility, String> {
 }
 
 /// Parses an extension's name, for `--with`.
-fn parse_extension(text: &str) -> Result<grade::Extension, String> {
+pub fn parse_extension(text: &str) -> Result<grade::Extension, String> {
     grade::Extension::from_name(text.trim()).ok_or_else(|| {
         let names: Vec<&str> = grade::Extension::ALL.iter().map(|e| e.name()).collect();
         format!(

@@ -34,6 +34,8 @@ use multithreaded_server::config::parse_duration;
 pub struct InsideArgs {
     #[arg(long, value_enum)]
     pub stage: Stage,
+    #[arg(long, value_delimiter = ',', value_parser = crate::cli::parse_extension)]
+    pub with: Vec<grade::Extension>,
     #[arg(long)]
     pub threads: Option<usize>,
     #[arg(long)]
@@ -116,6 +118,7 @@ pub fn run(args: &InsideArgs) -> anyhow::Result<()> {
     };
     let mut grader = Grader::command(args.command.iter().cloned())
         .stage(args.stage)
+        .with(&args.with)
         .startup_timeout(args.startup_timeout)
         .progress(true);
     if let Some(threads) = args.threads {

@@ -67,6 +67,11 @@ pub struct ClassArgs {
     #[arg(long, short, value_enum, value_name = "NAME|N")]
     pub stage: Option<Stage>,
 
+    /// Grade these extensions too: any of validators, ranges, compression
+    /// and uploads, separated by commas
+    #[arg(long, value_name = "NAMES", value_delimiter = ',', value_parser = crate::cli::parse_extension)]
+    pub with: Vec<grade::Extension>,
+
     /// How many submissions to grade at once [default: one per core]
     #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
@@ -112,12 +117,14 @@ struct Submission {
 /// Everything a job needs, shared by the workers.
 struct Class {
     stage: Stage,
+    /// The extensions graded besides the stage (`--with`).
+    extensions: Vec<grade::Extension>,
     file: ClassFile,
     sandbox: Sandbox,
     work: PathBuf,
     out: PathBuf,
     grader: PathBuf,
-    /// The checks of the stage, the columns of the gradebook.
+    /// The checks of the stage and the extensions, the columns of the gradebook.
     checks: Vec<&'static Check>,
 }
 
@@ -192,7 +199,8 @@ pub fn run(args: &ClassArgs) -> anyhow::Result<()> {
     let jobs = args.jobs.map(usize::from).unwrap_or_else(default_jobs);
     let class = Arc::new(Class {
         stage,
-        checks: grade::checks::up_to(stage).collect(),
+        extensions: args.with.clone(),
+        checks: grade::checks::selected(stage, &args.with).collect(),
         file,
         sandbox,
         work: work.clone(),
@@ -585,6 +593,10 @@ fn grader_args(class: &Class, recipe: &Recipe, uid: u32) -> Vec<String> {
         "--stage".to_owned(),
         class.stage.number().to_string(),
     ];
+    if !class.extensions.is_empty() {
+        let names: Vec<&str> = class.extensions.iter().map(|e| e.name()).collect();
+        args.extend(["--with".to_owned(), names.join(",")]);
+    }
     if let Some(threads) = class.file.threads {
         args.extend(["--threads".to_owned(), threads.to_string()]);
     }
